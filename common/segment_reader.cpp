@@ -1,0 +1,173 @@
+#include "common/segment_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <bit>
+#include <thread>
+
+#include "common/atomic_copy.hpp"
+#include "common/clock.hpp"
+#include "common/futex.hpp"
+#include "common/shm_name.hpp"
+
+namespace brt {
+
+namespace {
+
+// A copy that keeps losing the race against the writer gives up after this
+// many attempts; with several slots the writer must lap all of them to win.
+constexpr int kMaxReadAttempts = 64;
+
+}  // namespace
+
+SegmentReader::SegmentReader(std::string normalized_name) : name_(std::move(normalized_name)) {}
+
+AttachChange SegmentReader::refresh() {
+    if (segment_.is_open()) {
+        // Same name, same file, same generation: nothing to do.
+        const int fd = shm_open(shm_open_name(name_).c_str(), O_RDONLY | O_CLOEXEC, 0);
+        if (fd >= 0) {
+            struct stat file_status {};
+            const bool same_file = fstat(fd, &file_status) == 0 &&
+                                   file_status.st_ino == segment_.inode() &&
+                                   file_status.st_dev == segment_.device();
+            close(fd);
+            if (same_file && segment_.header().generation == generation_) {
+                return AttachChange::unchanged;
+            }
+        }
+    }
+    const bool was_attached = segment_.is_open();
+    try {
+        MappedSegment fresh = open_segment(name_, SegmentAccess::reader);
+        generation_ = fresh.header().generation;
+        segment_ = std::move(fresh);
+        last_error_.reset();
+        // Frame numbers of a new segment start again from 1.
+        last_frame_read_ = 0;
+        return was_attached ? AttachChange::reattached : AttachChange::attached;
+    } catch (const SegmentError& error) {
+        segment_ = MappedSegment();
+        last_error_ = error;
+        return was_attached ? AttachChange::detached : AttachChange::unchanged;
+    }
+}
+
+void SegmentReader::require_attached() {
+    refresh();
+    if (!attached()) {
+        throw *last_error_;
+    }
+}
+
+WriterStatus SegmentReader::writer_status() const {
+    if (!attached()) {
+        WriterStatus status;
+        status.liveness = Liveness::no_segment;
+        status.detail = last_error_ ? last_error_->what() : "not attached";
+        return status;
+    }
+    return read_writer_status(segment_);
+}
+
+bool SegmentReader::wait_for_frame(std::uint64_t after_frame, std::chrono::nanoseconds timeout) {
+    if (!attached()) {
+        std::this_thread::sleep_for(timeout);
+        return false;
+    }
+    SegmentHeader& header = segment_.header();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const std::uint32_t initial_state = header.writer_state.load(std::memory_order_acquire);
+    for (;;) {
+        const std::uint32_t word = header.frame_futex.load(std::memory_order_seq_cst);
+        if (header.latest_frame.load(std::memory_order_acquire) > after_frame) {
+            return true;
+        }
+        if (header.writer_state.load(std::memory_order_acquire) != initial_state) {
+            return false;  // let the caller look at the writer's new state
+        }
+        const auto remaining = deadline - std::chrono::steady_clock::now();
+        if (remaining <= std::chrono::nanoseconds::zero()) {
+            return false;
+        }
+        // Announce the sleep before the kernel re-checks the word: a writer
+        // that publishes after this sees waiters != 0 and wakes us; one that
+        // published before changed the word, so FUTEX_WAIT returns at once.
+        header.futex_waiters.fetch_add(1, std::memory_order_seq_cst);
+        futex_wait_shared(header.frame_futex, word,
+                          std::chrono::duration_cast<std::chrono::nanoseconds>(remaining));
+        header.futex_waiters.fetch_sub(1, std::memory_order_seq_cst);
+    }
+}
+
+ReadOutcome SegmentReader::read_latest(FrameBuffer& out, CellRange range) {
+    if (!attached()) {
+        return ReadOutcome::detached;
+    }
+    const SegmentLayout& l = layout();
+    const SegmentHeader& header = segment_.header();
+    if (range.first_cell + range.cell_count > l.geometry.cell_count()) {
+        throw UsageError("read_latest: cell range outside the segment");
+    }
+    out.range = range;
+    for (auto& column : out.columns) {
+        column.resize(range.cell_count);
+    }
+    out.status.resize(range.cell_count);
+    out.racks.resize(l.geometry.racks);
+    const std::uint64_t range_offset = range.first_cell * 4;
+    const std::uint64_t range_bytes = range.cell_count * 4;
+
+    for (int attempt = 0; attempt < kMaxReadAttempts; ++attempt) {
+        const std::uint64_t latest = header.latest_frame.load(std::memory_order_acquire);
+        if (latest == 0) {
+            return ReadOutcome::no_frame_yet;
+        }
+        const std::uint32_t slot_index = static_cast<std::uint32_t>(latest % l.slot_count);
+        const std::byte* slot = segment_.bytes() + l.slot_offset(slot_index);
+        const auto& slot_header = *reinterpret_cast<const SlotHeader*>(slot);
+
+        const std::uint64_t sequence_before = slot_header.sequence.load(std::memory_order_acquire);
+        if (sequence_before % 2 != 0) {
+            ++read_retries_;
+            std::this_thread::yield();
+            continue;
+        }
+        const std::uint64_t frame_number = slot_header.frame_number.load(std::memory_order_relaxed);
+        out.sim_time_ns = slot_header.sim_time_ns.load(std::memory_order_relaxed);
+        out.wall_time_ns = slot_header.wall_time_ns.load(std::memory_order_relaxed);
+        out.publish_monotonic_ns = slot_header.publish_monotonic_ns.load(std::memory_order_relaxed);
+        out.ambient_temperature_c =
+            std::bit_cast<float>(slot_header.ambient_temperature_c.load(std::memory_order_relaxed));
+        copy_from_shared(out.racks.data(), slot + l.rack_table_offset_in_slot,
+                         out.racks.size() * sizeof(RackRecord));
+        for (std::uint32_t field = 0; field < 6; ++field) {
+            copy_from_shared(out.columns[field].data(),
+                             slot + l.column_offset_in_slot[field] + range_offset, range_bytes);
+        }
+        copy_from_shared(out.status.data(),
+                         slot + l.column_offset_in_slot[static_cast<std::uint32_t>(Field::status)] +
+                             range_offset,
+                         range_bytes);
+        // Orders every relaxed load above before the re-check below.
+        std::atomic_thread_fence(std::memory_order_acquire);
+        const std::uint64_t sequence_after = slot_header.sequence.load(std::memory_order_relaxed);
+        if (sequence_after != sequence_before) {
+            ++read_retries_;
+            continue;
+        }
+        out.frame_number = frame_number;
+        if (last_frame_read_ != 0 && frame_number > last_frame_read_ + 1) {
+            frames_missed_ += frame_number - last_frame_read_ - 1;
+        }
+        last_frame_read_ = frame_number;
+        return ReadOutcome::ok;
+    }
+    return ReadOutcome::busy;
+}
+
+}  // namespace brt
