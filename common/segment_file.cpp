@@ -95,7 +95,7 @@ MappedSegment::MappedSegment(MappedSegment&& other) noexcept {
 
 MappedSegment& MappedSegment::operator=(MappedSegment&& other) noexcept {
     if (this != &other) {
-        this->~MappedSegment();
+        release();
         name_ = std::move(other.name_);
         fd_ = std::exchange(other.fd_, -1);
         base_ = std::exchange(other.base_, nullptr);
@@ -108,12 +108,16 @@ MappedSegment& MappedSegment::operator=(MappedSegment&& other) noexcept {
 }
 
 MappedSegment::~MappedSegment() {
+    release();
+}
+
+void MappedSegment::release() noexcept {
     if (base_ != nullptr) {
         munmap(base_, size_);
         base_ = nullptr;
     }
     if (fd_ >= 0) {
-        close(fd_);
+        close(fd_);  // also drops a writer's flock
         fd_ = -1;
     }
 }

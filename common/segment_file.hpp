@@ -45,6 +45,7 @@ class MappedSegment {
     }
 
   private:
+    void release() noexcept;
     friend MappedSegment open_segment(const std::string&, SegmentAccess);
     std::string name_;
     int fd_ = -1;

@@ -1,0 +1,94 @@
+#include "support/run_command.hpp"
+
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace brt::test {
+
+std::string tool_path(const char* env_variable) {
+    const char* path = std::getenv(env_variable);
+    if (path == nullptr) {
+        throw std::runtime_error(std::string(env_variable) + " is not set: run through meson test");
+    }
+    return path;
+}
+
+CommandOutput run_command(const std::vector<std::string>& argv,
+                          const std::vector<std::string>& extra_env) {
+    int out_pipe[2];
+    int err_pipe[2];
+    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
+        throw std::runtime_error("pipe failed");
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+    posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
+    posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
+
+    std::vector<std::string> environment;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+        environment.emplace_back(*entry);
+    }
+    environment.insert(environment.end(), extra_env.begin(), extra_env.end());
+    std::vector<char*> env_pointers;
+    for (auto& entry : environment) {
+        env_pointers.push_back(entry.data());
+    }
+    env_pointers.push_back(nullptr);
+    std::vector<std::string> args = argv;
+    std::vector<char*> arg_pointers;
+    for (auto& arg : args) {
+        arg_pointers.push_back(arg.data());
+    }
+    arg_pointers.push_back(nullptr);
+
+    pid_t pid = 0;
+    const int spawn_error = posix_spawn(&pid, args[0].c_str(), &actions, nullptr,
+                                        arg_pointers.data(), env_pointers.data());
+    posix_spawn_file_actions_destroy(&actions);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    if (spawn_error != 0) {
+        close(out_pipe[0]);
+        close(err_pipe[0]);
+        throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(spawn_error));
+    }
+    CommandOutput output;
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&output.out, &output.err};
+    int open_streams = 2;
+    while (open_streams > 0) {
+        if (poll(fds, 2, -1) < 0) {
+            continue;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP)) != 0) {
+                char buffer[4096];
+                const ssize_t count = read(fds[i].fd, buffer, sizeof buffer);
+                if (count > 0) {
+                    sinks[i]->append(buffer, static_cast<std::size_t>(count));
+                } else {
+                    close(fds[i].fd);
+                    fds[i].fd = -1;
+                    --open_streams;
+                }
+            }
+        }
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    output.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return output;
+}
+
+}  // namespace brt::test

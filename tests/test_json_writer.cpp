@@ -1,0 +1,31 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "common/json_writer.hpp"
+
+using namespace brt;
+
+TEST_CASE("JSON output escapes text and writes NaN as null", "[json]") {
+    JsonWriter json;
+    json.begin_object()
+        .key("name")
+        .value("rack \"3\"\n\\")
+        .key("values")
+        .begin_array()
+        .value(1.5)
+        .value(std::numeric_limits<double>::quiet_NaN())
+        .value(std::numeric_limits<double>::infinity())
+        .value(std::uint64_t{7})
+        .end_array()
+        .key("ok")
+        .value(true)
+        .key("empty")
+        .begin_object()
+        .end_object()
+        .end_object();
+    CHECK(json.str() ==
+          R"({"name":"rack \"3\"\n\\","values":[1.5,null,null,7],"ok":true,"empty":{}})");
+    CHECK(json_escape(std::string(1, '\x01')) == "\\u0001");
+}

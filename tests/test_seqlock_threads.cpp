@@ -1,0 +1,124 @@
+// Writer and readers as threads of one process, so ThreadSanitizer can check
+// the seqlock against the C++ memory model (it cannot see across processes).
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "common/segment_reader.hpp"
+#include "common/segment_writer.hpp"
+#include "support/test_frames.hpp"
+#include "support/test_segment.hpp"
+
+using namespace brt;
+
+TEST_CASE("readers racing a writer never see a torn frame", "[seqlock]") {
+    const Geometry geometry{4, 4, 64};
+    // Three slots, the minimum, make the writer lap readers as often as possible.
+    test::ScopedSegment scoped("threads", geometry, 3);
+    SegmentWriter writer = SegmentWriter::acquire(scoped.name(), 0);
+
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> torn{0};
+    std::atomic<std::uint64_t> frames_read{0};
+    std::vector<std::thread> readers;
+    for (int r = 0; r < 3; ++r) {
+        readers.emplace_back([&, r] {
+            SegmentReader reader(scoped.name());
+            reader.require_attached();
+            FrameBuffer buffer;
+            const CellRange range =
+                r == 0 ? whole_frame(geometry)
+                       : (r == 1 ? rack_range(geometry, 2) : module_range(geometry, 3, 1));
+            std::uint64_t previous = 0;
+            while (!stop.load(std::memory_order_relaxed)) {
+                if (reader.read_latest(buffer, range) != ReadOutcome::ok) {
+                    continue;
+                }
+                if (!test::frame_is_consistent(buffer) || buffer.frame_number < previous) {
+                    torn.fetch_add(1);
+                }
+                previous = buffer.frame_number;
+                frames_read.fetch_add(1, std::memory_order_relaxed);
+            }
+        });
+    }
+    test::EncodedFrameSource source(geometry);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+    std::uint64_t published = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        writer.publish_frame(source.make(published + 1));
+        ++published;
+    }
+    stop = true;
+    for (auto& thread : readers) {
+        thread.join();
+    }
+    INFO("published " << published << ", read " << frames_read.load());
+    CHECK(torn.load() == 0);
+    CHECK(published > 100);
+    CHECK(frames_read.load() > 100);
+}
+
+TEST_CASE("a reader counts the frames it missed", "[seqlock]") {
+    const Geometry geometry{2, 2, 8};
+    test::ScopedSegment scoped("missed", geometry);
+    SegmentWriter writer = SegmentWriter::acquire(scoped.name(), 0);
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    test::EncodedFrameSource source(geometry);
+    FrameBuffer buffer;
+
+    CHECK(reader.read_latest(buffer) == ReadOutcome::no_frame_yet);
+    writer.publish_frame(source.make(1));
+    REQUIRE(reader.read_latest(buffer) == ReadOutcome::ok);
+    CHECK(buffer.frame_number == 1);
+    for (std::uint64_t frame = 2; frame <= 6; ++frame) {
+        writer.publish_frame(source.make(frame));
+    }
+    REQUIRE(reader.read_latest(buffer) == ReadOutcome::ok);
+    CHECK(buffer.frame_number == 6);
+    CHECK(reader.frames_missed() == 4);
+    CHECK(test::frame_is_consistent(buffer));
+}
+
+TEST_CASE("one rack or one module is copied without the rest", "[seqlock]") {
+    const Geometry geometry{3, 2, 4};
+    test::ScopedSegment scoped("partial", geometry);
+    SegmentWriter writer = SegmentWriter::acquire(scoped.name(), 0);
+    // Distinct values per cell so a wrong offset shows.
+    std::vector<float> columns[6];
+    for (auto& column : columns) {
+        column.resize(geometry.cell_count());
+    }
+    std::vector<std::uint32_t> status(geometry.cell_count());
+    for (std::uint64_t cell = 0; cell < geometry.cell_count(); ++cell) {
+        for (std::uint32_t field = 0; field < 6; ++field) {
+            columns[field][cell] = static_cast<float>(field * 1000 + cell);
+        }
+        status[cell] = static_cast<std::uint32_t>(cell);
+    }
+    std::vector<RackRecord> racks(geometry.racks);
+    FrameData frame;
+    for (std::uint32_t field = 0; field < 6; ++field) {
+        frame.columns[field] = columns[field];
+    }
+    frame.status = status;
+    frame.racks = racks;
+    writer.publish_frame(frame);
+
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    FrameBuffer buffer;
+    REQUIRE(reader.read_latest(buffer, module_range(geometry, 2, 1)) == ReadOutcome::ok);
+    REQUIRE(buffer.status.size() == 4);
+    // Rack 2, module 1: cells (2*2+1)*4 = 20..23.
+    CHECK(buffer.status[0] == 20);
+    CHECK(buffer.status[3] == 23);
+    CHECK(buffer.column(Field::temperature_c)[1] == 2021.0f);
+    REQUIRE(reader.read_latest(buffer, rack_range(geometry, 1)) == ReadOutcome::ok);
+    CHECK(buffer.status.size() == 8);
+    CHECK(buffer.column(Field::soh)[0] == 5008.0f);
+}
