@@ -73,7 +73,13 @@ std::optional<CommandStatus> CommandRing::result(std::uint64_t position) const {
     if (slot.position.load(std::memory_order_acquire) != position + 1) {
         return std::nullopt;
     }
-    return static_cast<CommandStatus>(slot.status.load(std::memory_order_relaxed));
+    const auto status = static_cast<CommandStatus>(slot.status.load(std::memory_order_acquire));
+    // The ring may have wrapped between the two loads: then the status is
+    // another command's.
+    if (slot.position.load(std::memory_order_acquire) != position + 1) {
+        return std::nullopt;
+    }
+    return status;
 }
 
 std::optional<CommandStatus> CommandRing::wait_for_result(std::uint64_t position,
@@ -138,7 +144,9 @@ std::optional<ReceivedCommand> CommandRing::try_consume(std::chrono::millisecond
 
 void CommandRing::complete(std::uint64_t position, CommandStatus status) {
     CommandResult& slot = results_[position % capacity_];
-    slot.status.store(static_cast<std::uint32_t>(status), std::memory_order_relaxed);
+    // Invalidate first, so a reader never pairs the old position with the new status.
+    slot.position.store(0, std::memory_order_release);
+    slot.status.store(static_cast<std::uint32_t>(status), std::memory_order_release);
     slot.position.store(position + 1, std::memory_order_release);
 }
 

@@ -178,7 +178,15 @@ SegmentLayout validate_header(const SegmentHeader& header, std::uint64_t file_si
     check_field(name, "column_stride", header.column_stride, layout.column_stride);
     check_field(name, "field_count", header.field_count, kFieldCount);
     for (std::uint32_t field = 0; field < kFieldCount; ++field) {
-        check_field(name, "fields[].offset_in_slot", header.fields[field].offset_in_slot,
+        const FieldDescriptor& descriptor = header.fields[field];
+        const FieldInfo& expected = field_info(static_cast<Field>(field));
+        if (std::strncmp(descriptor.name, expected.name, sizeof descriptor.name) != 0 ||
+            descriptor.element_type != static_cast<std::uint32_t>(expected.type) ||
+            descriptor.element_size != 4) {
+            throw_malformed(name,
+                            fmt::format("field descriptor {} is not '{}'", field, expected.name));
+        }
+        check_field(name, "fields[].offset_in_slot", descriptor.offset_in_slot,
                     layout.column_offset_in_slot[field]);
     }
     if (file_size < layout.segment_size) {

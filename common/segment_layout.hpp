@@ -45,7 +45,7 @@ enum class FieldType : std::uint32_t { float32 = 1, uint32 = 2 };
 // One column of a frame slot.
 enum class Field : std::uint32_t {
     voltage_v = 0,
-    current_a = 1,
+    current_a = 1,  // the cell's current, discharge positive
     temperature_c = 2,
     soc = 3,             // state of charge, fraction 0..1
     resistance_ohm = 4,  // internal resistance R0 as measured
@@ -124,7 +124,8 @@ struct alignas(64) SegmentHeader {
     std::atomic<std::uint64_t> latest_frame;  // 576: newest complete frame, 0 = none
     std::uint8_t reserved3[640 - 584];        // 584
 
-    // futex word: low 32 bits of latest_frame, bumped after each publish.
+    // futex word: a counter the writer bumps after every publish and every
+    // state change; readers sleep while it keeps the value they saw.
     std::atomic<std::uint32_t> frame_futex;    // 640
     std::atomic<std::uint32_t> futex_waiters;  // 644: readers about to sleep
     std::uint8_t reserved4[704 - 648];         // 648

@@ -32,11 +32,14 @@ AttachChange SegmentReader::refresh() {
         const int fd = shm_open(shm_open_name(name_).c_str(), O_RDONLY | O_CLOEXEC, 0);
         if (fd >= 0) {
             struct stat file_status {};
-            const bool same_file = fstat(fd, &file_status) == 0 &&
-                                   file_status.st_ino == segment_.inode() &&
-                                   file_status.st_dev == segment_.device();
+            std::uint64_t generation = 0;
+            const bool same_file =
+                fstat(fd, &file_status) == 0 && file_status.st_ino == segment_.inode() &&
+                file_status.st_dev == segment_.device() &&
+                pread(fd, &generation, sizeof generation, offsetof(SegmentHeader, generation)) ==
+                    static_cast<ssize_t>(sizeof generation);
             close(fd);
-            if (same_file && segment_.header().generation == generation_) {
+            if (same_file && generation == generation_) {
                 return AttachChange::unchanged;
             }
         }

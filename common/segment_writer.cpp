@@ -90,14 +90,7 @@ std::uint64_t SegmentWriter::commit_frame(const SlotWrite& write, std::uint64_t 
     SegmentHeader& header = segment_.header();
     header.latest_frame.store(write.frame_number, std::memory_order_release);
     header.heartbeat_ns.store(now_monotonic, std::memory_order_relaxed);
-    // Futex protocol: publish the new word, then look for sleepers. Both
-    // seq_cst, pairing with the reader's waiters increment and re-check, so
-    // either the reader sees the new word or we see the reader.
-    header.frame_futex.store(static_cast<std::uint32_t>(write.frame_number),
-                             std::memory_order_seq_cst);
-    if (header.futex_waiters.load(std::memory_order_seq_cst) != 0) {
-        futex_wake_all_shared(header.frame_futex);
-    }
+    wake_readers();
     next_frame_ = write.frame_number + 1;
     return write.frame_number;
 }
@@ -128,18 +121,26 @@ void SegmentWriter::heartbeat() {
     segment_.header().heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
 }
 
+void SegmentWriter::wake_readers() {
+    // Futex protocol: change the word, then look for sleepers. Both seq_cst,
+    // pairing with the reader's waiters increment: either the reader's
+    // FUTEX_WAIT sees the new word, or this load sees the reader.
+    SegmentHeader& header = segment_.header();
+    header.frame_futex.fetch_add(1, std::memory_order_seq_cst);
+    if (header.futex_waiters.load(std::memory_order_seq_cst) != 0) {
+        futex_wake_all_shared(header.frame_futex);
+    }
+}
+
 void SegmentWriter::set_state(WriterState state) {
     heartbeat();
     segment_.header().writer_state.store(static_cast<std::uint32_t>(state),
                                          std::memory_order_release);
+    wake_readers();  // sleepers notice a pause or a stop now, not at their timeout
 }
 
 void SegmentWriter::finish(WriterState final_state) {
     set_state(final_state);
-    // Wake sleepers so they notice the state change now, not at their timeout.
-    SegmentHeader& header = segment_.header();
-    header.frame_futex.fetch_add(1, std::memory_order_seq_cst);
-    futex_wake_all_shared(header.frame_futex);
     finished_ = true;
 }
 

@@ -61,6 +61,7 @@ class SegmentWriter {
   private:
     explicit SegmentWriter(MappedSegment segment) : segment_(std::move(segment)) {}
     SlotHeader& slot_header(std::uint32_t slot_index) const;
+    void wake_readers();
 
     MappedSegment segment_;
     std::uint64_t next_frame_ = 1;

@@ -115,18 +115,15 @@ bool same_configuration(const MappedSegment& segment, const CreateOptions& wante
     return true;
 }
 
-// The pid of a live writer holding the existing segment's lock, if any.
+// The pid of a live writer holding the existing segment's lock, if any. It
+// only looks (in /proc/locks): taking the lock, even briefly, could turn away
+// a simulator starting at that moment.
 std::optional<pid_t> writer_holding(const std::string& name) {
     const int fd = shm_open(shm_open_name(name).c_str(), O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) {
         return std::nullopt;
     }
-    std::optional<pid_t> holder;
-    if (try_lock_exclusive(fd)) {
-        unlock(fd);
-    } else {
-        holder = flock_holder_pid(fd).value_or(-1);
-    }
+    const std::optional<pid_t> holder = flock_holder_pid(fd);
     close(fd);
     return holder;
 }

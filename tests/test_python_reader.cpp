@@ -1,0 +1,69 @@
+// docs/segment-format.md is the contract for readers in other languages;
+// scripts/read_segment.py was written from it alone. It must read the same
+// values the C++ writer published.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "common/segment_writer.hpp"
+#include "support/run_command.hpp"
+#include "support/test_segment.hpp"
+
+using namespace brt;
+
+TEST_CASE("the Python reference reader reads what the writer published", "[python]") {
+    const Geometry geometry{3, 2, 4};
+    test::ScopedSegment scoped("python", geometry);
+    SegmentWriter writer = SegmentWriter::acquire(scoped.name(), 100'000'000);
+    // Each value is its cell index plus a per-column offset: exact in float32
+    // and in Python's float formatting.
+    std::vector<float> columns[6];
+    for (std::uint32_t field = 0; field < 6; ++field) {
+        for (std::uint64_t cell = 0; cell < geometry.cell_count(); ++cell) {
+            columns[field].push_back(static_cast<float>(cell + field * 100));
+        }
+    }
+    columns[2][9] = std::numeric_limits<float>::quiet_NaN();  // a dropout in rack 1
+    std::vector<std::uint32_t> status(geometry.cell_count(), 0);
+    std::vector<RackRecord> racks(geometry.racks);
+    FrameData frame;
+    for (std::uint32_t field = 0; field < 6; ++field) {
+        frame.columns[field] = columns[field];
+    }
+    frame.status = status;
+    frame.racks = racks;
+    for (int i = 0; i < 5; ++i) {
+        writer.publish_frame(frame);
+    }
+
+    const auto output =
+        test::run_command({test::tool_path("BRT_PYTHON"), test::tool_path("BRT_READ_SEGMENT_PY"),
+                           "--shm-name", scoped.name(), "--rack", "1", "--json"});
+    INFO(output.err);
+    REQUIRE(output.exit_code == 0);
+    CHECK_THAT(output.out, Catch::Contains("\"frame_number\": 5"));
+    CHECK_THAT(output.out, Catch::Contains("\"racks\": 3"));
+    CHECK_THAT(output.out, Catch::Contains("\"writer_state\": \"running\""));
+    // Rack 1 is cells 8..15.
+    CHECK_THAT(output.out,
+               Catch::Contains("\"voltage_v\": {\"min\": 8.0, \"mean\": 11.5, \"max\": 15.0}"));
+    // The NaN at cell 9 is left out of the statistics.
+    CHECK_THAT(output.out, Catch::Contains("\"temperature_c\": {\"min\": 208.0,"));
+    CHECK_THAT(output.out,
+               Catch::Contains("\"soh\": {\"min\": 508.0, \"mean\": 511.5, \"max\": 515.0}"));
+
+    const auto module =
+        test::run_command({test::tool_path("BRT_PYTHON"), test::tool_path("BRT_READ_SEGMENT_PY"),
+                           "--shm-name", scoped.name(), "--rack", "2", "--module", "1", "--json"});
+    REQUIRE(module.exit_code == 0);
+    // Rack 2, module 1 is cells 20..23.
+    CHECK_THAT(module.out,
+               Catch::Contains("\"current_a\": {\"min\": 120.0, \"mean\": 121.5, \"max\": 123.0}"));
+
+    const auto bad_rack =
+        test::run_command({test::tool_path("BRT_PYTHON"), test::tool_path("BRT_READ_SEGMENT_PY"),
+                           "--shm-name", scoped.name(), "--rack", "3"});
+    CHECK(bad_rack.exit_code == 2);
+}
