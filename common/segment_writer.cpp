@@ -38,6 +38,7 @@ SegmentWriter SegmentWriter::acquire(const std::string& name, std::uint64_t publ
     SegmentWriter writer(std::move(segment));
     // Frame numbers continue across writer restarts so readers can count gaps.
     writer.next_frame_ = header.latest_frame.load(std::memory_order_acquire) + 1;
+    writer.wake_readers();  // sleepers see the new writer now, not at their timeout
     return writer;
 }
 
