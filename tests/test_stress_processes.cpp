@@ -14,6 +14,7 @@
 
 #include "common/segment_reader.hpp"
 #include "common/segment_writer.hpp"
+#include "support/run_command.hpp"
 #include "support/test_frames.hpp"
 #include "support/test_segment.hpp"
 
@@ -67,15 +68,22 @@ void stress(const Geometry& geometry, std::uint32_t slots, int reader_count,
     test::ScopedSegment scoped("stress", geometry, slots);
     int report_pipe[2];
     REQUIRE(pipe(report_pipe) == 0);
+    test::KillOnExit children;
     const pid_t writer_pid = fork();
     REQUIRE(writer_pid >= 0);
     if (writer_pid == 0) {
         run_writer(scoped.name(), geometry);
     }
-    // Readers start once frames flow.
+    children.pids.push_back(writer_pid);
+    // Readers start once frames flow. wait_for_frame also returns when the
+    // writer's state changes (here: when it starts), so wait in a loop.
     SegmentReader probe(scoped.name());
     probe.require_attached();
-    REQUIRE(probe.wait_for_frame(0, std::chrono::seconds(10)));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (probe.header().latest_frame.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+        probe.wait_for_frame(0, std::chrono::milliseconds(100));
+    }
+    REQUIRE(probe.header().latest_frame.load() > 0);
 
     std::vector<pid_t> readers;
     for (int i = 0; i < reader_count; ++i) {
@@ -92,8 +100,6 @@ void stress(const Geometry& geometry, std::uint32_t slots, int reader_count,
         CHECK(WIFEXITED(status));
     }
     const std::uint64_t published = probe.header().latest_frame.load();
-    kill(writer_pid, SIGKILL);
-    waitpid(writer_pid, nullptr, 0);
     close(report_pipe[1]);
     for (int i = 0; i < reader_count; ++i) {
         ReaderReport report;

@@ -1,17 +1,92 @@
 #include "support/run_command.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 extern char** environ;
 
 namespace brt::test {
+
+namespace {
+
+std::vector<std::string> environment_with(const std::vector<std::string>& extra_env) {
+    std::vector<std::string> environment;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+        environment.emplace_back(*entry);
+    }
+    environment.insert(environment.end(), extra_env.begin(), extra_env.end());
+    return environment;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+    std::vector<char*> result;
+    for (auto& text : strings) {
+        result.push_back(text.data());
+    }
+    result.push_back(nullptr);
+    return result;
+}
+
+}  // namespace
+
+pid_t spawn_background(const std::vector<std::string>& argv, const std::string& log_path,
+                       const std::vector<std::string>& extra_env) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    std::vector<std::string> environment = environment_with(extra_env);
+    std::vector<std::string> args = argv;
+    auto env_pointers = pointers(environment);
+    auto arg_pointers = pointers(args);
+    pid_t pid = 0;
+    const int error = posix_spawn(&pid, args[0].c_str(), &actions, nullptr, arg_pointers.data(),
+                                  env_pointers.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (error != 0) {
+        throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(error));
+    }
+    return pid;
+}
+
+KillOnExit::~KillOnExit() {
+    for (pid_t pid : pids) {
+        if (kill(pid, SIGKILL) == 0) {
+            waitpid(pid, nullptr, 0);
+        }
+    }
+}
+
+int wait_for_exit(pid_t pid, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms; waited += 5) {
+        int status = 0;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        usleep(5000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return -1;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream file(path);
+    std::stringstream content;
+    content << file.rdbuf();
+    return content.str();
+}
 
 std::string tool_path(const char* env_variable) {
     const char* path = std::getenv(env_variable);

@@ -1,6 +1,8 @@
 // Runs a tool as a user would and captures what it printed.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +19,21 @@ struct CommandOutput {
 // current environment.
 CommandOutput run_command(const std::vector<std::string>& argv,
                           const std::vector<std::string>& extra_env = {});
+
+// Starts a tool in the background with stdout and stderr going to `log_path`.
+pid_t spawn_background(const std::vector<std::string>& argv, const std::string& log_path,
+                       const std::vector<std::string>& extra_env = {});
+// Waits up to `timeout_ms` for `pid`; returns its exit code (128 + signal),
+// or -1 after killing it with SIGKILL when it did not end in time.
+int wait_for_exit(pid_t pid, int timeout_ms);
+std::string read_file(const std::string& path);
+
+// Kills (SIGKILL) and reaps child processes however a test ends, so a failed
+// REQUIRE never leaves a tool running (meson would wait for it forever).
+struct KillOnExit {
+    std::vector<pid_t> pids;
+    ~KillOnExit();
+};
 
 // Path of a built tool, from the environment variable meson test sets.
 std::string tool_path(const char* env_variable);

@@ -1,0 +1,18 @@
+#include "simulator/cell_arrays.hpp"
+
+namespace brt {
+
+void CellArrays::resize(std::uint64_t cells) {
+    for (auto* column : {&v_rc_v, &runaway_progress, &capacity_factor, &resistance_factor,
+                         &voltage_v, &r0_ohm, &current_a, &external_heat_w, &short_circuit_ohm}) {
+        column->assign(cells, 0.0f);
+    }
+    for (auto* column : {&soc, &temperature_c, &capacity_fade, &resistance_growth, &ah_throughput,
+                         &calendar_age_s}) {
+        column->assign(cells, 0.0);
+    }
+    balancing.assign(cells, 0);
+    ageing_multiplier.assign(cells, 1.0f);
+}
+
+}  // namespace brt

@@ -1,0 +1,62 @@
+// Every cell's state, structure-of-arrays: one vector per quantity, indexed
+// by the segment's rack-major cell number.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "simulator/model/cell_model.hpp"
+
+namespace brt {
+
+struct CellArrays {
+    // True state (model::CellState, split by field). Quantities that change
+    // by less than a float's resolution per step at 1 kHz are double.
+    std::vector<double> soc;
+    std::vector<float> v_rc_v;
+    std::vector<double> temperature_c;
+    std::vector<double> capacity_fade;
+    std::vector<double> resistance_growth;
+    std::vector<double> ah_throughput;
+    std::vector<double> calendar_age_s;
+    std::vector<float> runaway_progress;
+    // Drawn once.
+    std::vector<float> capacity_factor;
+    std::vector<float> resistance_factor;
+    // Outputs of the last step.
+    std::vector<float> voltage_v;
+    std::vector<float> r0_ohm;
+    std::vector<float> current_a;  // string current plus the cell's balancing bleed
+    std::vector<std::uint8_t> balancing;
+    // Scenario effects.
+    std::vector<float> external_heat_w;
+    std::vector<float> short_circuit_ohm;
+    std::vector<float> ageing_multiplier;
+
+    void resize(std::uint64_t cells);
+
+    model::CellState state(std::uint64_t cell) const {
+        model::CellState s{};
+        s.soc = soc[cell];
+        s.v_rc_v = v_rc_v[cell];
+        s.temperature_c = temperature_c[cell];
+        s.capacity_fade = capacity_fade[cell];
+        s.resistance_growth = resistance_growth[cell];
+        s.ah_throughput = ah_throughput[cell];
+        s.calendar_age_s = calendar_age_s[cell];
+        s.runaway_progress = runaway_progress[cell];
+        return s;
+    }
+    void set_state(std::uint64_t cell, const model::CellState& s) {
+        soc[cell] = s.soc;
+        v_rc_v[cell] = s.v_rc_v;
+        temperature_c[cell] = s.temperature_c;
+        capacity_fade[cell] = s.capacity_fade;
+        resistance_growth[cell] = s.resistance_growth;
+        ah_throughput[cell] = s.ah_throughput;
+        calendar_age_s[cell] = s.calendar_age_s;
+        runaway_progress[cell] = s.runaway_progress;
+    }
+};
+
+}  // namespace brt

@@ -1,0 +1,211 @@
+#include "simulator/ctl.hpp"
+
+#include <fmt/format.h>
+
+#include "common/command_ring.hpp"
+#include "common/errors.hpp"
+#include "common/exit_codes.hpp"
+#include "common/json_writer.hpp"
+#include "common/liveness.hpp"
+#include "common/segment_file.hpp"
+#include "simulator/rack_mode.hpp"
+#include "simulator/scenario.hpp"
+
+namespace brt {
+
+namespace {
+
+void add_target_options(CLI::App* command, CtlOptions& options) {
+    command->add_option("--rack", options.rack, "Rack (default: all)");
+    command->add_option("--module", options.module, "Module within the rack");
+    command->add_option("--cell", options.cell, "Cell within the module");
+}
+
+std::uint32_t index_or_all(std::int64_t value) {
+    return value < 0 ? kAllTargets : static_cast<std::uint32_t>(value);
+}
+
+Target target_of(const CtlOptions& options) {
+    return {index_or_all(options.rack), index_or_all(options.module), index_or_all(options.cell)};
+}
+
+Command build_command(const CtlOptions& options, const Geometry& geometry, std::string& what) {
+    Command command;
+    const Target target = target_of(options);
+    if (options.rack >= 0 && options.rack >= geometry.racks) {
+        throw UsageError(fmt::format("rack {} does not exist: this segment has racks 0..{}",
+                                     options.rack, geometry.racks - 1));
+    }
+    target_cells(geometry, target);  // names the bad module or cell
+    command.rack = target.rack;
+    command.module = target.module;
+    command.cell = target.cell;
+    if (options.apply->parsed()) {
+        const ScenarioInfo* info = find_scenario(options.scenario);
+        if (info == nullptr) {
+            throw UsageError(fmt::format(
+                "unknown scenario '{}' (see brt-simulator --list-scenarios)", options.scenario));
+        }
+        const auto fault = parse_fault_kind(options.fault_kind);
+        if (!fault) {
+            throw UsageError(fmt::format("--kind {}: use stuck, offset, dropout or open_wire",
+                                         options.fault_kind));
+        }
+        if (options.sensor != "voltage" && options.sensor != "temperature") {
+            throw UsageError(
+                fmt::format("--sensor {}: use voltage or temperature", options.sensor));
+        }
+        if (options.start_s < 0 || options.duration_s < 0) {
+            throw UsageError("--start and --duration must not be negative");
+        }
+        command.kind = CommandKind::apply_scenario;
+        command.code = static_cast<std::uint32_t>(info->kind);
+        command.args[0] = options.start_s;
+        command.args[1] = options.duration_s;
+        command.args[2] = options.magnitude;
+        command.args[3] = static_cast<double>(*fault);
+        command.args[4] = options.sensor == "temperature" ? 1.0 : 0.0;
+        what = fmt::format("apply {} at {}", info->name, target_text(target));
+    } else if (options.clear->parsed()) {
+        command.kind = CommandKind::clear_scenario;
+        if (!options.scenario.empty() && options.scenario != "all") {
+            const ScenarioInfo* info = find_scenario(options.scenario);
+            if (info == nullptr) {
+                throw UsageError(fmt::format("unknown scenario '{}'", options.scenario));
+            }
+            command.code = static_cast<std::uint32_t>(info->kind);
+        }
+        what = fmt::format("clear {} at {}", options.scenario.empty() ? "all" : options.scenario,
+                           target_text(target));
+    } else if (options.set_mode->parsed()) {
+        const auto mode = parse_rack_mode(options.mode);
+        if (!mode) {
+            throw UsageError(fmt::format(
+                "unknown mode '{}'; known: idle, charge, float, discharge, equalize, profile",
+                options.mode));
+        }
+        if (options.module >= 0 || options.cell >= 0) {
+            throw UsageError("a mode applies to a whole rack: give --rack only");
+        }
+        if (options.current_a < 0 || options.power_w < 0) {
+            throw UsageError("--current and --power are discharge demands and must be positive");
+        }
+        command.kind = CommandKind::set_rack_mode;
+        command.code = static_cast<std::uint32_t>(*mode);
+        command.args[0] = options.current_a;
+        command.args[1] = options.power_w;
+        what = fmt::format("mode {} at {}", options.mode, target_text(target));
+    } else if (options.ambient->parsed()) {
+        if (options.ambient_c < -50 || options.ambient_c > 70) {
+            throw UsageError(fmt::format("ambient {} C is outside -50..70 C", options.ambient_c));
+        }
+        command.kind = CommandKind::set_ambient;
+        command.args[0] = options.ambient_c;
+        what = fmt::format("ambient {} C", options.ambient_c);
+    } else if (options.pause->parsed()) {
+        command.kind = CommandKind::pause;
+        what = "pause";
+    } else {
+        command.kind = CommandKind::resume;
+        what = "resume";
+    }
+    return command;
+}
+
+}  // namespace
+
+CLI::App* add_ctl_subcommand(CLI::App& app, CtlOptions& options) {
+    CLI::App* ctl = app.add_subcommand(
+        "ctl", "Send a command to the running simulator through the segment's command ring");
+    ctl->require_subcommand(1);
+    ctl->fallthrough();  // --shm-name and --json may come after `ctl`
+    ctl->add_option("--timeout", options.timeout_s, "Seconds to wait for the answer")
+        ->capture_default_str();
+    ctl->add_flag("--json", options.json, "Print the answer as JSON");
+
+    options.apply = ctl->add_subcommand("apply", "Apply a scenario");
+    options.apply->add_option("scenario", options.scenario, "Scenario name (--list-scenarios)")
+        ->required();
+    add_target_options(options.apply, options);
+    options.apply->add_option("--start", options.start_s, "Seconds from now");
+    options.apply->add_option("--duration", options.duration_s, "Seconds; 0 until cleared");
+    options.apply->add_option("--magnitude", options.magnitude, "See --list-scenarios");
+    options.apply
+        ->add_option("--kind", options.fault_kind,
+                     "sensor_fault kind: stuck, offset, dropout, open_wire")
+        ->capture_default_str();
+    options.apply
+        ->add_option("--sensor", options.sensor, "sensor_fault sensor: voltage, temperature")
+        ->capture_default_str();
+
+    options.clear = ctl->add_subcommand("clear", "Clear scenarios (all, or one by name)");
+    options.clear->add_option("scenario", options.scenario, "Scenario name, or all");
+    add_target_options(options.clear, options);
+
+    options.set_mode = ctl->add_subcommand("mode", "Set a rack's operating mode");
+    options.set_mode
+        ->add_option("mode", options.mode, "idle, charge, float, discharge, equalize, profile")
+        ->required();
+    add_target_options(options.set_mode, options);
+    options.set_mode->add_option("--current", options.current_a, "Discharge demand, A");
+    options.set_mode->add_option("--power", options.power_w, "Discharge demand, W");
+
+    options.ambient = ctl->add_subcommand("ambient", "Set the ambient temperature");
+    options.ambient->add_option("temperature_c", options.ambient_c, "Degrees Celsius")->required();
+    options.pause = ctl->add_subcommand("pause", "Pause the simulation (the writer stays live)");
+    options.resume = ctl->add_subcommand("resume", "Resume a paused simulation");
+    for (CLI::App* command : {options.apply, options.clear, options.set_mode, options.ambient,
+                              options.pause, options.resume}) {
+        command->fallthrough();  // --json and --timeout after the command
+    }
+    return ctl;
+}
+
+int run_ctl(const std::string& shm_name, const CtlOptions& options) {
+    const MappedSegment segment = open_segment(shm_name, SegmentAccess::reader);
+    std::string what;
+    const Command command = build_command(options, segment.layout().geometry, what);
+    CommandRing ring(segment);
+    const auto position = ring.post(command);
+    if (!position) {
+        const WriterStatus writer = read_writer_status(segment);
+        throw SegmentError(SegmentErrorKind::system,
+                           fmt::format("the command ring is full: the simulator is not taking "
+                                       "commands ({}: {})",
+                                       liveness_name(writer.liveness), writer.detail));
+    }
+    const auto timeout = std::chrono::milliseconds(static_cast<long>(options.timeout_s * 1000));
+    const auto status = ring.wait_for_result(*position, timeout);
+    std::string answer;
+    int exit_code = kExitOk;
+    if (!status) {
+        const WriterStatus writer = read_writer_status(segment);
+        answer = fmt::format(
+            "no answer within {} s: the simulator is {} ({}); the command stays "
+            "queued for the next simulator",
+            options.timeout_s, liveness_name(writer.liveness), writer.detail);
+        exit_code = kExitRuntimeFailure;
+    } else {
+        answer = std::string(command_status_name(*status));
+        exit_code = *status == CommandStatus::applied ? kExitOk : kExitRuntimeFailure;
+    }
+    if (options.json) {
+        JsonWriter json;
+        json.begin_object()
+            .key("command")
+            .value(what)
+            .key("position")
+            .value(*position)
+            .key("status")
+            .value(status ? command_status_name(*status) : "no answer")
+            .key("applied")
+            .value(status == CommandStatus::applied)
+            .end_object();
+        fmt::print("{}\n", json.str());
+    } else {
+        fmt::print("{}: {}\n", what, answer);
+    }
+    return exit_code;
+}
+
+}  // namespace brt

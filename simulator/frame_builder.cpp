@@ -1,0 +1,107 @@
+#include "simulator/frame_builder.hpp"
+
+#include <cmath>
+
+namespace brt {
+
+FrameBuilder::FrameBuilder(const Geometry& geometry) {
+    for (auto& column : columns_) {
+        column.resize(geometry.cell_count());
+    }
+    status_.resize(geometry.cell_count());
+    racks_.resize(geometry.racks);
+}
+
+FrameData FrameBuilder::build(Simulation& simulation, WorkerPool& pool) {
+    const Geometry& geometry = simulation.geometry();
+    const CellArrays& cells = simulation.cells();
+    const std::uint64_t seed = simulation.config().seed;
+    const std::uint64_t step = simulation.step_count();
+    auto& voltage = columns_[static_cast<int>(Field::voltage_v)];
+    auto& current = columns_[static_cast<int>(Field::current_a)];
+    auto& temperature = columns_[static_cast<int>(Field::temperature_c)];
+    auto& soc = columns_[static_cast<int>(Field::soc)];
+    auto& resistance = columns_[static_cast<int>(Field::resistance_ohm)];
+    auto& soh = columns_[static_cast<int>(Field::soh)];
+
+    auto status_bits = [&](std::uint64_t cell, const model::ChemistryParams& p) {
+        std::uint32_t bits = cells.balancing[cell] ? cell_status::balancing : 0u;
+        const float t = cells.temperature_c[cell];
+        if (t >= p.self_heating_onset_c) {
+            bits |= cell_status::self_heating;
+        }
+        if (t >= p.venting_c) {
+            bits |= cell_status::venting;
+        }
+        if (cells.runaway_progress[cell] > 0.0f) {
+            bits |= cell_status::thermal_runaway;
+        }
+        return bits;
+    };
+
+    pool.parallel_for(geometry.racks, [&](std::uint64_t first_rack, std::uint64_t last_rack) {
+        const model::SensorFaultState healthy{};
+        for (std::uint64_t r = first_rack; r < last_rack; ++r) {
+            const model::ChemistryParams& p = simulation.params(simulation.racks()[r].chemistry);
+            const CellRange range = rack_range(geometry, static_cast<std::uint32_t>(r));
+            for (std::uint64_t c = range.first_cell; c < range.first_cell + range.cell_count; ++c) {
+                const model::MeasuredCell measured =
+                    model::measure_cell(cells.voltage_v[c], cells.current_a[c],
+                                        cells.temperature_c[c], healthy, seed, c, step);
+                voltage[c] = measured.voltage_v;
+                current[c] = measured.current_a;
+                temperature[c] = measured.temperature_c;
+                soc[c] = static_cast<float>(cells.soc[c]);
+                resistance[c] = cells.r0_ohm[c];
+                soh[c] = 1.0f - cells.capacity_fade[c];
+                status_[c] = measured.status_bits | status_bits(c, p);
+            }
+        }
+    });
+
+    const double now = simulation.sim_time_s();
+    for (FaultedSensor& fault : simulation.faulted_sensors()) {
+        const std::uint64_t c = fault.cell;
+        if (!fault.captured) {
+            fault.state.stuck_voltage_v = cells.voltage_v[c];
+            fault.state.stuck_temperature_c = cells.temperature_c[c];
+            fault.captured = true;
+        }
+        fault.state.elapsed_s = static_cast<float>(now - fault.start_time_s);
+        const std::uint32_t rack = static_cast<std::uint32_t>(c / geometry.cells_per_rack());
+        const model::ChemistryParams& p = simulation.params(simulation.racks()[rack].chemistry);
+        const model::MeasuredCell measured =
+            model::measure_cell(cells.voltage_v[c], cells.current_a[c], cells.temperature_c[c],
+                                fault.state, seed, c, step);
+        voltage[c] = measured.voltage_v;
+        current[c] = measured.current_a;
+        temperature[c] = measured.temperature_c;
+        status_[c] = measured.status_bits | status_bits(c, p);
+    }
+
+    for (std::uint32_t r = 0; r < geometry.racks; ++r) {
+        const RackState& rack = simulation.racks()[r];
+        RackRecord& record = racks_[r];
+        record.current_a = rack.current_a;
+        record.air_temperature_c = rack.air_temperature_c;
+        record.mode = static_cast<std::uint32_t>(rack.mode);
+        record.flags = (rack.hvac_on ? rack_flags::hvac_on : 0u) |
+                       (rack.constant_voltage ? rack_flags::constant_voltage : 0u) |
+                       (rack.grid_outage ? rack_flags::grid_outage : 0u) |
+                       (rack.cv_failure ? rack_flags::charger_fault : 0u) |
+                       (rack.cut_off ? rack_flags::discharge_cutoff : 0u) |
+                       (simulation.paused() ? rack_flags::paused : 0u);
+    }
+
+    FrameData frame;
+    for (int field = 0; field < 6; ++field) {
+        frame.columns[field] = columns_[field];
+    }
+    frame.status = status_;
+    frame.racks = racks_;
+    frame.sim_time_ns = static_cast<std::uint64_t>(std::llround(now * 1e9));
+    frame.ambient_temperature_c = simulation.ambient_c();
+    return frame;
+}
+
+}  // namespace brt

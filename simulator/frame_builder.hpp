@@ -1,0 +1,27 @@
+// Turns the true state into what the sensors report: noise, quantisation and
+// injected faults on top, plus the per-cell status word. The true state is
+// never touched, so a faulted sensor changes what is published and nothing else.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/segment_writer.hpp"
+#include "simulator/simulation.hpp"
+#include "simulator/worker_pool.hpp"
+
+namespace brt {
+
+class FrameBuilder {
+  public:
+    explicit FrameBuilder(const Geometry& geometry);
+    // The view stays valid until the next build().
+    FrameData build(Simulation& simulation, WorkerPool& pool);
+
+  private:
+    std::vector<float> columns_[6];
+    std::vector<std::uint32_t> status_;
+    std::vector<RackRecord> racks_;
+};
+
+}  // namespace brt

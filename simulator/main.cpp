@@ -1,0 +1,166 @@
+// brt-simulator: the segment's single writer. Models every cell of the racks
+// and publishes frames; `brt-simulator ctl` sends it commands.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <thread>
+
+#include "common/cli_common.hpp"
+#include "common/errors.hpp"
+#include "common/exit_codes.hpp"
+#include "common/json_writer.hpp"
+#include "common/shm_name.hpp"
+#include "simulator/ctl.hpp"
+#include "simulator/run_loop.hpp"
+#include "simulator/scenario.hpp"
+
+namespace brt {
+namespace {
+
+int list_scenarios(bool json) {
+    if (json) {
+        JsonWriter out;
+        out.begin_array();
+        for (const ScenarioInfo& info : scenario_catalogue()) {
+            out.begin_object()
+                .key("name")
+                .value(info.name)
+                .key("code")
+                .value(static_cast<std::uint32_t>(info.kind))
+                .key("description")
+                .value(info.description)
+                .key("magnitude")
+                .value(info.magnitude_meaning)
+                .key("default_magnitude")
+                .value(info.default_magnitude)
+                .end_object();
+        }
+        out.end_array();
+        fmt::print("{}\n", out.str());
+        return kExitOk;
+    }
+    for (const ScenarioInfo& info : scenario_catalogue()) {
+        fmt::print("{:<24} {}\n", info.name, info.description);
+        if (info.magnitude_meaning != "-") {
+            fmt::print("{:<24} magnitude: {} (default {})\n", "", info.magnitude_meaning,
+                       info.default_magnitude);
+        }
+    }
+    fmt::print(
+        "\nTargets: rack=R [module=M [cell=C]], or the whole system. Timing: start=S (seconds), "
+        "duration=S (0: until cleared).\nExample: --scenario "
+        "thermal_runaway:rack=3,module=2,cell=5,start=60\n");
+    return kExitOk;
+}
+
+void check_positive(const char* option, double value) {
+    if (!(value > 0) || !std::isfinite(value)) {
+        throw UsageError(fmt::format("{} must be a positive number, got {}", option, value));
+    }
+}
+
+}  // namespace
+}  // namespace brt
+
+int main(int argc, char** argv) {
+    using namespace brt;
+    std::string shm_name;
+    SimulationConfig config;
+    RunOptions run;
+    std::vector<std::string> scenario_texts;
+    std::string scenario_file;
+    std::string initial_mode = "profile";
+    bool list = false;
+    std::int64_t threads = 0;
+
+    CLI::App app{
+        "Simulate every cell of the battery racks and publish frames into the shared-memory "
+        "segment (the single writer).",
+        tool_name("simulator")};
+    add_common_options(app, shm_name);
+    app.add_option("--seed", config.seed, "Random seed: same seed, same frames")
+        ->capture_default_str();
+    app.add_option("--physics-dt", config.physics_dt_s, "Physics step, s")->capture_default_str();
+    app.add_option("--rate", run.rate_hz, "Frames published per second")->capture_default_str();
+    app.add_option("--speed", run.speed, "Simulated seconds per wall-clock second")
+        ->capture_default_str();
+    app.add_flag("--max-speed", run.max_speed, "Run as fast as possible (benchmarks)");
+    app.add_option("--duration", run.duration_s,
+                   "Stop after this many simulated seconds (0: never)")
+        ->capture_default_str();
+    app.add_option("--threads", threads, "CPU threads (0: every core)")->capture_default_str();
+    app.add_option("--mode", initial_mode,
+                   "Initial mode of every rack: idle, charge, float, discharge, equalize, profile")
+        ->capture_default_str();
+    app.add_option("--ambient", config.ambient_c, "Ambient temperature, C")->capture_default_str();
+    app.add_option("--soc", config.initial_soc_mean, "Mean initial state of charge, 0..1")
+        ->capture_default_str();
+    app.add_option("--ageing-speedup", config.ageing_speedup,
+                   "Ageing clock multiplier (e.g. 100000 shows SoH moving within minutes)")
+        ->capture_default_str();
+    app.add_option("--profile-period", config.profile_period_s,
+                   "Length of the built-in daily duty cycle, s")
+        ->capture_default_str();
+    app.add_option("--load-profile", config.load_profile_csv,
+                   "CSV load profile: time_s,current_a or time_s,power_w");
+    app.add_option("--scenario", scenario_texts,
+                   "Scenario at start, e.g. thermal_runaway:rack=3,module=2,cell=5,start=60 "
+                   "(repeatable)");
+    app.add_option("--scenario-file", scenario_file, "File with one scenario per line");
+    app.add_flag("--list-scenarios", list, "Describe the scenarios and exit");
+    app.add_flag("--json", run.json, "JSON output (summary, --list-scenarios, ctl)");
+    CtlOptions ctl_options;
+    CLI::App* ctl = add_ctl_subcommand(app, ctl_options);
+    app.footer(fmt::format(
+        "Examples:\n"
+        "  {0}                                   run in real time, 10 frames/s\n"
+        "  {0} --speed 60 --scenario hvac_failure:rack=2\n"
+        "  {0} ctl apply thermal_runaway --rack 3 --module 2 --cell 5\n"
+        "  {0} ctl mode charge --rack 0\n"
+        "Create the segment first with brt-shm-init. Exit codes: 0 success, 1 runtime failure, "
+        "2 bad usage.",
+        tool_name("simulator")));
+
+    return run_tool(app, argc, argv, [&]() -> int {
+        if (list) {
+            return list_scenarios(run.json);
+        }
+        const std::string name = normalize_shm_name(shm_name);
+        if (ctl->parsed()) {
+            ctl_options.json = ctl_options.json || run.json;
+            return run_ctl(name, ctl_options);
+        }
+        check_positive("--physics-dt", config.physics_dt_s);
+        check_positive("--rate", run.rate_hz);
+        check_positive("--speed", run.speed);
+        check_positive("--profile-period", config.profile_period_s);
+        if (config.physics_dt_s > 1.0) {
+            throw UsageError("--physics-dt above 1 s makes the thermal model unstable");
+        }
+        if (run.duration_s < 0 || config.ageing_speedup < 0 || threads < 0 || threads > 4096) {
+            throw UsageError("--duration, --ageing-speedup and --threads must not be negative");
+        }
+        if (!(config.initial_soc_mean >= 0 && config.initial_soc_mean <= 1)) {
+            throw UsageError("--soc must be between 0 and 1");
+        }
+        config.threads = static_cast<unsigned>(threads);
+        const auto mode = parse_rack_mode(initial_mode);
+        if (!mode) {
+            throw UsageError(
+                fmt::format("--mode {}: use idle, charge, float, discharge, "
+                            "equalize or profile",
+                            initial_mode));
+        }
+        config.initial_mode = *mode;
+        std::vector<ScenarioSpec> scenarios;
+        for (const auto& text : scenario_texts) {
+            scenarios.push_back(parse_scenario_spec(text));
+        }
+        if (!scenario_file.empty()) {
+            for (auto& spec : load_scenario_file(scenario_file)) {
+                scenarios.push_back(spec);
+            }
+        }
+        return run_simulator(name, config, run, scenarios);
+    });
+}

@@ -1,0 +1,449 @@
+// One cell of a rack: equivalent circuit (OCV, R0, one RC pair), lumped heat
+// balance, thermal runaway and ageing, advanced by one explicit step. Written
+// once for both backends: plain structs, float maths except where float
+// cannot hold the state (see CellState), no allocation, no exceptions.
+//
+// Sign convention: current is positive on discharge.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "simulator/model/cell_status_bits.hpp"
+#include "simulator/model/chemistry_params.hpp"
+#include "simulator/model/hd.hpp"
+#include "simulator/model/random.hpp"
+
+namespace brt::model {
+
+// SoC may leave [0, 1] only this far, so over-charge and deep-discharge
+// scenarios show cells past their limits without the state running away.
+inline constexpr double kSocMin = -0.05;
+inline constexpr double kSocMax = 1.05;
+// The ageing laws have no end of life; the capacity stops at 1 % of nominal.
+inline constexpr double kMaxCapacityFade = 0.99;
+// Beyond the table the OCV is extrapolated from its last two points, by at
+// most this much (overcharge visibly pushes the voltage past v_max).
+inline constexpr float kOcvExtrapolationLimitV = 0.3f;
+
+struct CellVariation {
+    float capacity_factor;    // ~N(1, sigma), drawn once per cell
+    float resistance_factor;  // ~N(1, sigma), drawn once per cell
+};
+
+// Fields that accumulate tiny increments are double: at 1 kHz a float
+// temperature near 25 C stops moving while the net heat is below ~1 W (the
+// increment is under half an ulp), float SoC loses charge, and a float age
+// in seconds cannot add 1 ms after a few hours.
+struct CellState {
+    double soc;                // true SoC 0..1 of the present (aged) capacity
+    float v_rc_v;              // voltage across the RC pair
+    double temperature_c;      // lumped cell temperature
+    double capacity_fade;      // fraction of nominal capacity lost; SoH = 1 - capacity_fade
+    double resistance_growth;  // R = R_fresh * (1 + resistance_growth)
+    double ah_throughput;      // sum of |I| dt / 3600 (real time, not sped up)
+    // Calendar age expressed at the reference condition (25 C, 50 % SoC):
+    // the capacity's calendar loss is a function of it alone (see age_cell).
+    double calendar_age_s;
+    float runaway_progress;  // 0..1 share of the runaway energy released
+};
+
+struct CellInputs {
+    float current_a;  // through the cell, discharge positive (string current + balancing bleed)
+    float air_temperature_c;  // rack air
+    float neighbour_heat_w;   // conduction from adjacent cells (from their previous temperatures)
+    float external_heat_w;    // a scenario's heater, usually 0
+    float short_circuit_ohm;  // internal short between the terminals, 0 = none
+    float dt_s;               // physics step
+    // Multiplies the ageing clock; 0 = no ageing this step. Ageing costs about
+    // three times the rest of a step (powf, expf), and changes slowly: an
+    // engine may pass speedup x N on every Nth step and 0 on the others
+    // (calendar ageing stays exact, throughput ageing samples the current).
+    float ageing_speedup;
+};
+
+struct CellStepOutput {
+    float terminal_voltage_v;  // OCV - I*R0 - V_rc, collapsing to 0 as runaway progresses
+    float r0_ohm;              // present R0 (temperature, SoC, growth, variation)
+    float heat_generated_w;    // internal heat: I^2 R0 + V_rc^2/R1 + short + self-heating + runaway
+    float heat_to_air_w;       // conducted to the rack air this step
+    float open_circuit_voltage_v;
+    float short_circuit_current_a;  // through the internal short
+    float heat_vented_w;            // energy above the runaway peak, carried off by the vent gas
+    std::uint32_t status_bits;      // status_bit::self_heating, venting, thermal_runaway
+};
+
+namespace detail {
+
+// Comparisons rather than fminf/fmaxf: those are library calls on x86-64
+// unless NaN handling is relaxed. clampf maps NaN to lo.
+BRT_HD inline float min_f(float a, float b) {
+    return b < a ? b : a;
+}
+BRT_HD inline float max_f(float a, float b) {
+    return b > a ? b : a;
+}
+BRT_HD inline float clampf(float x, float lo, float hi) {
+    return x > lo ? (x < hi ? x : hi) : lo;
+}
+BRT_HD inline double clampd(double x, double lo, double hi) {
+    return x > lo ? (x < hi ? x : hi) : lo;
+}
+
+// 1 - exp(-x) for x >= 0: the share of the way an RC pair moves to its
+// target in a step. A series for the small x of a physics step (error below
+// x^5/120, under float resolution), expm1f beyond.
+BRT_HD inline float one_minus_exp_neg(float x) {
+    if (x < 0.05f) {
+        return x * (1.0f - 0.5f * x * (1.0f - (x / 3.0f) * (1.0f - 0.25f * x)));
+    }
+    return -expm1f(-x);
+}
+
+// exp(-theta (1/T - 1/T_ref)): how much faster a thermally activated process
+// runs at T than at T_ref. T is clamped to the fitted range.
+BRT_HD inline float arrhenius_rate(float theta_k, float temperature_c, float reference_c) {
+    const float t_k = clampf(temperature_c, kArrheniusMinC, kArrheniusMaxC) + kZeroCelsiusK;
+    return expf(-theta_k * (1.0f / t_k - 1.0f / (reference_c + kZeroCelsiusK)));
+}
+
+// (t + dt)^z - t^z without the cancellation of the direct form, given
+// t_pow_z = t^z: t^z ((1 + u)^z - 1) with u = dt/t, by its series while u
+// is small (error ~u^4, below float resolution), else expm1f/log1pf.
+BRT_HD inline float power_increment(float t, float t_pow_z, float dt, float z) {
+    if (z == 1.0f) {
+        return dt;
+    }
+    if (!(t > 0.0f)) {
+        return powf(dt, z);
+    }
+    const float u = dt / t;
+    if (u < 1e-3f) {
+        return t_pow_z * z * u * (1.0f + 0.5f * (z - 1.0f) * u * (1.0f + (z - 2.0f) * u / 3.0f));
+    }
+    return t_pow_z * expm1f(z * log1pf(u));
+}
+
+BRT_HD inline float cyclic_coefficient(const CyclicLaw& law, float ocv_v, float c_rate) {
+    const float dv = ocv_v - law.volt_centre_v;
+    return max_f(law.per_volt_squared * dv * dv + law.constant + law.per_c_rate * c_rate, 0.0f);
+}
+
+}  // namespace detail
+
+// Open-circuit voltage: linear interpolation on the uniform SoC grid; outside
+// [0, 1] linear extrapolation from the end points, limited to 0.3 V.
+BRT_HD inline float ocv_v(const ChemistryParams& p, float soc) {
+    const int last = p.ocv_points - 1;
+    if (!(soc > 0.0f)) {  // NaN lands here too: no index from it
+        const float slope = (p.ocv_v[1] - p.ocv_v[0]) * static_cast<float>(last);
+        return p.ocv_v[0] - detail::min_f(slope * -soc, kOcvExtrapolationLimitV);
+    }
+    if (soc >= 1.0f) {
+        const float slope = (p.ocv_v[last] - p.ocv_v[last - 1]) * static_cast<float>(last);
+        return p.ocv_v[last] + detail::min_f(slope * (soc - 1.0f), kOcvExtrapolationLimitV);
+    }
+    const float x = soc * static_cast<float>(last);
+    int i = static_cast<int>(x);
+    if (i > last - 1) {
+        i = last - 1;
+    }
+    const float f = x - static_cast<float>(i);
+    return p.ocv_v[i] + f * (p.ocv_v[i + 1] - p.ocv_v[i]);
+}
+
+// R(soc) / R(0.5), interpolated in the 11-point table, flat outside [0, 1].
+BRT_HD inline float resistance_soc_factor(const ChemistryParams& p, float soc) {
+    const float x = detail::clampf(soc, 0.0f, 1.0f) * static_cast<float>(kResistanceSocPoints - 1);
+    int i = static_cast<int>(x);
+    if (i > kResistanceSocPoints - 2) {
+        i = kResistanceSocPoints - 2;
+    }
+    const float f = x - static_cast<float>(i);
+    return p.r_soc_factor[i] + f * (p.r_soc_factor[i + 1] - p.r_soc_factor[i]);
+}
+
+// DC resistance (R0 + R1) of a fresh, nominal cell:
+// R_ref * soc factor * exp(Ea/R (1/T - 1/T_25C)), T clamped to -30..80 C.
+BRT_HD inline float resistance_dc_ohm(const ChemistryParams& p, float soc, float temperature_c) {
+    const float theta_k = p.r_activation_j_per_mol / kGasConstantJPerMolK;
+    return p.r_dc_ref_ohm * resistance_soc_factor(p, soc) /
+           detail::arrhenius_rate(theta_k, temperature_c, kReferenceTemperatureC);
+}
+
+// Present capacity in Ah: nominal x variation x SoH (never below 1 % of it).
+BRT_HD inline float capacity_ah(const ChemistryParams& p, const CellVariation& v,
+                                const CellState& s) {
+    const float soh = detail::max_f(1.0f - static_cast<float>(s.capacity_fade),
+                                    static_cast<float>(1.0 - kMaxCapacityFade));
+    return p.nominal_capacity_ah * v.capacity_factor * soh;
+}
+
+// Present DC resistance (R0 + R1) of this cell in its state.
+BRT_HD inline float cell_resistance_dc_ohm(const ChemistryParams& p, const CellVariation& v,
+                                           const CellState& s) {
+    return resistance_dc_ohm(p, static_cast<float>(s.soc), static_cast<float>(s.temperature_c)) *
+           v.resistance_factor * (1.0f + static_cast<float>(s.resistance_growth));
+}
+
+// Exothermic decomposition once the cell is past its onset: 0 below it, then
+// Arrhenius from self_heating_at_onset_w, capped at the runaway's own mean
+// power (it can never release faster than the runaway, which also keeps an
+// explicit step bounded).
+BRT_HD inline float self_heating_w(const ChemistryParams& p, float temperature_c) {
+    if (!(temperature_c >= p.self_heating_onset_c)) {
+        return 0.0f;
+    }
+    const float onset_k = p.self_heating_onset_c + kZeroCelsiusK;
+    const float t_k = temperature_c + kZeroCelsiusK;
+    const float theta_k = p.self_heating_activation_j_per_mol / kGasConstantJPerMolK;
+    const float w = p.self_heating_at_onset_w * expf(theta_k * (1.0f / onset_k - 1.0f / t_k));
+    return detail::min_f(w, p.runaway_energy_j / p.runaway_duration_s);
+}
+
+// Status bits that follow from the physical state (the sensor bits come
+// from measure_cell, balancing from the engine). Venting is latched only
+// through runaway: a cell that vented at 130 C and cooled back clears it.
+BRT_HD inline std::uint32_t cell_condition_bits(const ChemistryParams& p, const CellState& s) {
+    std::uint32_t bits = 0;
+    if (s.runaway_progress > 0.0f) {
+        return status_bit::thermal_runaway | status_bit::venting;
+    }
+    if (s.temperature_c >= p.self_heating_onset_c) {
+        bits |= status_bit::self_heating;
+    }
+    if (s.temperature_c >= p.venting_c) {
+        bits |= status_bit::venting;
+    }
+    return bits;
+}
+
+// Ageing over dt_age_s of ageing time (real time x speedup) at the given
+// conditions. Integrated so that a constant condition gives exactly the
+// source's closed form and a changing one continues from the damage done:
+//
+// - Calendar capacity, loss = a(V, soc, T) t^z: "equivalent time". The state
+//   calendar_age_s is the age at the reference condition (25 C, 50 % SoC)
+//   that gives the present calendar loss, loss = a_ref age^z. Under the
+//   condition a, the equivalent age is t_eq = age (a_ref/a)^(1/z); advancing
+//   it by dt advances age by dt (a/a_ref)^(1/z), an ageing clock that runs
+//   faster when hot or full.
+// - Calendar resistance, growth = a_res t^z_res: advanced by
+//   a_res ((t_eq + dt)^z_res - t_eq^z_res) on the capacity's t_eq (exact for
+//   a constant condition when z_res equals z, NMC, or is 1, LFP).
+// - Cyclic capacity, loss = b sqrt(n): "equivalent throughput", the cyclic
+//   share of the loss (capacity_fade minus the calendar loss of the age)
+//   gives n_eq = (loss/b)^2 under the present b, and the loss becomes
+//   b sqrt(n_eq + dn).
+// - Cyclic resistance, growth = r n: linear, so simply r dn.
+// Every increment is >= 0, so SoH never rises and resistance never falls.
+BRT_HD inline void age_cell_at(const ChemistryParams& p, CellState& s, float soc, float ocv,
+                               float temperature_c, float abs_current_a, float dt_age_s) {
+    if (!(dt_age_s > 0.0f)) {
+        return;
+    }
+    const AgeingCoefficients& a = p.ageing;
+    const float unit_s = a.calendar_time_unit_s;
+    const CalendarLaw& cap = a.calendar_capacity;
+    const float ref_stress = a.calendar_capacity_reference_stress;
+
+    const float age_units = static_cast<float>(s.calendar_age_s / unit_s);
+    const float age_pow_z = powf(age_units, cap.exponent);
+    const float calendar_loss_old = ref_stress * age_pow_z;
+    const double cyclic_loss =
+        detail::clampd(s.capacity_fade - static_cast<double>(calendar_loss_old), 0.0, 1.0);
+
+    double age_s = s.calendar_age_s;
+    float growth = 0.0f;
+    const float cap_stress =
+        detail::calendar_polynomial(cap, ocv, soc) *
+        detail::arrhenius_rate(cap.theta_k, temperature_c, kReferenceTemperatureC);
+    // Below a millionth of the reference rate (NMC near empty) the clock stops.
+    if (cap_stress > 1e-6f * ref_stress) {
+        const float ratio = cap_stress / ref_stress;
+        const float clock_rate = powf(ratio, 1.0f / cap.exponent);  // (a / a_ref)^(1/z)
+        age_s += static_cast<double>(dt_age_s) * static_cast<double>(clock_rate);
+        const float t_eq_units = age_units / clock_rate;
+        const CalendarLaw& res = a.calendar_resistance;
+        const float res_stress =
+            detail::calendar_polynomial(res, ocv, soc) *
+            detail::arrhenius_rate(res.theta_k, temperature_c, kReferenceTemperatureC);
+        if (res_stress > 0.0f) {
+            // t_eq^z_res; with the capacity's exponent that is age^z / ratio.
+            float t_eq_pow = 0.0f;
+            if (res.exponent == cap.exponent) {
+                t_eq_pow = age_pow_z / ratio;
+            } else if (res.exponent != 1.0f) {
+                t_eq_pow = powf(t_eq_units, res.exponent);
+            }
+            growth += res_stress * detail::power_increment(t_eq_units, t_eq_pow, dt_age_s / unit_s,
+                                                           res.exponent);
+        }
+    }
+    const float calendar_loss_new =
+        ref_stress * powf(static_cast<float>(age_s / unit_s), cap.exponent);
+
+    float cyclic_increment = 0.0f;
+    const float dn = abs_current_a * dt_age_s / (3600.0f * p.nominal_capacity_ah);
+    if (dn > 0.0f) {
+        const float c_rate = abs_current_a / p.nominal_capacity_ah;
+        const float speed =
+            detail::arrhenius_rate(a.cyclic_theta_k, temperature_c, a.cyclic_reference_c);
+        const float b = detail::cyclic_coefficient(a.cyclic_capacity, ocv, c_rate) * speed;
+        const float r = detail::cyclic_coefficient(a.cyclic_resistance, ocv, c_rate) * speed;
+        // b sqrt(n_eq + dn) - b sqrt(n_eq) with b sqrt(n_eq) = loss, in the
+        // form without cancellation.
+        const float loss = static_cast<float>(cyclic_loss);
+        const float b2dn = b * b * dn;
+        if (b2dn > 0.0f) {
+            cyclic_increment = b2dn / (sqrtf(loss * loss + b2dn) + loss);
+        }
+        growth += r * dn;
+    }
+
+    s.calendar_age_s = age_s;
+    const double fade = static_cast<double>(calendar_loss_new) + cyclic_loss + cyclic_increment;
+    const double capped = fade < kMaxCapacityFade ? fade : kMaxCapacityFade;
+    s.capacity_fade = capped > s.capacity_fade ? capped : s.capacity_fade;
+    s.resistance_growth += static_cast<double>(growth);
+}
+
+// Ageing on its own, for an engine that ages every Nth step with dt = N steps
+// (calendar ageing stays exact; throughput ageing then uses this current).
+BRT_HD inline void age_cell(const ChemistryParams& p, CellState& s, float temperature_c,
+                            float current_a, float dt_age_s) {
+    const float soc = static_cast<float>(s.soc);
+    age_cell_at(p, s, soc, ocv_v(p, soc), temperature_c, fabsf(current_a), dt_age_s);
+}
+
+// One explicit step of dt_s with the inputs held constant over it.
+BRT_HD inline CellStepOutput step_cell(const ChemistryParams& p, const CellVariation& v,
+                                       CellState& s, const CellInputs& in) {
+    const float dt = detail::max_f(in.dt_s, 0.0f);
+    const float soc_old = static_cast<float>(s.soc);
+    const float t_old = static_cast<float>(s.temperature_c);
+
+    // Electrical parameters at the start of the step.
+    const float r_dc = cell_resistance_dc_ohm(p, v, s);
+    const float r0 = p.r0_fraction * r_dc;
+    const float r1 = r_dc - r0;
+
+    // An internal short R_s sits across the terminals inside the cell: the
+    // terminal voltage is V_t = (OCV - I R0 - V_rc) / (1 + R0/R_s) and the
+    // cell's electrodes carry I + V_t/R_s.
+    float shunt_factor = 1.0f;
+    float short_a = 0.0f;
+    if (in.short_circuit_ohm > 0.0f) {
+        shunt_factor = 1.0f / (1.0f + r0 / in.short_circuit_ohm);
+        const float v_t = (ocv_v(p, soc_old) - in.current_a * r0 - s.v_rc_v) * shunt_factor;
+        short_a = detail::max_f(v_t, 0.0f) / in.short_circuit_ohm;
+    }
+    const float cell_a = in.current_a + short_a;
+
+    // Coulomb counting against the present capacity: the step's change is
+    // exact to float precision, the sum is kept in double.
+    const float dsoc = cell_a * dt / (3600.0f * capacity_ah(p, v, s));
+    s.soc = detail::clampd(s.soc - static_cast<double>(dsoc), kSocMin, kSocMax);
+    s.ah_throughput += static_cast<double>(fabsf(in.current_a)) * static_cast<double>(dt) / 3600.0;
+
+    // RC pair: the exact solution for a current held over the step, written
+    // as an approach towards I R1 so the steady state is exact in float.
+    const float v_rc_old = s.v_rc_v;
+    const float approach = detail::one_minus_exp_neg(dt / p.tau_rc_s);
+    s.v_rc_v = v_rc_old + (cell_a * r1 - v_rc_old) * approach;
+
+    // Reaction heat: self-heating until the trigger, then the runaway
+    // releases its energy evenly over its duration, whatever the temperature
+    // does; afterwards nothing is left to react.
+    float reaction_w = 0.0f;
+    if (s.runaway_progress < 1.0f) {
+        if (s.runaway_progress > 0.0f || t_old >= p.runaway_trigger_c) {
+            const float next = detail::min_f(s.runaway_progress + dt / p.runaway_duration_s, 1.0f);
+            if (dt > 0.0f) {
+                reaction_w = (next - s.runaway_progress) * p.runaway_energy_j / dt;
+            }
+            s.runaway_progress = next;
+        } else {
+            reaction_w = self_heating_w(p, t_old);
+        }
+    }
+
+    // Heat balance, explicit Euler (dt k / C is below 1e-4 at 10 ms).
+    const float joule_w =
+        cell_a * cell_a * r0 + v_rc_old * v_rc_old / r1 + short_a * short_a * in.short_circuit_ohm;
+    const float heat_w = joule_w + reaction_w;
+    const float to_air_w = p.cell_to_air_w_per_k * (t_old - in.air_temperature_c);
+    const float net_w = heat_w + in.neighbour_heat_w + in.external_heat_w - to_air_w;
+    double t_new = s.temperature_c + static_cast<double>(dt * net_w / p.heat_capacity_j_per_k);
+    float vented_w = 0.0f;
+    if (t_new > static_cast<double>(p.runaway_peak_c)) {
+        if (dt > 0.0f) {
+            vented_w = static_cast<float>(t_new - static_cast<double>(p.runaway_peak_c)) *
+                       p.heat_capacity_j_per_k / dt;
+        }
+        t_new = static_cast<double>(p.runaway_peak_c);
+    }
+    s.temperature_c = t_new;
+
+    CellStepOutput out{};
+    const float soc_new = static_cast<float>(s.soc);
+    out.open_circuit_voltage_v = ocv_v(p, soc_new);
+
+    // Ageing at the step's end-of-step SoC and its starting temperature.
+    if (in.ageing_speedup > 0.0f) {
+        age_cell_at(p, s, soc_new, out.open_circuit_voltage_v, t_old, fabsf(in.current_a),
+                    dt * in.ageing_speedup);
+    }
+
+    out.terminal_voltage_v = (out.open_circuit_voltage_v - in.current_a * r0 - s.v_rc_v) *
+                             shunt_factor * (1.0f - s.runaway_progress);
+    out.r0_ohm = r0;
+    out.heat_generated_w = heat_w;
+    out.heat_to_air_w = to_air_w;
+    out.short_circuit_current_a = short_a;
+    out.heat_vented_w = vented_w;
+    out.status_bits = cell_condition_bits(p, s);
+    return out;
+}
+
+// The current (negative = charge) that brings the terminal voltage to
+// target_v at the end of a step of dt_s, from the exact RC update and
+// ignoring the step's own SoC change: a charger's CV phase.
+BRT_HD inline float current_for_terminal_voltage_a(const ChemistryParams& p, const CellVariation& v,
+                                                   const CellState& s, float target_v, float dt_s) {
+    const float r_dc = cell_resistance_dc_ohm(p, v, s);
+    const float r0 = p.r0_fraction * r_dc;
+    const float r1 = r_dc - r0;
+    const float approach = detail::one_minus_exp_neg(detail::max_f(dt_s, 0.0f) / p.tau_rc_s);
+    const float ocv = ocv_v(p, static_cast<float>(s.soc));
+    return (ocv - s.v_rc_v * (1.0f - approach) - target_v) / (r0 + r1 * approach);
+}
+
+// A fresh cell at rest.
+BRT_HD inline CellState make_cell_state(double soc, double temperature_c) {
+    CellState s{};
+    s.soc = soc;
+    s.temperature_c = temperature_c;
+    return s;
+}
+
+// The cell's manufacturing spread, drawn once (step 0) from its own streams;
+// factors are kept within [0.5, 1.5] so an extreme sigma stays physical.
+BRT_HD inline CellVariation draw_cell_variation(std::uint64_t seed, std::uint64_t cell,
+                                                float capacity_sigma, float resistance_sigma) {
+    CellVariation v{};
+    const float zc = standard_normal(mix_key(seed, cell, 0, random_stream::variation_capacity));
+    const float zr = standard_normal(mix_key(seed, cell, 0, random_stream::variation_resistance));
+    v.capacity_factor = detail::clampf(1.0f + capacity_sigma * zc, 0.5f, 1.5f);
+    v.resistance_factor = detail::clampf(1.0f + resistance_sigma * zr, 0.5f, 1.5f);
+    return v;
+}
+
+// Initial SoC ~ N(mean, sigma), clamped to [0, 1].
+BRT_HD inline double draw_initial_soc(std::uint64_t seed, std::uint64_t cell, float mean,
+                                      float sigma) {
+    const float z = standard_normal(mix_key(seed, cell, 0, random_stream::initial_soc));
+    return static_cast<double>(detail::clampf(mean + sigma * z, 0.0f, 1.0f));
+}
+
+}  // namespace brt::model

@@ -1,0 +1,106 @@
+// The string current of a rack, one physics step at a time. Every cell of a
+// rack is in series, so this one current flows through all of them; the
+// limits come from the cells themselves (reduced over the rack each step).
+#pragma once
+
+#include "simulator/model/hd.hpp"
+
+namespace brt {
+
+// What the control law needs, prepared by the backend each step.
+struct RackControlInputs {
+    // The effective action this step (modes and profile resolved by the host):
+    // +1 discharge, -1 charge, 0 idle, 2 float.
+    int action = 0;
+    float demand_a = 0.0f;       // discharge: current demand (A), or
+    float demand_w = 0.0f;       // discharge: power demand (W), used when > 0
+    float charge_current_a = 0;  // CC magnitude for charging
+    float string_voltage_v = 0;  // sum of the cells' terminal voltages, last step
+    // Currents (discharge positive) at which the first cell of the rack would
+    // reach its limit, from the cells' OCV, RC voltage and R0:
+    float charge_limit_a = 0;  // max over cells of (OCV - Vrc - V_cv) / R0   (<= 0 when charging)
+    float float_limit_a = 0;   // the same at the float voltage
+    float discharge_limit_a = 0;  // min over cells of (OCV - Vrc - V_cutoff) / R0
+    bool cv_failure = false;      // overcharge scenario: the charger ignores the CV limit
+};
+
+struct RackControlOutput {
+    float current_a = 0;  // discharge positive
+    bool constant_voltage = false;
+    bool cut_off = false;  // a discharge demand was refused by the cut-off
+};
+
+inline constexpr int kActionCharge = -1;
+inline constexpr int kActionIdle = 0;
+inline constexpr int kActionDischarge = 1;
+inline constexpr int kActionFloat = 2;
+
+// The cells' limits, reduced over a rack in one pass: for each cell,
+// OCV - Vrc = V + I*R0, so the current that would put it at V_limit is
+// I + (V - V_limit) / R0, with no OCV lookup.
+struct RackLimits {
+    float charge_limit_a = -3.0e38f;
+    float float_limit_a = -3.0e38f;
+    float discharge_limit_a = 3.0e38f;
+    float string_voltage_v = 0.0f;
+};
+
+BRT_HD inline void accumulate_cell_limits(RackLimits& limits, float current_a, float voltage_v,
+                                          float r0_ohm, float v_charge_cv_v, float v_float_v,
+                                          float v_cutoff_v) {
+    const float conductance = r0_ohm > 1e-9f ? 1.0f / r0_ohm : 1e9f;
+    const float charge = current_a + (voltage_v - v_charge_cv_v) * conductance;
+    const float hold = current_a + (voltage_v - v_float_v) * conductance;
+    const float discharge = current_a + (voltage_v - v_cutoff_v) * conductance;
+    limits.charge_limit_a = charge > limits.charge_limit_a ? charge : limits.charge_limit_a;
+    limits.float_limit_a = hold > limits.float_limit_a ? hold : limits.float_limit_a;
+    limits.discharge_limit_a =
+        discharge < limits.discharge_limit_a ? discharge : limits.discharge_limit_a;
+    limits.string_voltage_v += voltage_v;
+}
+
+BRT_HD inline RackControlOutput rack_current(const RackControlInputs& in) {
+    RackControlOutput out;
+    switch (in.action) {
+        case kActionCharge: {
+            const float cc = -in.charge_current_a;
+            if (in.cv_failure) {
+                out.current_a = cc;  // nothing stops it: cells go past their maximum
+                break;
+            }
+            // The least negative current that keeps every cell at or below V_cv.
+            out.current_a = in.charge_limit_a > cc ? in.charge_limit_a : cc;
+            out.constant_voltage = in.charge_limit_a > cc;
+            if (out.current_a > 0.0f) {
+                out.current_a = 0.0f;  // never discharge to "charge"
+            }
+            break;
+        }
+        case kActionFloat: {
+            const float cc = -in.charge_current_a;
+            out.current_a = in.float_limit_a > cc ? in.float_limit_a : cc;
+            if (out.current_a > 0.0f) {
+                out.current_a = 0.0f;
+            }
+            out.constant_voltage = true;
+            break;
+        }
+        case kActionDischarge: {
+            float demand = in.demand_a;
+            if (in.demand_w > 0.0f) {
+                demand = in.string_voltage_v > 1.0f ? in.demand_w / in.string_voltage_v : 0.0f;
+            }
+            out.current_a = demand < in.discharge_limit_a ? demand : in.discharge_limit_a;
+            if (out.current_a < 0.0f) {
+                out.current_a = 0.0f;
+            }
+            out.cut_off = out.current_a < demand;
+            break;
+        }
+        default:
+            out.current_a = 0.0f;
+    }
+    return out;
+}
+
+}  // namespace brt

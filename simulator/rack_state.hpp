@@ -1,0 +1,41 @@
+// One rack: what it was told to do, what it does this publish interval, and
+// its dynamic state (air temperature, string current, the cells' limits).
+#pragma once
+
+#include <cstdint>
+
+#include "common/chemistry.hpp"
+#include "simulator/rack_mode.hpp"
+
+namespace brt {
+
+struct RackState {
+    Chemistry chemistry = Chemistry::nmc;
+    float capacity_ah = 100.0f;  // nominal capacity of the rack's cells
+    // Set by the user (defaults, --mode, ctl mode).
+    RackMode mode = RackMode::profile;
+    float demand_current_a = 0.0f;
+    float demand_power_w = 0.0f;
+    // Resolved at each publish from mode, profile and scenarios.
+    int action = 0;  // rack_control.hpp kAction*
+    float action_current_a = 0.0f;
+    float action_power_w = 0.0f;
+    bool cv_failure = false;
+    bool hvac_on = true;
+    bool grid_outage = false;
+    float outage_current_a = 0.0f;
+    float ambient_c = 25.0f;
+    float hvac_capacity_w = 0.0f;
+    // Dynamic, updated every physics step.
+    float air_temperature_c = 25.0f;
+    float current_a = 0.0f;
+    float string_voltage_v = 0.0f;
+    float charge_limit_a = 0.0f;
+    float float_limit_a = 0.0f;
+    float discharge_limit_a = 0.0f;
+    bool constant_voltage = false;
+    bool cut_off = false;
+    bool charge_complete = false;  // CV tapered out: hold at float until told otherwise
+};
+
+}  // namespace brt

@@ -1,0 +1,221 @@
+#include "simulator/run_loop.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cmath>
+#include <ctime>
+
+#include "common/clock.hpp"
+#include "common/command_ring.hpp"
+#include "common/exit_codes.hpp"
+#include "common/json_writer.hpp"
+#include "common/segment_writer.hpp"
+#include "common/stop_signal.hpp"
+#include "common/systemd_notify.hpp"
+#include "simulator/cpu_stepper.hpp"
+#include "simulator/frame_builder.hpp"
+
+namespace brt {
+
+namespace {
+
+void sleep_until_monotonic(std::uint64_t deadline_ns) {
+    timespec deadline{};
+    deadline.tv_sec = static_cast<time_t>(deadline_ns / 1'000'000'000);
+    deadline.tv_nsec = static_cast<long>(deadline_ns % 1'000'000'000);
+    // EINTR (a stop signal) returns early; the loop then checks the flag.
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr);
+}
+
+std::string describe_command(const ReceivedCommand& received) {
+    const Command& command = received.command;
+    const Target target{command.rack, command.module, command.cell};
+    switch (static_cast<CommandKind>(received.raw_kind)) {
+        case CommandKind::apply_scenario: {
+            const ScenarioInfo* info = find_scenario(static_cast<ScenarioKind>(command.code));
+            return fmt::format("apply {} at {}", info ? info->name : "unknown scenario",
+                               target_text(target));
+        }
+        case CommandKind::clear_scenario: {
+            const ScenarioInfo* info = find_scenario(static_cast<ScenarioKind>(command.code));
+            return fmt::format("clear {} at {}", info ? info->name : "all scenarios",
+                               target_text(target));
+        }
+        case CommandKind::set_rack_mode:
+            return fmt::format("mode {} at {}", rack_mode_name(static_cast<RackMode>(command.code)),
+                               target_text(target));
+        case CommandKind::set_ambient:
+            return fmt::format("ambient {} C", command.args[0]);
+        case CommandKind::pause:
+            return "pause";
+        case CommandKind::resume:
+            return "resume";
+    }
+    return fmt::format("unknown command kind {}", received.raw_kind);
+}
+
+struct RunSummary {
+    std::uint64_t frames = 0;
+    std::uint64_t steps = 0;
+    std::uint64_t overruns = 0;
+    std::uint64_t commands = 0;
+    double wall_s = 0;
+    double sim_s = 0;
+    std::uint64_t cells = 0;
+    unsigned threads = 1;
+};
+
+void print_summary(const RunSummary& summary, bool json) {
+    const double frame_rate = summary.wall_s > 0 ? summary.frames / summary.wall_s : 0;
+    const double cell_steps_per_s =
+        summary.wall_s > 0 ? static_cast<double>(summary.steps) * summary.cells / summary.wall_s
+                           : 0;
+    if (json) {
+        JsonWriter out;
+        out.begin_object()
+            .key("frames")
+            .value(summary.frames)
+            .key("physics_steps")
+            .value(summary.steps)
+            .key("simulated_s")
+            .value(summary.sim_s)
+            .key("wall_s")
+            .value(summary.wall_s)
+            .key("frame_rate_hz")
+            .value(frame_rate)
+            .key("cell_steps_per_s")
+            .value(cell_steps_per_s)
+            .key("overruns")
+            .value(summary.overruns)
+            .key("commands")
+            .value(summary.commands)
+            .key("threads")
+            .value(summary.threads)
+            .end_object();
+        fmt::print("{}\n", out.str());
+    } else {
+        fmt::print(
+            "published {} frames ({:.1f} Hz), simulated {:.1f} s in {:.1f} s, {:.3g} cell-steps/s "
+            "on {} threads, {} overruns, {} commands\n",
+            summary.frames, frame_rate, summary.sim_s, summary.wall_s, cell_steps_per_s,
+            summary.threads, summary.overruns, summary.commands);
+    }
+}
+
+}  // namespace
+
+int run_simulator(const std::string& shm_name, const SimulationConfig& config,
+                  const RunOptions& options, const std::vector<ScenarioSpec>& scenarios) {
+    // Bad input is refused before taking the writer role, so a typo never
+    // marks the segment's writer as failed.
+    {
+        const MappedSegment segment = open_segment(shm_name, SegmentAccess::reader);
+        for (const ScenarioSpec& spec : scenarios) {
+            target_cells(segment.layout().geometry, spec.target);
+        }
+        if (!config.load_profile_csv.empty()) {
+            LoadProfile::from_csv(config.load_profile_csv);
+        }
+    }
+    install_stop_signal_handlers();
+    const auto period_ns = static_cast<std::uint64_t>(std::llround(1e9 / options.rate_hz));
+    SegmentWriter writer = SegmentWriter::acquire(shm_name, period_ns);
+    try {
+        Simulation simulation(writer.segment(), config);
+        for (const ScenarioSpec& spec : scenarios) {
+            simulation.apply_scenario(spec);
+        }
+        WorkerPool pool(config.threads);
+        CpuStepper stepper(simulation, pool);
+        FrameBuilder builder(simulation.geometry());
+        CommandRing commands(writer.segment());
+        SystemdNotifier systemd;
+
+        const double sim_s_per_frame = options.speed / options.rate_hz;
+        const auto steps_per_frame = static_cast<std::uint64_t>(
+            std::max(1.0, std::round(sim_s_per_frame / config.physics_dt_s)));
+        fmt::print(stderr,
+                   "{} cells in {} racks, {} physics steps of {} ms per frame at {} Hz{}, CPU "
+                   "backend on {} threads\n",
+                   simulation.geometry().cell_count(), simulation.geometry().racks, steps_per_frame,
+                   config.physics_dt_s * 1e3, options.rate_hz,
+                   options.max_speed ? " (as fast as possible)"
+                                     : fmt::format(" ({}x real time)", options.speed),
+                   pool.thread_count());
+
+        RunSummary summary;
+        summary.cells = simulation.geometry().cell_count();
+        summary.threads = pool.thread_count();
+        const std::uint64_t start_ns = monotonic_ns();
+        std::uint64_t deadline_ns = start_ns;
+        std::uint64_t last_status_ns = start_ns;
+        std::uint64_t frames_at_last_status = 0;
+
+        // Frame 1 is the initial state, so readers see the system at once.
+        simulation.prepare_interval();
+        writer.publish_frame(builder.build(simulation, pool));
+        ++summary.frames;
+        systemd.ready();
+        bool paused = false;
+
+        while (!stop_requested()) {
+            if (options.duration_s > 0 && simulation.sim_time_s() >= options.duration_s - 1e-9) {
+                break;
+            }
+            while (auto received = commands.try_consume()) {
+                const CommandStatus status = simulation.handle_command(*received);
+                commands.complete(received->position, status);
+                ++summary.commands;
+                fmt::print(stderr, "command from pid {}: {}: {}\n", received->sender_pid,
+                           describe_command(*received), command_status_name(status));
+            }
+            if (simulation.paused() != paused) {
+                paused = simulation.paused();
+                writer.set_state(paused ? WriterState::paused : WriterState::running);
+            }
+            if (paused) {
+                writer.heartbeat();
+            } else {
+                simulation.prepare_interval();
+                stepper.run(steps_per_frame);
+                summary.steps += steps_per_frame;
+                writer.publish_frame(builder.build(simulation, pool));
+                ++summary.frames;
+            }
+            systemd.watchdog_if_due();
+            const std::uint64_t now_ns = monotonic_ns();
+            if (now_ns - last_status_ns >= 1'000'000'000ull) {
+                const double rate = (summary.frames - frames_at_last_status) * 1e9 /
+                                    static_cast<double>(now_ns - last_status_ns);
+                systemd.status(fmt::format("{:.1f} frames/s, simulated {:.0f} s{}", rate,
+                                           simulation.sim_time_s(), paused ? ", paused" : ""));
+                last_status_ns = now_ns;
+                frames_at_last_status = summary.frames;
+            }
+            if (!options.max_speed || paused) {
+                deadline_ns += period_ns;
+                if (now_ns > deadline_ns + period_ns) {
+                    ++summary.overruns;  // behind: start afresh rather than burst
+                    deadline_ns = now_ns;
+                } else {
+                    sleep_until_monotonic(deadline_ns);
+                }
+            }
+        }
+        systemd.stopping();
+        writer.finish(WriterState::stopped);
+        summary.wall_s = static_cast<double>(monotonic_ns() - start_ns) / 1e9;
+        summary.sim_s = simulation.sim_time_s();
+        print_summary(summary, options.json);
+        if (stop_signal_number() > 0) {
+            fmt::print(stderr, "stopped by signal {}\n", stop_signal_number());
+        }
+        return kExitOk;
+    } catch (...) {
+        writer.finish(WriterState::failed);
+        throw;
+    }
+}
+
+}  // namespace brt

@@ -1,0 +1,381 @@
+#include "simulator/simulation.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/errors.hpp"
+#include "simulator/model/random.hpp"
+#include "simulator/rack_control.hpp"
+
+namespace brt {
+
+namespace {
+
+// Random streams for the draws made once per cell at start.
+constexpr std::uint32_t kStreamCapacity = 1001;
+constexpr std::uint32_t kStreamResistance = 1002;
+constexpr std::uint32_t kStreamInitialSoc = 1003;
+
+// HVAC output falls as the outdoor air it rejects heat to gets hotter.
+float hvac_derating(float ambient_c) {
+    return std::clamp(1.0f - (ambient_c - 30.0f) / 25.0f, 0.2f, 1.0f);
+}
+
+struct RackEffects {
+    float ambient_offset_k = 0;
+    bool hvac_failed = false;
+    bool cv_failure = false;
+    bool grid_outage = false;
+    float outage_c_rate = 0;
+};
+
+bool target_within(const Target& inner, const Target& outer) {
+    auto within = [](std::uint32_t a, std::uint32_t b) { return b == kAllTargets || a == b; };
+    return within(inner.rack, outer.rack) && within(inner.module, outer.module) &&
+           within(inner.cell, outer.cell);
+}
+
+}  // namespace
+
+Simulation::Simulation(const MappedSegment& segment, const SimulationConfig& config)
+    : geometry_(segment.layout().geometry),
+      config_(config),
+      profile_(config.load_profile_csv.empty()
+                   ? LoadProfile::built_in_daily(config.profile_period_s)
+                   : LoadProfile::from_csv(config.load_profile_csv)),
+      nmc_(model::make_chemistry_params(Chemistry::nmc)),
+      lfp_(model::make_chemistry_params(Chemistry::lfp)),
+      ambient_c_(config.ambient_c) {
+    draw_initial_state(segment);
+}
+
+void Simulation::draw_initial_state(const MappedSegment& segment) {
+    const SegmentLayout& layout = segment.layout();
+    const auto* rack_chemistry = segment.at<const std::uint32_t>(layout.rack_chemistry_offset);
+    const auto* cell_capacity = segment.at<const float>(layout.cell_capacity_offset);
+    cells_.resize(geometry_.cell_count());
+    racks_.assign(geometry_.racks, RackState{});
+    for (std::uint32_t r = 0; r < geometry_.racks; ++r) {
+        RackState& rack = racks_[r];
+        rack.chemistry = rack_chemistry[r] == static_cast<std::uint32_t>(Chemistry::lfp)
+                             ? Chemistry::lfp
+                             : Chemistry::nmc;
+        const CellRange range = rack_range(geometry_, r);
+        rack.capacity_ah = cell_capacity[range.first_cell];
+        rack.mode = config_.initial_mode;
+        rack.demand_current_a = config_.discharge_c_rate * rack.capacity_ah;
+        rack.air_temperature_c = ambient_c_;
+        const model::ChemistryParams& p = params(rack.chemistry);
+        RackLimits limits;
+        for (std::uint64_t c = range.first_cell; c < range.first_cell + range.cell_count; ++c) {
+            const float capacity_draw =
+                model::standard_normal(model::mix_key(config_.seed, c, 0, kStreamCapacity));
+            const float resistance_draw =
+                model::standard_normal(model::mix_key(config_.seed, c, 0, kStreamResistance));
+            const float soc_draw =
+                model::standard_normal(model::mix_key(config_.seed, c, 0, kStreamInitialSoc));
+            cells_.capacity_factor[c] =
+                std::clamp(1.0f + config_.capacity_sigma * capacity_draw, 0.8f, 1.2f);
+            cells_.resistance_factor[c] =
+                std::clamp(1.0f + config_.resistance_sigma * resistance_draw, 0.5f, 2.0f);
+            cells_.soc[c] = std::clamp(static_cast<double>(config_.initial_soc_mean +
+                                                           config_.initial_soc_sigma * soc_draw),
+                                       0.02, 0.98);
+            cells_.temperature_c[c] = ambient_c_;
+            const float soc = static_cast<float>(cells_.soc[c]);
+            cells_.voltage_v[c] = model::ocv_v(p, soc);
+            cells_.r0_ohm[c] = model::resistance_dc_ohm(p, soc, ambient_c_) * p.r0_fraction *
+                               cells_.resistance_factor[c];
+            accumulate_cell_limits(limits, 0.0f, cells_.voltage_v[c], cells_.r0_ohm[c],
+                                   p.v_charge_cv_v, p.v_float_v, p.v_discharge_cutoff_v);
+        }
+        rack.charge_limit_a = limits.charge_limit_a;
+        rack.float_limit_a = limits.float_limit_a;
+        rack.discharge_limit_a = limits.discharge_limit_a;
+        rack.string_voltage_v = limits.string_voltage_v;
+    }
+}
+
+std::uint64_t Simulation::apply_scenario(const ScenarioSpec& spec) {
+    const double start_time_s = sim_time_s() + spec.start_s;
+    target_cells(geometry_, spec.target);  // throws UsageError for a bad target
+    if (spec.kind == ScenarioKind::normal) {
+        clear_scenarios(0, spec.target);
+        return 0;
+    }
+    ActiveScenario scenario;
+    scenario.id = next_scenario_id_++;
+    scenario.spec = spec;
+    scenario.start_time_s = start_time_s;
+    if (spec.duration_s > 0) {
+        scenario.end_time_s = start_time_s + spec.duration_s;
+    }
+    scenarios_.push_back(scenario);
+    return scenario.id;
+}
+
+std::size_t Simulation::clear_scenarios(std::uint32_t kind_code, const Target& target) {
+    const auto before = scenarios_.size();
+    std::erase_if(scenarios_, [&](const ActiveScenario& scenario) {
+        return (kind_code == 0 || static_cast<std::uint32_t>(scenario.spec.kind) == kind_code) &&
+               target_within(scenario.spec.target, target);
+    });
+    const std::size_t removed = before - scenarios_.size();
+    effects_dirty_ = effects_dirty_ || removed > 0;
+    return removed;
+}
+
+void Simulation::start_scenario(ActiveScenario& scenario) {
+    scenario.started = true;
+    effects_dirty_ = true;
+    if (scenario.spec.kind == ScenarioKind::cell_imbalance) {
+        // A one-off loss of charge: it stays until balancing restores it.
+        const CellRange range = target_cells(geometry_, scenario.spec.target);
+        const double drop = scenario.spec.magnitude_or_default();
+        for (std::uint64_t c = range.first_cell; c < range.first_cell + range.cell_count; ++c) {
+            cells_.soc[c] = std::max(0.0, cells_.soc[c] - drop);
+        }
+    }
+}
+
+void Simulation::recompute_effects() {
+    std::fill(cells_.external_heat_w.begin(), cells_.external_heat_w.end(), 0.0f);
+    std::fill(cells_.short_circuit_ohm.begin(), cells_.short_circuit_ohm.end(), 0.0f);
+    std::fill(cells_.ageing_multiplier.begin(), cells_.ageing_multiplier.end(), 1.0f);
+    std::vector<FaultedSensor> previous_faults = std::move(faulted_sensors_);
+    faulted_sensors_.clear();
+    std::vector<RackEffects> rack_effects(geometry_.racks);
+
+    for (const ActiveScenario& scenario : scenarios_) {
+        if (!scenario.started) {
+            continue;
+        }
+        const ScenarioSpec& spec = scenario.spec;
+        const CellRange range = target_cells(geometry_, spec.target);
+        const auto magnitude = static_cast<float>(spec.magnitude_or_default());
+        const auto first_rack =
+            static_cast<std::uint32_t>(range.first_cell / geometry_.cells_per_rack());
+        const auto last_rack = static_cast<std::uint32_t>(
+            (range.first_cell + range.cell_count - 1) / geometry_.cells_per_rack());
+        for (std::uint32_t r = first_rack; r <= last_rack; ++r) {
+            RackEffects& effects = rack_effects[r];
+            switch (spec.kind) {
+                case ScenarioKind::high_ambient:
+                    effects.ambient_offset_k += magnitude;
+                    break;
+                case ScenarioKind::power_outage:
+                    effects.grid_outage = true;
+                    effects.outage_c_rate = magnitude;
+                    break;
+                case ScenarioKind::hvac_failure:
+                    effects.hvac_failed = true;
+                    break;
+                case ScenarioKind::overcharge:
+                    effects.cv_failure = true;
+                    break;
+                default:
+                    break;
+            }
+        }
+        for (std::uint64_t c = range.first_cell; c < range.first_cell + range.cell_count; ++c) {
+            switch (spec.kind) {
+                case ScenarioKind::accelerated_degradation:
+                    cells_.ageing_multiplier[c] *= magnitude;
+                    break;
+                case ScenarioKind::thermal_runaway:
+                    cells_.external_heat_w[c] += magnitude;
+                    break;
+                case ScenarioKind::internal_short:
+                    cells_.short_circuit_ohm[c] = magnitude;
+                    break;
+                case ScenarioKind::sensor_fault: {
+                    FaultedSensor fault;
+                    fault.cell = c;
+                    const auto kind = static_cast<model::SensorFault>(spec.fault);
+                    if (spec.sensor == FaultSensor::temperature &&
+                        spec.fault != FaultKind::open_wire) {
+                        fault.state.temperature_fault = kind;
+                    } else {
+                        fault.state.voltage_fault = kind;
+                    }
+                    fault.state.magnitude = magnitude;
+                    fault.start_time_s = scenario.start_time_s;
+                    // Keep what a stuck sensor captured before this rebuild.
+                    for (const FaultedSensor& old : previous_faults) {
+                        if (old.cell == c && old.captured) {
+                            fault.captured = true;
+                            fault.state.stuck_voltage_v = old.state.stuck_voltage_v;
+                            fault.state.stuck_temperature_c = old.state.stuck_temperature_c;
+                        }
+                    }
+                    faulted_sensors_.push_back(fault);
+                    break;
+                }
+                default:
+                    break;
+            }
+        }
+    }
+    for (std::uint32_t r = 0; r < geometry_.racks; ++r) {
+        RackState& rack = racks_[r];
+        rack.ambient_c = ambient_c_ + rack_effects[r].ambient_offset_k;
+        rack.hvac_on = !rack_effects[r].hvac_failed;
+        rack.cv_failure = rack_effects[r].cv_failure;
+        rack.grid_outage = rack_effects[r].grid_outage;
+        rack.hvac_capacity_w = config_.hvac_capacity_w * hvac_derating(rack.ambient_c);
+        rack.outage_current_a = rack_effects[r].outage_c_rate * rack.capacity_ah;
+    }
+    effects_dirty_ = false;
+}
+
+void Simulation::prepare_interval() {
+    const double now = sim_time_s();
+    for (ActiveScenario& scenario : scenarios_) {
+        if (!scenario.started && now >= scenario.start_time_s) {
+            start_scenario(scenario);
+        }
+    }
+    const auto before = scenarios_.size();
+    std::erase_if(scenarios_, [now](const ActiveScenario& s) { return now >= s.end_time_s; });
+    effects_dirty_ = effects_dirty_ || scenarios_.size() != before;
+    if (effects_dirty_) {
+        recompute_effects();
+    }
+    for (std::uint32_t r = 0; r < geometry_.racks; ++r) {
+        RackState& rack = racks_[r];
+        rack.action_power_w = 0.0f;
+        const float charge_current = config_.charge_c_rate * rack.capacity_ah;
+        if (rack.grid_outage) {
+            rack.action = kActionDischarge;
+            rack.action_current_a = rack.outage_current_a;
+        } else if (rack.cv_failure) {
+            rack.action = kActionCharge;
+            rack.action_current_a = charge_current;
+        } else {
+            Demand demand;
+            switch (rack.mode) {
+                case RackMode::charge:
+                    demand = {kActionCharge, charge_current, 0.0f};
+                    break;
+                case RackMode::float_:
+                    demand = {kActionFloat, charge_current, 0.0f};
+                    break;
+                case RackMode::discharge:
+                    demand = {kActionDischarge, rack.demand_current_a, rack.demand_power_w};
+                    break;
+                case RackMode::profile: {
+                    // Racks start at different hours so a system shows a mix.
+                    const double offset_s =
+                        profile_.period_s() * 0.5 * r / std::max<std::uint32_t>(geometry_.racks, 1);
+                    demand = profile_.at(now + offset_s, rack.capacity_ah);
+                    if (demand.action == kActionCharge) {
+                        demand.current_a = std::min(demand.current_a, charge_current);
+                    }
+                    break;
+                }
+                case RackMode::idle:
+                case RackMode::equalize:
+                    demand = {kActionIdle, 0.0f, 0.0f};
+                    break;
+            }
+            rack.action = demand.action;
+            rack.action_current_a = demand.current_a;
+            rack.action_power_w = demand.power_w;
+        }
+        if (rack.action != kActionCharge) {
+            rack.charge_complete = false;  // the next charge starts with CC again
+        }
+        if (rack.action == kActionCharge && rack.charge_complete && !rack.cv_failure) {
+            rack.action = kActionFloat;
+        }
+    }
+}
+
+CommandStatus Simulation::handle_command(const ReceivedCommand& received) {
+    const Command& command = received.command;
+    const Target target{command.rack, command.module, command.cell};
+    switch (static_cast<CommandKind>(received.raw_kind)) {
+        case CommandKind::apply_scenario: {
+            const ScenarioInfo* info = find_scenario(static_cast<ScenarioKind>(command.code));
+            if (info == nullptr) {
+                return CommandStatus::rejected_unknown;
+            }
+            ScenarioSpec spec;
+            spec.kind = info->kind;
+            spec.target = target;
+            spec.start_s = command.args[0];
+            spec.duration_s = command.args[1];
+            spec.magnitude = command.args[2];
+            const auto fault = static_cast<std::uint32_t>(command.args[3]);
+            const auto sensor = static_cast<std::uint32_t>(command.args[4]);
+            if (!std::isfinite(spec.start_s) || spec.start_s < 0 ||
+                !std::isfinite(spec.duration_s) || spec.duration_s < 0 ||
+                std::isinf(spec.magnitude) || fault < 1 || fault > 4 || sensor > 1) {
+                return CommandStatus::rejected_argument;
+            }
+            spec.fault = static_cast<FaultKind>(fault);
+            spec.sensor = static_cast<FaultSensor>(sensor);
+            try {
+                apply_scenario(spec);
+            } catch (const UsageError&) {
+                return CommandStatus::rejected_target;
+            }
+            return CommandStatus::applied;
+        }
+        case CommandKind::clear_scenario:
+            if (command.code != 0 &&
+                find_scenario(static_cast<ScenarioKind>(command.code)) == nullptr) {
+                return CommandStatus::rejected_unknown;
+            }
+            try {
+                target_cells(geometry_, target);
+            } catch (const UsageError&) {
+                return CommandStatus::rejected_target;
+            }
+            clear_scenarios(command.code, target);
+            return CommandStatus::applied;
+        case CommandKind::set_rack_mode: {
+            if (command.rack != kAllTargets && command.rack >= geometry_.racks) {
+                return CommandStatus::rejected_target;
+            }
+            if (command.code >= kRackModeCount) {
+                return CommandStatus::rejected_unknown;
+            }
+            const double current = command.args[0];
+            const double power = command.args[1];
+            if (!std::isfinite(current) || current < 0 || !std::isfinite(power) || power < 0) {
+                return CommandStatus::rejected_argument;
+            }
+            for (std::uint32_t r = 0; r < geometry_.racks; ++r) {
+                if (command.rack != kAllTargets && r != command.rack) {
+                    continue;
+                }
+                RackState& rack = racks_[r];
+                rack.mode = static_cast<RackMode>(command.code);
+                rack.charge_complete = false;
+                rack.demand_power_w = static_cast<float>(power);
+                rack.demand_current_a = current > 0 ? static_cast<float>(current)
+                                                    : config_.discharge_c_rate * rack.capacity_ah;
+            }
+            return CommandStatus::applied;
+        }
+        case CommandKind::set_ambient:
+            if (!std::isfinite(command.args[0]) || command.args[0] < -50 || command.args[0] > 70) {
+                return CommandStatus::rejected_argument;
+            }
+            ambient_c_ = static_cast<float>(command.args[0]);
+            effects_dirty_ = true;
+            return CommandStatus::applied;
+        case CommandKind::pause:
+            paused_ = true;
+            return CommandStatus::applied;
+        case CommandKind::resume:
+            paused_ = false;
+            return CommandStatus::applied;
+    }
+    return CommandStatus::rejected_unknown;
+}
+
+}  // namespace brt

@@ -1,0 +1,94 @@
+// The simulated system: every cell and rack, the scenarios in force, and the
+// commands that change them. Physics steps run on a backend (cpu_stepper.hpp
+// today); this class owns the state and everything decided between steps.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "common/command_ring.hpp"
+#include "common/segment_file.hpp"
+#include "simulator/cell_arrays.hpp"
+#include "simulator/load_profile.hpp"
+#include "simulator/model/chemistry_params.hpp"
+#include "simulator/model/sensor_model.hpp"
+#include "simulator/rack_state.hpp"
+#include "simulator/scenario.hpp"
+#include "simulator/simulation_config.hpp"
+
+namespace brt {
+
+struct ActiveScenario {
+    std::uint64_t id = 0;
+    ScenarioSpec spec;
+    double start_time_s = 0;
+    double end_time_s = std::numeric_limits<double>::infinity();
+    bool started = false;
+};
+
+// A faulted sensor: few cells, so a short list rather than a column.
+struct FaultedSensor {
+    std::uint64_t cell = 0;
+    double start_time_s = 0;
+    model::SensorFaultState state{};
+    bool captured = false;  // stuck values taken from the last published frame
+};
+
+class Simulation {
+  public:
+    // Geometry, chemistry and capacities come from the segment's metadata.
+    Simulation(const MappedSegment& segment, const SimulationConfig& config);
+
+    const Geometry& geometry() const { return geometry_; }
+    const SimulationConfig& config() const { return config_; }
+    double sim_time_s() const { return static_cast<double>(step_) * config_.physics_dt_s; }
+    std::uint64_t step_count() const { return step_; }
+
+    // Between publishes: start and end scheduled scenarios, resolve each
+    // rack's action for the next interval. Call before stepping.
+    void prepare_interval();
+    // Records that `steps` physics steps ran (the backend ran them).
+    void advance_clock(std::uint64_t steps) { step_ += steps; }
+
+    // Scenarios and commands. A scenario starts spec.start_s after it is
+    // applied. apply/clear throw UsageError for a bad target.
+    std::uint64_t apply_scenario(const ScenarioSpec& spec);
+    std::size_t clear_scenarios(std::uint32_t kind_code, const Target& target);
+    CommandStatus handle_command(const ReceivedCommand& received);
+    const std::vector<ActiveScenario>& scenarios() const { return scenarios_; }
+    bool paused() const { return paused_; }
+
+    CellArrays& cells() { return cells_; }
+    const CellArrays& cells() const { return cells_; }
+    std::vector<RackState>& racks() { return racks_; }
+    const std::vector<RackState>& racks() const { return racks_; }
+    const model::ChemistryParams& params(Chemistry chemistry) const {
+        return chemistry == Chemistry::lfp ? lfp_ : nmc_;
+    }
+    std::vector<FaultedSensor>& faulted_sensors() { return faulted_sensors_; }
+    float ambient_c() const { return ambient_c_; }
+
+  private:
+    void draw_initial_state(const MappedSegment& segment);
+    void start_scenario(ActiveScenario& scenario);
+    void recompute_effects();
+
+    Geometry geometry_;
+    SimulationConfig config_;
+    LoadProfile profile_;
+    model::ChemistryParams nmc_;
+    model::ChemistryParams lfp_;
+    CellArrays cells_;
+    std::vector<RackState> racks_;
+    std::vector<ActiveScenario> scenarios_;
+    std::vector<FaultedSensor> faulted_sensors_;
+    std::uint64_t next_scenario_id_ = 1;
+    std::uint64_t step_ = 0;
+    float ambient_c_ = 25.0f;
+    bool paused_ = false;
+    bool effects_dirty_ = true;
+};
+
+}  // namespace brt

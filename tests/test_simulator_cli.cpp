@@ -1,0 +1,201 @@
+// brt-simulator as a user and systemd run it: refusals, a real run, stopping
+// on SIGTERM, and commands through `ctl` taking effect within one frame.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "common/segment_reader.hpp"
+#include "common/shm_name.hpp"
+#include "simulator/rack_mode.hpp"
+#include "support/run_command.hpp"
+#include "support/test_segment.hpp"
+
+using namespace brt;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Tools {
+    std::string simulator = test::tool_path("BRT_SIMULATOR");
+    std::string log = "/tmp/" + test::unique_segment_name("simlog") + ".log";
+    ~Tools() { unlink(log.c_str()); }
+};
+
+void wait_until_live(SegmentReader& reader) {
+    for (int i = 0; i < 1000 && reader.writer_status().liveness != Liveness::live; ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    REQUIRE(reader.writer_status().liveness == Liveness::live);
+}
+
+}  // namespace
+
+TEST_CASE("the simulator refuses to start without a segment, naming the fix", "[simulator-cli]") {
+    Tools tools;
+    const auto result = test::run_command(
+        {tools.simulator, "--shm-name", "brt_test_missing_segment", "--duration", "1"});
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.err, Catch::Contains("brt-shm-init"));
+}
+
+TEST_CASE("the simulator rejects bad usage with exit code 2", "[simulator-cli]") {
+    Tools tools;
+    test::ScopedSegment scoped("sim-usage");
+    const std::vector<std::vector<std::string>> bad = {
+        {"--rate", "0"},
+        {"--physics-dt", "-1"},
+        {"--mode", "turbo"},
+        {"--scenario", "meteor_strike"},
+        {"--scenario", "thermal_runaway:rack=99"},
+        {"--soc", "1.5"},
+        {"--bogus"},
+    };
+    for (const auto& args : bad) {
+        std::vector<std::string> argv = {tools.simulator, "--shm-name", scoped.name()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const auto result = test::run_command(argv);
+        INFO(args[0] << ": " << result.err);
+        CHECK(result.exit_code == 2);
+    }
+    // None of them took the writer role.
+    CHECK(open_segment(scoped.name(), SegmentAccess::reader).header().writer_state.load() ==
+          static_cast<std::uint32_t>(WriterState::never_started));
+}
+
+TEST_CASE("a bounded run publishes frames, prints a summary and marks itself stopped",
+          "[simulator-cli]") {
+    Tools tools;
+    test::ScopedSegment scoped("sim-run", Geometry{4, 2, 16});
+    const auto result = test::run_command({tools.simulator, "--shm-name", scoped.name(),
+                                           "--max-speed", "--duration", "20", "--json"});
+    INFO(result.err);
+    CHECK(result.exit_code == 0);
+    CHECK_THAT(result.out, Catch::Contains("\"frames\":201"));
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    CHECK(reader.writer_status().liveness == Liveness::stopped);
+    FrameBuffer frame;
+    REQUIRE(reader.read_latest(frame) == ReadOutcome::ok);
+    CHECK(frame.sim_time_ns == 20'000'000'000ull);
+    for (float v : frame.column(Field::voltage_v)) {
+        CHECK(v > 3.0f);
+        CHECK(v < 4.3f);
+    }
+}
+
+TEST_CASE("a second simulator is refused with the first one's pid", "[simulator-cli]") {
+    Tools tools;
+    test::ScopedSegment scoped("sim-two");
+    const pid_t first =
+        test::spawn_background({tools.simulator, "--shm-name", scoped.name()}, tools.log);
+    test::KillOnExit guard{{first}};
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    wait_until_live(reader);
+    const auto second = test::run_command({tools.simulator, "--shm-name", scoped.name()});
+    CHECK(second.exit_code == 1);
+    CHECK_THAT(second.err, Catch::Contains("pid " + std::to_string(first)));
+    kill(first, SIGTERM);
+    CHECK(test::wait_for_exit(first, 5000) == 0);
+    CHECK(reader.writer_status().liveness == Liveness::stopped);
+}
+
+TEST_CASE("ctl commands take effect within one publish period", "[simulator-cli]") {
+    Tools tools;
+    test::ScopedSegment scoped("sim-ctl", Geometry{3, 2, 8});
+    const pid_t simulator = test::spawn_background(
+        {tools.simulator, "--shm-name", scoped.name(), "--mode", "idle", "--rate", "10"},
+        tools.log);
+    test::KillOnExit guard{{simulator}};
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    wait_until_live(reader);
+    auto ctl = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {tools.simulator, "--shm-name", scoped.name(), "ctl"});
+        return test::run_command(args);
+    };
+
+    const auto answer = ctl({"mode", "charge", "--rack", "1"});
+    INFO(answer.err);
+    CHECK(answer.exit_code == 0);
+    CHECK_THAT(answer.out, Catch::Contains("applied"));
+    // The answer comes when the command is applied; the next frame shows it.
+    const std::uint64_t answered_at = reader.header().latest_frame.load();
+    REQUIRE(reader.wait_for_frame(answered_at, 1s));
+    FrameBuffer frame;
+    REQUIRE(reader.read_latest(frame) == ReadOutcome::ok);
+    CHECK(frame.racks[1].mode == static_cast<std::uint32_t>(RackMode::charge));
+    CHECK(frame.racks[0].mode == static_cast<std::uint32_t>(RackMode::idle));
+
+    const auto bad_rack = ctl({"apply", "thermal_runaway", "--rack", "3"});
+    CHECK(bad_rack.exit_code == 2);
+    CHECK_THAT(bad_rack.err, Catch::Contains("racks 0..2"));
+    CHECK(ctl({"apply", "meteor_strike"}).exit_code == 2);
+    const auto applied = ctl({"apply", "sensor_fault", "--rack", "0", "--module", "1", "--cell",
+                              "2", "--kind", "dropout", "--json"});
+    CHECK(applied.exit_code == 0);
+    CHECK_THAT(applied.out, Catch::Contains("\"applied\":true"));
+    REQUIRE(reader.wait_for_frame(reader.header().latest_frame.load(), 1s));
+    REQUIRE(reader.read_latest(frame) == ReadOutcome::ok);
+    CHECK((frame.status[8 + 2] & cell_status::dropout) != 0);
+
+    CHECK(ctl({"pause"}).exit_code == 0);
+    for (int i = 0; i < 100 && reader.writer_status().state != WriterState::paused; ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    CHECK(reader.writer_status().state == WriterState::paused);
+    CHECK(reader.writer_status().liveness == Liveness::live);
+    CHECK(ctl({"resume"}).exit_code == 0);
+
+    kill(simulator, SIGINT);
+    CHECK(test::wait_for_exit(simulator, 5000) == 0);
+    // With no simulator, a command gets no answer: exit 1 and say why.
+    const auto unanswered = ctl({"--timeout", "0.3", "pause"});
+    CHECK(unanswered.exit_code == 1);
+    CHECK_THAT(unanswered.out, Catch::Contains("stopped"));
+}
+
+TEST_CASE("under systemd the simulator reports READY=1 once publishing", "[simulator-cli]") {
+    Tools tools;
+    test::ScopedSegment scoped("sim-notify");
+    const std::string socket_path = "/tmp/" + test::unique_segment_name("notify") + ".sock";
+    const int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, socket_path.c_str(), sizeof address.sun_path - 1);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    timeval timeout{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+
+    const pid_t simulator =
+        test::spawn_background({tools.simulator, "--shm-name", scoped.name()}, tools.log,
+                               {"NOTIFY_SOCKET=" + socket_path, "WATCHDOG_USEC=400000"});
+    test::KillOnExit guard{{simulator}};
+    std::string messages;
+    char buffer[512];
+    const auto deadline = std::chrono::steady_clock::now() + 3s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           (messages.find("READY=1") == std::string::npos ||
+            messages.find("WATCHDOG=1") == std::string::npos)) {
+        const ssize_t count = recv(fd, buffer, sizeof buffer, 0);
+        if (count > 0) {
+            messages.append(buffer, static_cast<std::size_t>(count)).append("\n");
+        }
+    }
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    CHECK(reader.header().latest_frame.load() >= 1);  // READY came after a frame
+    kill(simulator, SIGTERM);
+    CHECK(test::wait_for_exit(simulator, 5000) == 0);
+    close(fd);
+    unlink(socket_path.c_str());
+    CHECK_THAT(messages, Catch::Contains("READY=1"));
+    CHECK_THAT(messages, Catch::Contains("WATCHDOG=1"));
+}
