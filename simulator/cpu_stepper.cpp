@@ -30,8 +30,15 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps,
     const auto dt_s = static_cast<float>(config.physics_dt_s);
     const std::uint32_t cells_per_module = geometry.cells_per_module;
     const float taper_current_a = config.taper_c_rate * rack.capacity_ah;
+    const std::uint64_t ageing_every = ageing_interval_steps(config.physics_dt_s);
+    const std::uint64_t first_step = simulation_.step_count();
 
     for (std::uint64_t step = 0; step < steps; ++step) {
+        // Ageing is slow and costly (powers, exponentials): it runs on every
+        // Nth global step with N steps' worth of time, the same steps on
+        // every backend and thread count.
+        const bool ageing_step = (first_step + step) % ageing_every == 0;
+        const float ageing_dt_factor = ageing_step ? static_cast<float>(ageing_every) : 0.0f;
         RackControlInputs control;
         control.action = rack.action;
         control.demand_a = rack.action_current_a;
@@ -88,7 +95,8 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps,
                 inputs.external_heat_w = cells.external_heat_w[cell];
                 inputs.short_circuit_ohm = cells.short_circuit_ohm[cell];
                 inputs.dt_s = dt_s;
-                inputs.ageing_speedup = config.ageing_speedup * cells.ageing_multiplier[cell];
+                inputs.ageing_speedup =
+                    ageing_dt_factor * config.ageing_speedup * cells.ageing_multiplier[cell];
                 const model::CellVariation variation{cells.capacity_factor[cell],
                                                      cells.resistance_factor[cell]};
                 model::CellState state = cells.state(cell);

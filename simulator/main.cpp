@@ -95,6 +95,15 @@ int main(int argc, char** argv) {
     app.add_option("--ambient", config.ambient_c, "Ambient temperature, C")->capture_default_str();
     app.add_option("--soc", config.initial_soc_mean, "Mean initial state of charge, 0..1")
         ->capture_default_str();
+    app.add_option("--soc-sigma", config.initial_soc_sigma,
+                   "Spread (standard deviation) of the initial state of charge")
+        ->capture_default_str();
+    app.add_option("--capacity-sigma", config.capacity_sigma,
+                   "Relative spread of the cells' capacity")
+        ->capture_default_str();
+    app.add_option("--resistance-sigma", config.resistance_sigma,
+                   "Relative spread of the cells' resistance")
+        ->capture_default_str();
     app.add_option("--ageing-speedup", config.ageing_speedup,
                    "Ageing clock multiplier (e.g. 100000 shows SoH moving within minutes)")
         ->capture_default_str();
@@ -142,6 +151,15 @@ int main(int argc, char** argv) {
         }
         if (!(config.initial_soc_mean >= 0 && config.initial_soc_mean <= 1)) {
             throw UsageError("--soc must be between 0 and 1");
+        }
+        for (const auto& [option, sigma] :
+             {std::pair{"--soc-sigma", config.initial_soc_sigma},
+              std::pair{"--capacity-sigma", config.capacity_sigma},
+              std::pair{"--resistance-sigma", config.resistance_sigma}}) {
+            if (!(sigma >= 0.0f && sigma <= 0.5f)) {
+                throw UsageError(
+                    fmt::format("{} must be between 0 and 0.5, got {}", option, sigma));
+            }
         }
         config.threads = static_cast<unsigned>(threads);
         const auto mode = parse_rack_mode(initial_mode);

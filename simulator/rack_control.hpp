@@ -59,6 +59,12 @@ BRT_HD inline void accumulate_cell_limits(RackLimits& limits, float current_a, f
     limits.string_voltage_v += voltage_v;
 }
 
+// Ageing runs every this many physics steps (about 0.1 s of simulated time).
+BRT_HD inline unsigned long long ageing_interval_steps(double physics_dt_s) {
+    const double steps = 0.1 / physics_dt_s;
+    return steps < 1.0 ? 1ull : static_cast<unsigned long long>(steps + 0.5);
+}
+
 BRT_HD inline RackControlOutput rack_current(const RackControlInputs& in) {
     RackControlOutput out;
     switch (in.action) {

@@ -1,0 +1,197 @@
+// bench_simulator: the CPU backend's speed in cell-steps per second for
+// 6,400 to 6.4 million cells, on one thread and on every core, next to a
+// floor measured in the same run (one pass that reads and writes every state
+// column, which no step can beat); the cost of publishing a frame; and the
+// share of a core the real binary uses at 6,400 cells, 1 kHz physics, 10 Hz.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "bench/bench_support.hpp"
+#include "common/json_writer.hpp"
+#include "common/segment_writer.hpp"
+#include "simulator/cpu_stepper.hpp"
+#include "simulator/frame_builder.hpp"
+
+using namespace brt;
+
+namespace {
+
+double seconds_since(std::uint64_t start_ns) {
+    return (monotonic_ns() - start_ns) / 1e9;
+}
+
+// One pass over the state a step must read and write.
+double state_pass_s(CellArrays& cells) {
+    const std::uint64_t start = monotonic_ns();
+    const std::size_t n = cells.soc.size();
+    for (std::size_t c = 0; c < n; ++c) {
+        cells.soc[c] += 1e-300;
+        cells.v_rc_v[c] += 0.0f;
+        cells.temperature_c[c] += 1e-300;
+        cells.capacity_fade[c] += 1e-300;
+        cells.resistance_growth[c] += 1e-300;
+        cells.ah_throughput[c] += 1e-300;
+        cells.calendar_age_s[c] += 1e-300;
+        cells.runaway_progress[c] += 0.0f;
+        cells.voltage_v[c] += 0.0f;
+        cells.r0_ohm[c] += 0.0f;
+        cells.current_a[c] += 0.0f;
+    }
+    bench::keep(cells.soc.data());
+    return seconds_since(start);
+}
+
+struct Row {
+    std::uint64_t cells;
+    unsigned threads;
+    double cell_steps_per_s;
+    double floor_cell_steps_per_s;
+    double publish_ms;
+};
+
+Row measure(const Geometry& geometry, unsigned threads, double target_s) {
+    bench::BenchSegment segment("sim", geometry, 4);
+    SegmentWriter writer = SegmentWriter::acquire(segment.name(), 100'000'000);
+    SimulationConfig config;
+    config.threads = threads;
+    Simulation simulation(writer.segment(), config);
+    WorkerPool pool(threads);
+    CpuStepper stepper(simulation, pool);
+    FrameBuilder builder(geometry);
+    simulation.prepare_interval();
+    stepper.run(10);  // warm-up: pages touched, caches primed
+
+    // Enough steps for about target_s, in whole frames of 10 steps.
+    const std::uint64_t probe_start = monotonic_ns();
+    stepper.run(10);
+    const double per_frame_s = seconds_since(probe_start);
+    const auto frames =
+        std::max<std::uint64_t>(2, static_cast<std::uint64_t>(target_s / per_frame_s));
+    const std::uint64_t start = monotonic_ns();
+    for (std::uint64_t f = 0; f < frames; ++f) {
+        simulation.prepare_interval();
+        stepper.run(10);
+    }
+    const double stepping_s = seconds_since(start);
+
+    std::vector<double> passes;
+    for (int i = 0; i < 5; ++i) {
+        passes.push_back(state_pass_s(simulation.cells()));
+    }
+    std::vector<double> publishes;
+    for (int i = 0; i < 5; ++i) {
+        const std::uint64_t publish_start = monotonic_ns();
+        writer.publish_frame(builder.build(simulation, pool));
+        publishes.push_back(seconds_since(publish_start));
+    }
+    Row row;
+    row.cells = geometry.cell_count();
+    row.threads = pool.thread_count();
+    row.cell_steps_per_s = static_cast<double>(frames * 10 * row.cells) / stepping_s;
+    row.floor_cell_steps_per_s = row.cells / bench::median(passes);
+    row.publish_ms = bench::median(publishes) * 1e3;
+    return row;
+}
+
+// Runs the real simulator for `seconds` and returns the CPU it used as a
+// share of one core.
+double realtime_core_share(const std::string& simulator, double seconds) {
+    bench::BenchSegment segment("simrt", Geometry{20, 10, 32}, 4);
+    const std::string duration = fmt::format("{}", seconds);
+    const pid_t pid = fork();
+    if (pid == 0) {
+        std::freopen("/dev/null", "w", stdout);
+        std::freopen("/dev/null", "w", stderr);
+        execl(simulator.c_str(), simulator.c_str(), "--shm-name", segment.name().c_str(),
+              "--physics-dt", "0.001", "--rate", "10", "--threads", "1", "--duration",
+              duration.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    const std::uint64_t start = monotonic_ns();
+    int status = 0;
+    rusage usage{};
+    wait4(pid, &status, 0, &usage);
+    const double wall_s = seconds_since(start);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        return -1;
+    }
+    const double cpu_s = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
+                         usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+    return cpu_s / wall_s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"CPU backend speed: cell-steps per second and publish cost per frame",
+                 "bench_simulator"};
+    bool json = false;
+    double target_s = 1.0;
+    std::uint64_t max_cells = 6'400'000;
+    std::string simulator = "build/simulator/brt-simulator";
+    double realtime_s = 10;
+    app.add_flag("--json", json, "One JSON object on stdout");
+    app.add_option("--seconds", target_s, "Stepping time per measurement")->capture_default_str();
+    app.add_option("--max-cells", max_cells, "Largest system to measure")->capture_default_str();
+    app.add_option("--simulator", simulator, "brt-simulator binary for the real-time run")
+        ->capture_default_str();
+    app.add_option("--realtime-seconds", realtime_s, "Length of the real-time run (0: skip)")
+        ->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+
+    const unsigned all_threads = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<Row> rows;
+    for (std::uint32_t racks : {20u, 200u, 2000u, 20000u}) {
+        const Geometry geometry{racks, 10, 32};
+        if (geometry.cell_count() > max_cells) {
+            break;
+        }
+        rows.push_back(measure(geometry, 1, target_s));
+        if (all_threads > 1) {
+            rows.push_back(measure(geometry, all_threads, target_s));
+        }
+    }
+    const double core_share = realtime_s > 0 ? realtime_core_share(simulator, realtime_s) : -1;
+
+    if (json) {
+        JsonWriter out;
+        out.begin_object().key("machine").value(bench::machine_line()).key("rows").begin_array();
+        for (const Row& row : rows) {
+            out.begin_object()
+                .key("cells")
+                .value(row.cells)
+                .key("threads")
+                .value(row.threads)
+                .key("cell_steps_per_s")
+                .value(row.cell_steps_per_s)
+                .key("floor_cell_steps_per_s")
+                .value(row.floor_cell_steps_per_s)
+                .key("publish_ms")
+                .value(row.publish_ms)
+                .end_object();
+        }
+        out.end_array().key("realtime_6400_cells_1khz_core_share").value(core_share).end_object();
+        fmt::print("{}\n", out.str());
+        return 0;
+    }
+    fmt::print("bench_simulator: CPU backend, racks of 10 x 32 cells, frames of 10 steps\n{}\n\n",
+               bench::machine_line());
+    fmt::print("{:>10} {:>7} {:>16} {:>18} {:>11} {:>12}\n", "cells", "threads", "cell-steps/s",
+               "floor (state pass)", "x floor", "publish ms");
+    for (const Row& row : rows) {
+        fmt::print("{:>10} {:>7} {:>16.3g} {:>18.3g} {:>11.3f} {:>12.3f}\n", row.cells, row.threads,
+                   row.cell_steps_per_s, row.floor_cell_steps_per_s,
+                   row.cell_steps_per_s / row.floor_cell_steps_per_s, row.publish_ms);
+    }
+    if (core_share >= 0) {
+        fmt::print(
+            "\nreal time, 6,400 cells, 1 kHz physics, 10 Hz publish, 1 thread: {:.1f} % of "
+            "one core over {} s\n",
+            core_share * 100, realtime_s);
+    }
+    return 0;
+}
