@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/segment_file.hpp"
+#include "common/segment_reader.hpp"
 #include "common/segment_writer.hpp"
 #include "common/shm_name.hpp"
 #include "support/run_command.hpp"
@@ -179,4 +180,18 @@ TEST_CASE("BATTERY_SHM sets the default segment name", "[cli]") {
     CHECK(created.exit_code == 0);
     CHECK(access(shm_path(name).c_str(), F_OK) == 0);
     remove_segment(name);
+}
+
+TEST_CASE("a reader re-attaches by itself after shm_init --force re-creates the segment",
+          "[cli]") {
+    ShmInit shm_init;
+    REQUIRE(shm_init({}).exit_code == 0);
+    SegmentReader reader(shm_init.name);
+    REQUIRE(reader.refresh() == AttachChange::attached);
+    const std::uint64_t generation = reader.header().generation;
+    REQUIRE(shm_init({"--racks", "4", "--force"}).exit_code == 0);
+    CHECK(reader.refresh() == AttachChange::reattached);
+    CHECK(reader.header().generation != generation);
+    CHECK(reader.layout().geometry.racks == 4);
+    CHECK(reader.writer_status().liveness == Liveness::no_writer);
 }
