@@ -15,9 +15,10 @@ namespace brt {
 
 // Command kinds are ABI (docs/segment-format.md); the simulator gives them meaning.
 enum class CommandKind : std::uint32_t {
-    apply_scenario = 1,  // code = scenario id; args: start offset s, duration s, magnitude
+    // code = scenario id; args: start offset s, duration s, magnitude, fault kind, sensor
+    apply_scenario = 1,
     clear_scenario = 2,  // code = scenario id (0 = all) at the target
-    set_rack_mode = 3,   // rack; code = mode; args[0] = demand (A or W)
+    set_rack_mode = 3,   // rack; code = mode; args[0] = demand A, args[1] = demand W
     set_ambient = 4,     // args[0] = ambient temperature, degC
     pause = 5,
     resume = 6,
