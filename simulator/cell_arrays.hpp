@@ -23,6 +23,11 @@ struct CellArrays {
     // Drawn once.
     std::vector<float> capacity_factor;
     std::vector<float> resistance_factor;
+    // Slow electrical coefficients (model::CellCoefficients), refreshed every
+    // 0.1 s of simulated time.
+    std::vector<float> coefficient_r0_ohm;
+    std::vector<float> coefficient_r1_ohm;
+    std::vector<float> coefficient_capacity_ah;
     // Outputs of the last step.
     std::vector<float> voltage_v;
     std::vector<float> r0_ohm;

@@ -32,6 +32,7 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps,
     const float taper_current_a = config.taper_c_rate * rack.capacity_ah;
     const std::uint64_t ageing_every = ageing_interval_steps(config.physics_dt_s);
     const std::uint64_t first_step = simulation_.step_count();
+    const float approach = model::rc_approach(p, dt_s);
 
     for (std::uint64_t step = 0; step < steps; ++step) {
         // Ageing is slow and costly (powers, exponentials): it runs on every
@@ -97,10 +98,23 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps,
                 inputs.dt_s = dt_s;
                 inputs.ageing_speedup =
                     ageing_dt_factor * config.ageing_speedup * cells.ageing_multiplier[cell];
-                const model::CellVariation variation{cells.capacity_factor[cell],
-                                                     cells.resistance_factor[cell]};
                 model::CellState state = cells.state(cell);
-                const model::CellStepOutput out = model::step_cell(p, variation, state, inputs);
+                // Resistance and capacity move with temperature, SoC and age:
+                // refreshed on the ageing steps, held in between.
+                if (ageing_step) {
+                    const model::CellVariation variation{cells.capacity_factor[cell],
+                                                         cells.resistance_factor[cell]};
+                    const model::CellCoefficients fresh =
+                        model::cell_coefficients(p, variation, state);
+                    cells.coefficient_r0_ohm[cell] = fresh.r0_ohm;
+                    cells.coefficient_r1_ohm[cell] = fresh.r1_ohm;
+                    cells.coefficient_capacity_ah[cell] = fresh.capacity_ah;
+                }
+                const model::CellCoefficients coefficients{cells.coefficient_r0_ohm[cell],
+                                                           cells.coefficient_r1_ohm[cell],
+                                                           cells.coefficient_capacity_ah[cell]};
+                const model::CellStepOutput out =
+                    model::step_cell_with(p, coefficients, approach, state, inputs);
                 cells.set_state(cell, state);
                 cells.voltage_v[cell] = out.terminal_voltage_v;
                 cells.r0_ohm[cell] = out.r0_ohm;

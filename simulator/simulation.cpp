@@ -86,8 +86,12 @@ void Simulation::draw_initial_state(const MappedSegment& segment) {
             cells_.temperature_c[c] = ambient_c_;
             const float soc = static_cast<float>(cells_.soc[c]);
             cells_.voltage_v[c] = model::ocv_v(p, soc);
-            cells_.r0_ohm[c] = model::resistance_dc_ohm(p, soc, ambient_c_) * p.r0_fraction *
-                               cells_.resistance_factor[c];
+            const model::CellCoefficients coefficients = model::cell_coefficients(
+                p, {cells_.capacity_factor[c], cells_.resistance_factor[c]}, cells_.state(c));
+            cells_.coefficient_r0_ohm[c] = coefficients.r0_ohm;
+            cells_.coefficient_r1_ohm[c] = coefficients.r1_ohm;
+            cells_.coefficient_capacity_ah[c] = coefficients.capacity_ah;
+            cells_.r0_ohm[c] = coefficients.r0_ohm;
             accumulate_cell_limits(limits, 0.0f, cells_.voltage_v[c], cells_.r0_ohm[c],
                                    p.v_charge_cv_v, p.v_float_v, p.v_discharge_cutoff_v);
         }

@@ -316,17 +316,38 @@ BRT_HD inline void age_cell(const ChemistryParams& p, CellState& s, float temper
     age_cell_at(p, s, soc, ocv_v(p, soc), temperature_c, fabsf(current_a), dt_age_s);
 }
 
-// One explicit step of dt_s with the inputs held constant over it.
-BRT_HD inline CellStepOutput step_cell(const ChemistryParams& p, const CellVariation& v,
-                                       CellState& s, const CellInputs& in) {
+// The electrical coefficients of a cell that move only with temperature,
+// SoC and ageing: seconds to years. A backend may evaluate them once per
+// frame and step many times with them (step_cell_with), which saves the
+// Arrhenius exponential and two table look-ups per step.
+struct CellCoefficients {
+    float r0_ohm;
+    float r1_ohm;
+    float capacity_ah;  // present capacity: nominal x variation x SoH
+};
+
+BRT_HD inline CellCoefficients cell_coefficients(const ChemistryParams& p, const CellVariation& v,
+                                                 const CellState& s) {
+    const float r_dc = cell_resistance_dc_ohm(p, v, s);
+    const float r0 = p.r0_fraction * r_dc;
+    return {r0, r_dc - r0, capacity_ah(p, v, s)};
+}
+
+// The RC pair's approach factor 1 - exp(-dt / tau): constant for a run.
+BRT_HD inline float rc_approach(const ChemistryParams& p, float dt_s) {
+    return detail::one_minus_exp_neg(detail::max_f(dt_s, 0.0f) / p.tau_rc_s);
+}
+
+// One explicit step of dt_s with the inputs held constant over it, using
+// coefficients evaluated earlier (see cell_coefficients) and
+// approach = rc_approach(p, in.dt_s).
+BRT_HD inline CellStepOutput step_cell_with(const ChemistryParams& p, const CellCoefficients& k,
+                                            float approach, CellState& s, const CellInputs& in) {
     const float dt = detail::max_f(in.dt_s, 0.0f);
     const float soc_old = static_cast<float>(s.soc);
     const float t_old = static_cast<float>(s.temperature_c);
-
-    // Electrical parameters at the start of the step.
-    const float r_dc = cell_resistance_dc_ohm(p, v, s);
-    const float r0 = p.r0_fraction * r_dc;
-    const float r1 = r_dc - r0;
+    const float r0 = k.r0_ohm;
+    const float r1 = k.r1_ohm;
 
     // An internal short R_s sits across the terminals inside the cell: the
     // terminal voltage is V_t = (OCV - I R0 - V_rc) / (1 + R0/R_s) and the
@@ -342,14 +363,13 @@ BRT_HD inline CellStepOutput step_cell(const ChemistryParams& p, const CellVaria
 
     // Coulomb counting against the present capacity: the step's change is
     // exact to float precision, the sum is kept in double.
-    const float dsoc = cell_a * dt / (3600.0f * capacity_ah(p, v, s));
+    const float dsoc = cell_a * dt / (3600.0f * k.capacity_ah);
     s.soc = detail::clampd(s.soc - static_cast<double>(dsoc), kSocMin, kSocMax);
     s.ah_throughput += static_cast<double>(fabsf(in.current_a)) * static_cast<double>(dt) / 3600.0;
 
     // RC pair: the exact solution for a current held over the step, written
     // as an approach towards I R1 so the steady state is exact in float.
     const float v_rc_old = s.v_rc_v;
-    const float approach = detail::one_minus_exp_neg(dt / p.tau_rc_s);
     s.v_rc_v = v_rc_old + (cell_a * r1 - v_rc_old) * approach;
 
     // Reaction heat: self-heating until the trigger, then the runaway
@@ -404,6 +424,13 @@ BRT_HD inline CellStepOutput step_cell(const ChemistryParams& p, const CellVaria
     out.heat_vented_w = vented_w;
     out.status_bits = cell_condition_bits(p, s);
     return out;
+}
+
+// One explicit step of dt_s with the inputs held constant over it, every
+// coefficient evaluated at the start of the step.
+BRT_HD inline CellStepOutput step_cell(const ChemistryParams& p, const CellVariation& v,
+                                       CellState& s, const CellInputs& in) {
+    return step_cell_with(p, cell_coefficients(p, v, s), rc_approach(p, in.dt_s), s, in);
 }
 
 // The current (negative = charge) that brings the terminal voltage to
