@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "bench/bench_support.hpp"
@@ -38,7 +39,7 @@ double state_pass_s(CellArrays& cells) {
         cells.calendar_age_s[c] += 1e-300;
         cells.runaway_progress[c] += 0.0f;
         cells.voltage_v[c] += 0.0f;
-        cells.r0_ohm[c] += 0.0f;
+        cells.coefficient_r0_ohm[c] += 0.0f;
         cells.current_a[c] += 0.0f;
     }
     bench::keep(cells.soc.data());
@@ -132,7 +133,11 @@ int main(int argc, char** argv) {
     bool json = false;
     double target_s = 1.0;
     std::uint64_t max_cells = 6'400'000;
-    std::string simulator = "build/simulator/brt-simulator";
+    // The simulator built next to this benchmark (BUILD_DIR/bench -> BUILD_DIR/simulator).
+    std::string simulator =
+        (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "simulator" /
+         "brt-simulator")
+            .string();
     double realtime_s = 10;
     app.add_flag("--json", json, "One JSON object on stdout");
     app.add_option("--seconds", target_s, "Stepping time per measurement")->capture_default_str();

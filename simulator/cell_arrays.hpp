@@ -30,7 +30,6 @@ struct CellArrays {
     std::vector<float> coefficient_capacity_ah;
     // Outputs of the last step.
     std::vector<float> voltage_v;
-    std::vector<float> r0_ohm;
     std::vector<float> current_a;  // string current plus the cell's balancing bleed
     std::vector<std::uint8_t> balancing;
     // Scenario effects.

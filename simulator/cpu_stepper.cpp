@@ -117,7 +117,6 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps,
                     model::step_cell_with(p, coefficients, approach, state, inputs);
                 cells.set_state(cell, state);
                 cells.voltage_v[cell] = out.terminal_voltage_v;
-                cells.r0_ohm[cell] = out.r0_ohm;
                 cells.current_a[cell] = inputs.current_a;
                 cells.balancing[cell] = bleeding ? 1 : 0;
                 heat_to_air_w += out.heat_to_air_w;

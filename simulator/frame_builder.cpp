@@ -24,19 +24,11 @@ FrameData FrameBuilder::build(Simulation& simulation, WorkerPool& pool) {
     auto& resistance = columns_[static_cast<int>(Field::resistance_ohm)];
     auto& soh = columns_[static_cast<int>(Field::soh)];
 
+    // Condition bits (self-heating, venting, runaway) come from the model;
+    // balancing from the last step.
     auto status_bits = [&](std::uint64_t cell, const model::ChemistryParams& p) {
-        std::uint32_t bits = cells.balancing[cell] ? cell_status::balancing : 0u;
-        const float t = cells.temperature_c[cell];
-        if (t >= p.self_heating_onset_c) {
-            bits |= cell_status::self_heating;
-        }
-        if (t >= p.venting_c) {
-            bits |= cell_status::venting;
-        }
-        if (cells.runaway_progress[cell] > 0.0f) {
-            bits |= cell_status::thermal_runaway;
-        }
-        return bits;
+        return model::cell_condition_bits(p, cells.state(cell)) |
+               (cells.balancing[cell] ? cell_status::balancing : 0u);
     };
 
     pool.parallel_for(geometry.racks, [&](std::uint64_t first_rack, std::uint64_t last_rack) {
@@ -52,7 +44,7 @@ FrameData FrameBuilder::build(Simulation& simulation, WorkerPool& pool) {
                 current[c] = measured.current_a;
                 temperature[c] = measured.temperature_c;
                 soc[c] = static_cast<float>(cells.soc[c]);
-                resistance[c] = cells.r0_ohm[c];
+                resistance[c] = cells.coefficient_r0_ohm[c];
                 soh[c] = 1.0f - cells.capacity_fade[c];
                 status_[c] = measured.status_bits | status_bits(c, p);
             }

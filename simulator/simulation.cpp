@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include "common/errors.hpp"
 #include "simulator/model/random.hpp"
@@ -12,11 +13,6 @@
 namespace brt {
 
 namespace {
-
-// Random streams for the draws made once per cell at start.
-constexpr std::uint32_t kStreamCapacity = 1001;
-constexpr std::uint32_t kStreamResistance = 1002;
-constexpr std::uint32_t kStreamInitialSoc = 1003;
 
 // HVAC output falls as the outdoor air it rejects heat to gets hotter.
 float hvac_derating(float ambient_c) {
@@ -70,29 +66,22 @@ void Simulation::draw_initial_state(const MappedSegment& segment) {
         const model::ChemistryParams& p = params(rack.chemistry);
         RackLimits limits;
         for (std::uint64_t c = range.first_cell; c < range.first_cell + range.cell_count; ++c) {
-            const float capacity_draw =
-                model::standard_normal(model::mix_key(config_.seed, c, 0, kStreamCapacity));
-            const float resistance_draw =
-                model::standard_normal(model::mix_key(config_.seed, c, 0, kStreamResistance));
-            const float soc_draw =
-                model::standard_normal(model::mix_key(config_.seed, c, 0, kStreamInitialSoc));
-            cells_.capacity_factor[c] =
-                std::clamp(1.0f + config_.capacity_sigma * capacity_draw, 0.8f, 1.2f);
-            cells_.resistance_factor[c] =
-                std::clamp(1.0f + config_.resistance_sigma * resistance_draw, 0.5f, 2.0f);
-            cells_.soc[c] = std::clamp(static_cast<double>(config_.initial_soc_mean +
-                                                           config_.initial_soc_sigma * soc_draw),
-                                       0.02, 0.98);
+            // The model's own draws: the same numbers on every backend.
+            const model::CellVariation variation = model::draw_cell_variation(
+                config_.seed, c, config_.capacity_sigma, config_.resistance_sigma);
+            cells_.capacity_factor[c] = variation.capacity_factor;
+            cells_.resistance_factor[c] = variation.resistance_factor;
+            cells_.soc[c] = model::draw_initial_soc(config_.seed, c, config_.initial_soc_mean,
+                                                    config_.initial_soc_sigma);
             cells_.temperature_c[c] = ambient_c_;
             const float soc = static_cast<float>(cells_.soc[c]);
             cells_.voltage_v[c] = model::ocv_v(p, soc);
-            const model::CellCoefficients coefficients = model::cell_coefficients(
-                p, {cells_.capacity_factor[c], cells_.resistance_factor[c]}, cells_.state(c));
+            const model::CellCoefficients coefficients =
+                model::cell_coefficients(p, variation, cells_.state(c));
             cells_.coefficient_r0_ohm[c] = coefficients.r0_ohm;
             cells_.coefficient_r1_ohm[c] = coefficients.r1_ohm;
             cells_.coefficient_capacity_ah[c] = coefficients.capacity_ah;
-            cells_.r0_ohm[c] = coefficients.r0_ohm;
-            accumulate_cell_limits(limits, 0.0f, cells_.voltage_v[c], cells_.r0_ohm[c],
+            accumulate_cell_limits(limits, 0.0f, cells_.voltage_v[c], coefficients.r0_ohm,
                                    p.v_charge_cv_v, p.v_float_v, p.v_discharge_cutoff_v);
         }
         rack.charge_limit_a = limits.charge_limit_a;
@@ -148,8 +137,14 @@ void Simulation::recompute_effects() {
     std::fill(cells_.external_heat_w.begin(), cells_.external_heat_w.end(), 0.0f);
     std::fill(cells_.short_circuit_ohm.begin(), cells_.short_circuit_ohm.end(), 0.0f);
     std::fill(cells_.ageing_multiplier.begin(), cells_.ageing_multiplier.end(), 1.0f);
-    std::vector<FaultedSensor> previous_faults = std::move(faulted_sensors_);
+    const std::vector<FaultedSensor> previous_faults = std::move(faulted_sensors_);
     faulted_sensors_.clear();
+    std::unordered_map<std::uint64_t, const FaultedSensor*> captured;
+    for (const FaultedSensor& old : previous_faults) {
+        if (old.captured) {
+            captured.emplace(old.cell, &old);
+        }
+    }
     std::vector<RackEffects> rack_effects(geometry_.racks);
 
     for (const ActiveScenario& scenario : scenarios_) {
@@ -207,12 +202,10 @@ void Simulation::recompute_effects() {
                     fault.state.magnitude = magnitude;
                     fault.start_time_s = scenario.start_time_s;
                     // Keep what a stuck sensor captured before this rebuild.
-                    for (const FaultedSensor& old : previous_faults) {
-                        if (old.cell == c && old.captured) {
-                            fault.captured = true;
-                            fault.state.stuck_voltage_v = old.state.stuck_voltage_v;
-                            fault.state.stuck_temperature_c = old.state.stuck_temperature_c;
-                        }
+                    if (const auto old = captured.find(c); old != captured.end()) {
+                        fault.captured = true;
+                        fault.state.stuck_voltage_v = old->second->state.stuck_voltage_v;
+                        fault.state.stuck_temperature_c = old->second->state.stuck_temperature_c;
                     }
                     faulted_sensors_.push_back(fault);
                     break;

@@ -3,7 +3,6 @@
 // today); this class owns the state and everything decided between steps.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <limits>
 #include <vector>
