@@ -9,6 +9,7 @@
 
 #include "common/segment_writer.hpp"
 #include "support/run_command.hpp"
+#include "support/test_frames.hpp"
 #include "support/test_segment.hpp"
 
 using namespace brt;
@@ -19,21 +20,9 @@ TEST_CASE("the Python reference reader reads what the writer published", "[pytho
     SegmentWriter writer = SegmentWriter::acquire(scoped.name(), 100'000'000);
     // Each value is its cell index plus a per-column offset: exact in float32
     // and in Python's float formatting.
-    std::vector<float> columns[6];
-    for (std::uint32_t field = 0; field < 6; ++field) {
-        for (std::uint64_t cell = 0; cell < geometry.cell_count(); ++cell) {
-            columns[field].push_back(static_cast<float>(cell + field * 100));
-        }
-    }
-    columns[2][9] = std::numeric_limits<float>::quiet_NaN();  // a dropout in rack 1
-    std::vector<std::uint32_t> status(geometry.cell_count(), 0);
-    std::vector<RackRecord> racks(geometry.racks);
-    FrameData frame;
-    for (std::uint32_t field = 0; field < 6; ++field) {
-        frame.columns[field] = columns[field];
-    }
-    frame.status = status;
-    frame.racks = racks;
+    test::CellIndexFrame values(geometry, 100.0f);
+    values.columns[2][9] = std::numeric_limits<float>::quiet_NaN();  // a dropout in rack 1
+    const FrameData frame = values.view();
     for (int i = 0; i < 5; ++i) {
         writer.publish_frame(frame);
     }

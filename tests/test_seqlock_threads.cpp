@@ -89,24 +89,8 @@ TEST_CASE("one rack or one module is copied without the rest", "[seqlock]") {
     test::ScopedSegment scoped("partial", geometry);
     SegmentWriter writer = SegmentWriter::acquire(scoped.name(), 0);
     // Distinct values per cell so a wrong offset shows.
-    std::vector<float> columns[6];
-    for (auto& column : columns) {
-        column.resize(geometry.cell_count());
-    }
-    std::vector<std::uint32_t> status(geometry.cell_count());
-    for (std::uint64_t cell = 0; cell < geometry.cell_count(); ++cell) {
-        for (std::uint32_t field = 0; field < 6; ++field) {
-            columns[field][cell] = static_cast<float>(field * 1000 + cell);
-        }
-        status[cell] = static_cast<std::uint32_t>(cell);
-    }
-    std::vector<RackRecord> racks(geometry.racks);
-    FrameData frame;
-    for (std::uint32_t field = 0; field < 6; ++field) {
-        frame.columns[field] = columns[field];
-    }
-    frame.status = status;
-    frame.racks = racks;
+    const test::CellIndexFrame values(geometry, 1000.0f);
+    const FrameData frame = values.view();
     writer.publish_frame(frame);
 
     SegmentReader reader(scoped.name());

@@ -182,8 +182,7 @@ TEST_CASE("BATTERY_SHM sets the default segment name", "[cli]") {
     remove_segment(name);
 }
 
-TEST_CASE("a reader re-attaches by itself after shm_init --force re-creates the segment",
-          "[cli]") {
+TEST_CASE("a reader re-attaches by itself after shm_init --force re-creates the segment", "[cli]") {
     ShmInit shm_init;
     REQUIRE(shm_init({}).exit_code == 0);
     SegmentReader reader(shm_init.name);

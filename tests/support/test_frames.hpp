@@ -60,6 +60,33 @@ class EncodedFrameSource {
     std::vector<RackRecord> rack_table_;
 };
 
+// A frame whose value in column `field` of cell `c` is c + field * field_step
+// (exact in float32) and whose status word is the cell index, so a reader can
+// check it copied the right cells of the right columns.
+struct CellIndexFrame {
+    std::vector<float> columns[6];
+    std::vector<std::uint32_t> status;
+    std::vector<RackRecord> racks;
+
+    CellIndexFrame(const Geometry& geometry, float field_step) : racks(geometry.racks) {
+        for (std::uint64_t cell = 0; cell < geometry.cell_count(); ++cell) {
+            for (std::uint32_t field = 0; field < 6; ++field) {
+                columns[field].push_back(static_cast<float>(cell) + field * field_step);
+            }
+            status.push_back(static_cast<std::uint32_t>(cell));
+        }
+    }
+    FrameData view() const {
+        FrameData frame;
+        for (std::uint32_t field = 0; field < 6; ++field) {
+            frame.columns[field] = columns[field];
+        }
+        frame.status = status;
+        frame.racks = racks;
+        return frame;
+    }
+};
+
 // True when every value in `buffer` belongs to buffer.frame_number.
 inline bool frame_is_consistent(const FrameBuffer& buffer) {
     const std::uint64_t frame = buffer.frame_number;
