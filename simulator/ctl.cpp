@@ -7,9 +7,9 @@
 #include "common/exit_codes.hpp"
 #include "common/json_writer.hpp"
 #include "common/liveness.hpp"
+#include "common/rack_mode.hpp"
+#include "common/scenario.hpp"
 #include "common/segment_file.hpp"
-#include "simulator/rack_mode.hpp"
-#include "simulator/scenario.hpp"
 
 namespace brt {
 
@@ -58,13 +58,16 @@ Command build_command(const CtlOptions& options, const Geometry& geometry, std::
         if (options.start_s < 0 || options.duration_s < 0) {
             throw UsageError("--start and --duration must not be negative");
         }
-        command.kind = CommandKind::apply_scenario;
-        command.code = static_cast<std::uint32_t>(info->kind);
-        command.args[0] = options.start_s;
-        command.args[1] = options.duration_s;
-        command.args[2] = options.magnitude;
-        command.args[3] = static_cast<double>(*fault);
-        command.args[4] = options.sensor == "temperature" ? 1.0 : 0.0;
+        ScenarioSpec spec;
+        spec.kind = info->kind;
+        spec.target = target;
+        spec.start_s = options.start_s;
+        spec.duration_s = options.duration_s;
+        spec.magnitude = options.magnitude;
+        spec.fault = *fault;
+        spec.sensor =
+            options.sensor == "temperature" ? FaultSensor::temperature : FaultSensor::voltage;
+        command = encode_apply_command(spec);
         what = fmt::format("apply {} at {}", info->name, target_text(target));
     } else if (options.clear->parsed()) {
         command.kind = CommandKind::clear_scenario;

@@ -12,7 +12,7 @@
 #include "common/shm_name.hpp"
 #include "simulator/ctl.hpp"
 #include "simulator/run_loop.hpp"
-#include "simulator/scenario.hpp"
+#include "common/scenario.hpp"
 
 namespace brt {
 namespace {

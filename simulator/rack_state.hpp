@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "common/chemistry.hpp"
-#include "simulator/rack_mode.hpp"
+#include "common/rack_mode.hpp"
 
 namespace brt {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "simulator/scenario.hpp"
+#include "common/scenario.hpp"
 #include "simulator/simulation_config.hpp"
 
 namespace brt {

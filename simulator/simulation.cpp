@@ -295,27 +295,15 @@ CommandStatus Simulation::handle_command(const ReceivedCommand& received) {
     const Target target{command.rack, command.module, command.cell};
     switch (static_cast<CommandKind>(received.raw_kind)) {
         case CommandKind::apply_scenario: {
-            const ScenarioInfo* info = find_scenario(static_cast<ScenarioKind>(command.code));
-            if (info == nullptr) {
+            if (find_scenario(static_cast<ScenarioKind>(command.code)) == nullptr) {
                 return CommandStatus::rejected_unknown;
             }
-            ScenarioSpec spec;
-            spec.kind = info->kind;
-            spec.target = target;
-            spec.start_s = command.args[0];
-            spec.duration_s = command.args[1];
-            spec.magnitude = command.args[2];
-            const auto fault = static_cast<std::uint32_t>(command.args[3]);
-            const auto sensor = static_cast<std::uint32_t>(command.args[4]);
-            if (!std::isfinite(spec.start_s) || spec.start_s < 0 ||
-                !std::isfinite(spec.duration_s) || spec.duration_s < 0 ||
-                std::isinf(spec.magnitude) || fault < 1 || fault > 4 || sensor > 1) {
+            const std::optional<ScenarioSpec> spec = decode_apply_command(command);
+            if (!spec) {
                 return CommandStatus::rejected_argument;
             }
-            spec.fault = static_cast<FaultKind>(fault);
-            spec.sensor = static_cast<FaultSensor>(sensor);
             try {
-                apply_scenario(spec);
+                apply_scenario(*spec);
             } catch (const UsageError&) {
                 return CommandStatus::rejected_target;
             }

@@ -14,7 +14,7 @@
 #include "simulator/model/chemistry_params.hpp"
 #include "simulator/model/sensor_model.hpp"
 #include "simulator/rack_state.hpp"
-#include "simulator/scenario.hpp"
+#include "common/scenario.hpp"
 #include "simulator/simulation_config.hpp"
 
 namespace brt {

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "simulator/rack_mode.hpp"
+#include "common/rack_mode.hpp"
 
 namespace brt {
 

@@ -13,7 +13,7 @@
 
 #include "common/segment_reader.hpp"
 #include "common/shm_name.hpp"
-#include "simulator/rack_mode.hpp"
+#include "common/rack_mode.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
 

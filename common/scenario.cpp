@@ -1,4 +1,4 @@
-#include "simulator/scenario.hpp"
+#include "common/scenario.hpp"
 
 #include <fmt/format.h>
 
@@ -223,6 +223,44 @@ ScenarioSpec parse_scenario_spec(std::string_view text) {
     if (spec.start_s < 0 || spec.duration_s < 0) {
         throw UsageError("scenario start and duration must not be negative");
     }
+    return spec;
+}
+
+Command encode_apply_command(const ScenarioSpec& spec) {
+    Command command;
+    command.kind = CommandKind::apply_scenario;
+    command.rack = spec.target.rack;
+    command.module = spec.target.module;
+    command.cell = spec.target.cell;
+    command.code = static_cast<std::uint32_t>(spec.kind);
+    command.args[0] = spec.start_s;
+    command.args[1] = spec.duration_s;
+    command.args[2] = spec.magnitude;
+    command.args[3] = static_cast<double>(spec.fault);
+    command.args[4] = static_cast<double>(spec.sensor);
+    return command;
+}
+
+std::optional<ScenarioSpec> decode_apply_command(const Command& command) {
+    const ScenarioInfo* info = find_scenario(static_cast<ScenarioKind>(command.code));
+    if (info == nullptr) {
+        return std::nullopt;
+    }
+    ScenarioSpec spec;
+    spec.kind = info->kind;
+    spec.target = {command.rack, command.module, command.cell};
+    spec.start_s = command.args[0];
+    spec.duration_s = command.args[1];
+    spec.magnitude = command.args[2];
+    const double fault = command.args[3];
+    const double sensor = command.args[4];
+    if (!std::isfinite(spec.start_s) || spec.start_s < 0 || !std::isfinite(spec.duration_s) ||
+        spec.duration_s < 0 || std::isinf(spec.magnitude) || !(fault >= 1 && fault <= 4) ||
+        !(sensor == 0 || sensor == 1)) {
+        return std::nullopt;
+    }
+    spec.fault = static_cast<FaultKind>(static_cast<std::uint32_t>(fault));
+    spec.sensor = static_cast<FaultSensor>(static_cast<std::uint32_t>(sensor));
     return spec;
 }
 

@@ -1,4 +1,4 @@
-#include "simulator/rack_mode.hpp"
+#include "common/rack_mode.hpp"
 
 #include <array>
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/command_ring.hpp"
 #include "common/geometry.hpp"
 #include "common/segment_layout.hpp"
 
@@ -74,6 +75,12 @@ struct ScenarioSpec {
 // Keys: rack, module, cell, start, duration, magnitude, kind, sensor.
 // Throws UsageError naming the bad part.
 ScenarioSpec parse_scenario_spec(std::string_view text);
+// The apply_scenario command that asks the simulator for `spec`, and back
+// (argument layout: docs/segment-format.md). Decoding returns empty when the
+// code is not a scenario or an argument is out of range.
+Command encode_apply_command(const ScenarioSpec& spec);
+std::optional<ScenarioSpec> decode_apply_command(const Command& command);
+
 // One spec per line, '#' starts a comment. Errors name the line.
 std::vector<ScenarioSpec> load_scenario_file(const std::string& path);
 
