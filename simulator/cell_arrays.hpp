@@ -51,6 +51,25 @@ struct CellArrays {
         s.runaway_progress = runaway_progress[cell];
         return s;
     }
+    // The part of the state every step changes; the slow part (capacity
+    // fade, resistance growth, calendar age) is zero in the result and only
+    // ageing changes it.
+    model::CellState fast_state(std::uint64_t cell) const {
+        model::CellState s{};
+        s.soc = soc[cell];
+        s.v_rc_v = v_rc_v[cell];
+        s.temperature_c = temperature_c[cell];
+        s.ah_throughput = ah_throughput[cell];
+        s.runaway_progress = runaway_progress[cell];
+        return s;
+    }
+    void set_fast_state(std::uint64_t cell, const model::CellState& s) {
+        soc[cell] = s.soc;
+        v_rc_v[cell] = s.v_rc_v;
+        temperature_c[cell] = s.temperature_c;
+        ah_throughput[cell] = s.ah_throughput;
+        runaway_progress[cell] = s.runaway_progress;
+    }
     void set_state(std::uint64_t cell, const model::CellState& s) {
         soc[cell] = s.soc;
         v_rc_v[cell] = s.v_rc_v;

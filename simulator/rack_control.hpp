@@ -59,10 +59,19 @@ BRT_HD inline void accumulate_cell_limits(RackLimits& limits, float current_a, f
     limits.string_voltage_v += voltage_v;
 }
 
-// Ageing runs every this many physics steps (about 0.1 s of simulated time).
-BRT_HD inline unsigned long long ageing_interval_steps(double physics_dt_s) {
-    const double steps = 0.1 / physics_dt_s;
+// Physics steps in `interval_s` of simulated time (at least one).
+BRT_HD inline unsigned long long steps_per_interval(double interval_s, double physics_dt_s) {
+    const double steps = interval_s / physics_dt_s;
     return steps < 1.0 ? 1ull : static_cast<unsigned long long>(steps + 0.5);
+}
+// Cadences of the slow parts of the model, the same on every backend:
+// resistance and capacity (temperature, SoC and age move them over seconds)
+// every 0.1 s, ageing (months) every 1 s, in global step numbers.
+BRT_HD inline unsigned long long coefficient_interval_steps(double physics_dt_s) {
+    return steps_per_interval(0.1, physics_dt_s);
+}
+BRT_HD inline unsigned long long ageing_interval_steps(double physics_dt_s) {
+    return steps_per_interval(1.0, physics_dt_s);
 }
 
 BRT_HD inline RackControlOutput rack_current(const RackControlInputs& in) {

@@ -35,8 +35,8 @@ bool on_grid(float value, float quantum) {
 }  // namespace
 
 TEST_CASE("random: same inputs give the same numbers", "[model][random]") {
-    CHECK(mix_key(42, 7, 1000, random_stream::voltage_noise) ==
-          mix_key(42, 7, 1000, random_stream::voltage_noise));
+    CHECK(mix_key(42, 7, 1000, random_stream::sensor_noise) ==
+          mix_key(42, 7, 1000, random_stream::sensor_noise));
     CHECK(standard_normal(mix_key(42, 7, 1000, 4)) == standard_normal(mix_key(42, 7, 1000, 4)));
     CHECK(uniform01(mix_key(42, 7, 1000, 4)) == uniform01(mix_key(42, 7, 1000, 4)));
     // Pinned values: the hash is part of the reproducibility contract (a run
@@ -96,6 +96,39 @@ TEST_CASE("random: uniform in (0, 1], normal with mean 0 and sd 1", "[model][ran
     CHECK(beyond_three_sigma / static_cast<double>(kSamples) == Approx(0.0027).margin(0.0008));
     // The extreme uniforms stay usable: 1 is reachable, 0 is not.
     CHECK(uniform01(0) > 0.0f);
+}
+
+TEST_CASE("random: sensor noise is centred, sd 1, near-normal, with bounded tails",
+          "[model][random]") {
+    constexpr int kSamples = 200000;
+    double sum = 0.0;
+    double sum2 = 0.0;
+    int within_one_sigma = 0;
+    int beyond_two_sigma = 0;
+    float largest = 0.0f;
+    for (int i = 0; i < kSamples; ++i) {
+        const std::uint64_t key = mix_key(7, static_cast<std::uint64_t>(i), 3, 4);
+        for (std::uint32_t sensor = 0; sensor < 3; ++sensor) {
+            const float z = approx_standard_normal(sequence_draw(key, sensor));
+            sum += z;
+            sum2 += static_cast<double>(z) * z;
+            within_one_sigma += std::fabs(z) < 1.0f ? 1 : 0;
+            beyond_two_sigma += std::fabs(z) > 2.0f ? 1 : 0;
+            largest = std::fmax(largest, std::fabs(z));
+        }
+    }
+    const double n = 3.0 * kSamples;
+    const double mean = sum / n;
+    CHECK(mean == Approx(0.0).margin(0.005));
+    CHECK(std::sqrt(sum2 / n - mean * mean) == Approx(1.0).margin(0.005));
+    // Irwin-Hall of 4: 66.9 % within 1 sd and 4.25 % beyond 2 (normal: 68.3, 4.55).
+    CHECK(within_one_sigma / n == Approx(0.6693).margin(0.003));
+    CHECK(beyond_two_sigma / n == Approx(0.0425).margin(0.002));
+    CHECK(largest <= 3.4642f);
+    // The three sensors of one reading are not the same draw.
+    const std::uint64_t key = mix_key(7, 1, 3, 4);
+    CHECK(sequence_draw(key, 0) != sequence_draw(key, 1));
+    CHECK(sequence_draw(key, 1) != sequence_draw(key, 2));
 }
 
 TEST_CASE("cell variation draws are centred on 1 with the requested spread", "[model][random]") {

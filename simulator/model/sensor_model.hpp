@@ -56,9 +56,9 @@ BRT_HD inline MeasuredCell measure_cell(float true_voltage_v, float true_current
                                         std::uint64_t step) {
     MeasuredCell m{};
     const float offset = f.magnitude + f.drift_per_s * f.elapsed_s;
+    const std::uint64_t noise_key = mix_key(seed, cell, step, random_stream::sensor_noise);
 
-    const float v_noise = kVoltageNoiseSigmaV *
-                          standard_normal(mix_key(seed, cell, step, random_stream::voltage_noise));
+    const float v_noise = kVoltageNoiseSigmaV * approx_standard_normal(sequence_draw(noise_key, 0));
     switch (f.voltage_fault) {
         case SensorFault::stuck:
             m.voltage_v = f.stuck_voltage_v;
@@ -83,8 +83,7 @@ BRT_HD inline MeasuredCell measure_cell(float true_voltage_v, float true_current
     }
 
     const float t_noise =
-        kTemperatureNoiseSigmaK *
-        standard_normal(mix_key(seed, cell, step, random_stream::temperature_noise));
+        kTemperatureNoiseSigmaK * approx_standard_normal(sequence_draw(noise_key, 1));
     switch (f.temperature_fault) {
         case SensorFault::stuck:
             m.temperature_c = f.stuck_temperature_c;
@@ -107,8 +106,7 @@ BRT_HD inline MeasuredCell measure_cell(float true_voltage_v, float true_current
             break;
     }
 
-    const float i_noise = kCurrentNoiseSigmaA *
-                          standard_normal(mix_key(seed, cell, step, random_stream::current_noise));
+    const float i_noise = kCurrentNoiseSigmaA * approx_standard_normal(sequence_draw(noise_key, 2));
     m.current_a = quantise(true_current_a + i_noise, kCurrentQuantumA);
     return m;
 }
