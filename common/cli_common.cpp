@@ -43,6 +43,13 @@ int run_tool(CLI::App& app, int argc, char** argv, const std::function<int()>& b
         return app.exit(help);
     } catch (const CLI::CallForVersion& version) {
         return app.exit(version);
+    } catch (const CLI::ConfigError& error) {
+        // CLI11 says only "INI was not able to parse KEY": say where and what.
+        fmt::print(stderr,
+                   "{}: error: in the --config file: {}\nThe keys are the long option names "
+                   "without '--' (see '{} --help'); sections are not used.\n",
+                   app.get_name(), error.what(), app.get_name());
+        return kExitUsage;
     } catch (const CLI::ParseError& error) {
         fmt::print(stderr, "{}: error: {}\nRun '{} --help' for usage.\n", app.get_name(),
                    error.what(), app.get_name());

@@ -6,10 +6,14 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 namespace brt {
 
 SystemdNotifier::SystemdNotifier() {
+    if (const char* stall_file = std::getenv("BRT_TEST_STALL_FILE")) {
+        stall_file_ = stall_file;
+    }
     const char* socket_path = std::getenv("NOTIFY_SOCKET");
     if (socket_path == nullptr || socket_path[0] == '\0') {
         return;
@@ -75,6 +79,16 @@ void SystemdNotifier::watchdog_if_due() {
     if (now - last_watchdog_ >= watchdog_interval_) {
         send("WATCHDOG=1");
         last_watchdog_ = now;
+    }
+}
+
+void SystemdNotifier::stall_point_for_tests() {
+    if (stall_file_.empty() || access(stall_file_.c_str(), F_OK) != 0) {
+        return;
+    }
+    status("stalled by BRT_TEST_STALL_FILE (test hook)");
+    while (access(stall_file_.c_str(), F_OK) == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
 }
 

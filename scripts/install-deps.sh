@@ -3,7 +3,9 @@
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-packages=(meson ninja-build pkg-config g++ libboost-dev libcli11-dev libfmt-dev catch2 python3)
+# systemd: its systemd.pc says where the units go, and the tests run
+# systemd-analyze verify on them (Debian 12 has no separate systemd-dev).
+packages=(meson ninja-build pkg-config g++ libboost-dev libcli11-dev libfmt-dev catch2 python3 systemd)
 
 missing=()
 for package in "${packages[@]}"; do

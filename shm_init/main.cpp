@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/cli_common.hpp"
+#include "common/config_file.hpp"
 #include "common/errors.hpp"
 #include "common/exit_codes.hpp"
 #include "common/json_writer.hpp"
@@ -235,6 +236,7 @@ int main(int argc, char** argv) {
         "it.\nCreating is idempotent: the same geometry again changes nothing.",
         tool_name("shm_init")};
     add_common_options(app, options.shm_name);
+    add_config_option(app);
     auto* racks =
         app.add_option("--racks", options.racks, "Racks (series strings)")->capture_default_str();
     auto* modules =

@@ -6,13 +6,14 @@
 #include <thread>
 
 #include "common/cli_common.hpp"
+#include "common/config_file.hpp"
 #include "common/errors.hpp"
 #include "common/exit_codes.hpp"
 #include "common/json_writer.hpp"
+#include "common/scenario.hpp"
 #include "common/shm_name.hpp"
 #include "simulator/ctl.hpp"
 #include "simulator/run_loop.hpp"
-#include "common/scenario.hpp"
 
 namespace brt {
 namespace {
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
         "segment (the single writer).",
         tool_name("simulator")};
     add_common_options(app, shm_name);
+    add_config_option(app);
     app.add_option("--seed", config.seed, "Random seed: same seed, same frames")
         ->capture_default_str();
     app.add_option("--physics-dt", config.physics_dt_s, "Physics step, s")->capture_default_str();

@@ -183,6 +183,7 @@ int run_simulator(const std::string& shm_name, const SimulationConfig& config,
                 writer.publish_frame(builder.build(simulation, pool));
                 ++summary.frames;
             }
+            systemd.stall_point_for_tests();
             systemd.watchdog_if_due();
             const std::uint64_t now_ns = monotonic_ns();
             if (now_ns - last_status_ns >= 1'000'000'000ull) {

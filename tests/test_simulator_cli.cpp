@@ -1,19 +1,17 @@
-// brt-simulator as a user and systemd run it: refusals, a real run, stopping
-// on SIGTERM, and commands through `ctl` taking effect within one frame.
+// brt-simulator as a user runs it: refusals, a real run, stopping on SIGTERM,
+// and commands through `ctl` taking effect within one frame. Its systemd
+// notifications are tested with the other services' in tests/systemd/.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstring>
 #include <thread>
 
+#include "common/rack_mode.hpp"
 #include "common/segment_reader.hpp"
 #include "common/shm_name.hpp"
-#include "common/rack_mode.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
 
@@ -160,42 +158,4 @@ TEST_CASE("ctl commands take effect within one publish period", "[simulator-cli]
     const auto unanswered = ctl({"--timeout", "0.3", "pause"});
     CHECK(unanswered.exit_code == 1);
     CHECK_THAT(unanswered.out, Catch::Contains("stopped"));
-}
-
-TEST_CASE("under systemd the simulator reports READY=1 once publishing", "[simulator-cli]") {
-    Tools tools;
-    test::ScopedSegment scoped("sim-notify");
-    const std::string socket_path = "/tmp/" + test::unique_segment_name("notify") + ".sock";
-    const int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, socket_path.c_str(), sizeof address.sun_path - 1);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    timeval timeout{5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-
-    const pid_t simulator =
-        test::spawn_background({tools.simulator, "--shm-name", scoped.name()}, tools.log,
-                               {"NOTIFY_SOCKET=" + socket_path, "WATCHDOG_USEC=400000"});
-    test::KillOnExit guard{{simulator}};
-    std::string messages;
-    char buffer[512];
-    const auto deadline = std::chrono::steady_clock::now() + 3s;
-    while (std::chrono::steady_clock::now() < deadline &&
-           (messages.find("READY=1") == std::string::npos ||
-            messages.find("WATCHDOG=1") == std::string::npos)) {
-        const ssize_t count = recv(fd, buffer, sizeof buffer, 0);
-        if (count > 0) {
-            messages.append(buffer, static_cast<std::size_t>(count)).append("\n");
-        }
-    }
-    SegmentReader reader(scoped.name());
-    reader.require_attached();
-    CHECK(reader.header().latest_frame.load() >= 1);  // READY came after a frame
-    kill(simulator, SIGTERM);
-    CHECK(test::wait_for_exit(simulator, 5000) == 0);
-    close(fd);
-    unlink(socket_path.c_str());
-    CHECK_THAT(messages, Catch::Contains("READY=1"));
-    CHECK_THAT(messages, Catch::Contains("WATCHDOG=1"));
 }

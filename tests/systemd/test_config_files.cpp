@@ -1,0 +1,160 @@
+// --config FILE, as the systemd units use it (/etc/brt/<segment>/<tool>.conf):
+// the tools read their options from it, the command line wins, a mistake in
+// it is refused with exit 2, and every default the installed files document
+// is a valid option with a valid value.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "common/segment_reader.hpp"
+#include "support/run_command.hpp"
+#include "support/test_segment.hpp"
+
+using namespace brt;
+
+namespace {
+
+// A config file in /tmp, removed when the test ends.
+class ConfigFile {
+  public:
+    explicit ConfigFile(const std::string& text)
+        : path_("/tmp/" + test::unique_segment_name("config") + ".conf") {
+        std::ofstream(path_) << text;
+    }
+    ~ConfigFile() { unlink(path_.c_str()); }
+    const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+};
+
+// A `key = value` setting in `line`, or nothing: a key is lower case and
+// dashes, as the long options are.
+std::optional<std::string> setting_in(const std::string& line) {
+    const auto equals = line.find(" = ");
+    if (equals == std::string::npos || equals == 0 || equals + 3 >= line.size()) {
+        return std::nullopt;
+    }
+    const std::string key = line.substr(0, equals);
+    if (key.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") != std::string::npos) {
+        return std::nullopt;
+    }
+    return line;
+}
+
+// The installed default file with every commented `# key = value` line
+// turned into a setting (the defaults the file documents, all in force),
+// except the keys in `examples`, whose values are examples, not defaults.
+std::string with_defaults_uncommented(const std::string& tool,
+                                      const std::vector<std::string>& examples = {}) {
+    const char* dir = std::getenv("BRT_DEFAULT_CONFIG_DIR");
+    REQUIRE(dir != nullptr);
+    std::istringstream file(test::read_file(std::string(dir) + "/" + tool + ".conf"));
+    std::string text;
+    int settings = 0;
+    for (std::string line; std::getline(file, line);) {
+        if (line.rfind("# ", 0) != 0) {
+            continue;
+        }
+        const auto setting = setting_in(line.substr(2));
+        if (!setting || std::any_of(examples.begin(), examples.end(), [&](const auto& key) {
+                return setting->rfind(key + " = ", 0) == 0;
+            })) {
+            continue;
+        }
+        text += *setting + "\n";
+        ++settings;
+    }
+    INFO(tool << ".conf");
+    CHECK(settings > 3);
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("the simulator reads its options from --config; the command line wins", "[config]") {
+    const std::string simulator = test::tool_path("BRT_SIMULATOR");
+    test::ScopedSegment scoped("config-sim", Geometry{2, 2, 8});
+    const ConfigFile config("# a bounded run\nshm-name = " + scoped.name() +
+                            "\nmax-speed = true\nduration = 3\nrate = 5\njson = true\n");
+
+    const auto from_file = test::run_command({simulator, "--config", config.path()});
+    INFO(from_file.err);
+    CHECK(from_file.exit_code == 0);
+    // 3 simulated seconds at 5 frames per simulated second, plus the first.
+    CHECK_THAT(from_file.out, Catch::Contains("\"frames\":16"));
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    FrameBuffer frame;
+    REQUIRE(reader.read_latest(frame) == ReadOutcome::ok);
+    CHECK(frame.sim_time_ns == 3'000'000'000ull);
+
+    const auto overridden =
+        test::run_command({simulator, "--config", config.path(), "--duration", "1"});
+    CHECK(overridden.exit_code == 0);
+    CHECK_THAT(overridden.out, Catch::Contains("\"frames\":6"));
+}
+
+TEST_CASE("a mistake in a config file is refused with exit 2, saying what", "[config]") {
+    const std::string simulator = test::tool_path("BRT_SIMULATOR");
+    test::ScopedSegment scoped("config-bad", Geometry{2, 2, 8});
+    const std::string segment = "shm-name = " + scoped.name() + "\nduration = 1\n";
+
+    const ConfigFile unknown(segment + "rate = 5\nframe-rate = 5\n");
+    const auto typo = test::run_command({simulator, "--config", unknown.path()});
+    CHECK(typo.exit_code == 2);
+    CHECK_THAT(typo.err, Catch::Contains("--config") && Catch::Contains("frame-rate"));
+
+    const ConfigFile bad_value(segment + "rate = fast\n");
+    const auto not_a_number = test::run_command({simulator, "--config", bad_value.path()});
+    CHECK(not_a_number.exit_code == 2);
+    CHECK_THAT(not_a_number.err, Catch::Contains("fast"));
+
+    const ConfigFile out_of_range(segment + "soc = 1.5\n");
+    CHECK(test::run_command({simulator, "--config", out_of_range.path()}).exit_code == 2);
+
+    const auto missing = test::run_command({simulator, "--config", "/nonexistent/simulator.conf"});
+    CHECK(missing.exit_code == 2);
+    CHECK_THAT(missing.err, Catch::Contains("/nonexistent/simulator.conf"));
+
+    // None of them took the writer role.
+    CHECK(open_segment(scoped.name(), SegmentAccess::reader).header().writer_state.load() ==
+          static_cast<std::uint32_t>(WriterState::never_started));
+}
+
+TEST_CASE("brt-shm-init reads the geometry from --config", "[config]") {
+    const std::string name = test::unique_segment_name("config-init");
+    const ConfigFile config("racks = 3\nmodules = 2\ncells = 4\nchemistry = \"lfp\"\n");
+    const auto created = test::run_command(
+        {test::tool_path("BRT_SHM_INIT"), "--config", config.path(), "--shm-name", name});
+    INFO(created.err);
+    CHECK(created.exit_code == 0);
+    const MappedSegment segment = open_segment(name, SegmentAccess::reader);
+    CHECK(segment.layout().geometry == Geometry{3, 2, 4});
+    remove_segment(name);
+}
+
+TEST_CASE("the defaults the installed config files document are valid options and values",
+          "[config]") {
+    const std::string name = test::unique_segment_name("config-defaults");
+    const ConfigFile init_defaults(with_defaults_uncommented("shm-init"));
+    const auto created = test::run_command(
+        {test::tool_path("BRT_SHM_INIT"), "--config", init_defaults.path(), "--shm-name", name});
+    INFO(created.err);
+    REQUIRE(created.exit_code == 0);
+    CHECK_THAT(created.out, Catch::Contains("20 racks x 10 modules x 32 cells"));
+
+    const ConfigFile simulator_defaults(with_defaults_uncommented("simulator", {"load-profile"}));
+    const auto ran =
+        test::run_command({test::tool_path("BRT_SIMULATOR"), "--config", simulator_defaults.path(),
+                           "--shm-name", name, "--max-speed", "--duration", "1", "--threads", "1"});
+    INFO(ran.err);
+    CHECK(ran.exit_code == 0);
+    remove_segment(name);
+}
