@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "common/clock.hpp"
+
 namespace brt::viewer {
 
 namespace {
@@ -64,7 +66,10 @@ void RateMeter::add(std::uint64_t frame_number, std::uint64_t publish_monotonic_
     }
 }
 
-double RateMeter::frames_per_second() const {
+double RateMeter::frames_per_second(std::uint64_t now_ns) const {
+    if (!samples_.empty() && now_ns > samples_.back().ns + kRateWindowNs) {
+        return 0.0;
+    }
     if (samples_.size() < 2 || samples_.back().ns == samples_.front().ns) {
         return NAN;
     }
@@ -89,6 +94,7 @@ ReadOutcome take_snapshot(SegmentReader& reader, CellRange range, RateMeter& rat
     if (out.has_frame && latest != 0 && latest == reader.last_frame_read() &&
         out.frame.frame_number == latest && out.frame.range.first_cell == range.first_cell &&
         out.frame.range.cell_count == range.cell_count) {
+        out.frames_per_second = rate.frames_per_second(monotonic_ns());
         return ReadOutcome::ok;
     }
     ReadOutcome outcome = reader.read_latest(out.scratch, range);
@@ -109,7 +115,7 @@ ReadOutcome take_snapshot(SegmentReader& reader, CellRange range, RateMeter& rat
     std::swap(out.frame, out.scratch);
     out.has_frame = true;
     rate.add(out.frame.frame_number, out.frame.publish_monotonic_ns);
-    out.frames_per_second = rate.frames_per_second();
+    out.frames_per_second = rate.frames_per_second(monotonic_ns());
     out.modules = summarize_modules(out.frame, out.geometry);
     // Racks from their modules: one pass over the cells, not two.
     out.racks.clear();

@@ -44,7 +44,10 @@ class RateMeter {
   public:
     void add(std::uint64_t frame_number, std::uint64_t publish_monotonic_ns);
     void reset() { samples_.clear(); }
-    double frames_per_second() const;
+    // Frames per second over the window; 0 once nothing has been published
+    // for a whole window before `now_ns` (CLOCK_MONOTONIC, as the writer's
+    // publish times); NaN before two frames were seen.
+    double frames_per_second(std::uint64_t now_ns) const;
 
   private:
     struct Sample {

@@ -131,3 +131,18 @@ TEST_CASE("every view fits the terminal, from 20x8 to 300x100", "[viewer-units]"
         }
     }
 }
+
+TEST_CASE("publish rate: frames per second seen, zero once frames stop", "[viewer-units]") {
+    RateMeter rate;
+    const std::uint64_t t0 = 1'000'000'000'000;
+    CHECK(std::isnan(rate.frames_per_second(t0)));
+    // Every 5th frame of a 10 Hz writer, as a viewer refreshing at 2 Hz sees it.
+    for (std::uint64_t frame = 1; frame <= 41; frame += 5) {
+        rate.add(frame, t0 + (frame - 1) * 100'000'000);
+    }
+    CHECK(rate.frames_per_second(t0 + 4'000'000'000) == Approx(10.0));
+    CHECK(rate.frames_per_second(t0 + 10'000'000'000) == 0.0);  // nothing for > 5 s
+    rate.add(3, t0 + 11'000'000'000);  // a restarted writer counts from 1 again
+    rate.add(13, t0 + 12'000'000'000);
+    CHECK(rate.frames_per_second(t0 + 12'000'000'000) == Approx(10.0));
+}
