@@ -1,0 +1,251 @@
+// Batch output read back by a program: for a segment holding known values,
+// every format parses and carries the right numbers for the selection.
+#include <catch2/catch.hpp>
+
+#include <boost/property_tree/json_parser.hpp>
+#include <boost/property_tree/ptree.hpp>
+
+#include <cmath>
+#include <sstream>
+
+#include "support/run_command.hpp"
+#include "support/test_segment.hpp"
+#include "viewer/test_writer.hpp"
+
+using namespace brt;
+namespace pt = boost::property_tree;
+
+namespace {
+
+const Geometry kGeometry{3, 2, 4};  // rack 1 = cells 8..15; its module 1 = cells 12..15
+
+test::CommandOutput viewer(const std::string& segment, std::vector<std::string> args) {
+    std::vector<std::string> argv = {test::tool_path("BRT_VIEWER"), "--shm-name", segment};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return test::run_command(argv);
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+    std::vector<std::string> parts;
+    std::string part;
+    std::istringstream stream(text);
+    while (std::getline(stream, part, separator)) {
+        parts.push_back(part);
+    }
+    return parts;
+}
+
+std::vector<std::string> words(const std::string& line) {
+    std::vector<std::string> parts;
+    std::istringstream stream(line);
+    std::string word;
+    while (stream >> word) {
+        parts.push_back(word);
+    }
+    return parts;
+}
+
+// Numbers read as text and converted here: property_tree's own numeric
+// translators trip GCC 12's maybe-uninitialized warning under ASan.
+double number(const pt::ptree& tree, const std::string& path) {
+    return std::stod(tree.get<std::string>(path));
+}
+
+int integer(const pt::ptree& tree, const std::string& path) {
+    return std::stoi(tree.get<std::string>(path));
+}
+
+pt::ptree parse_json(const std::string& text) {
+    std::istringstream stream(text);
+    pt::ptree tree;
+    pt::read_json(stream, tree);
+    return tree;
+}
+
+std::vector<pt::ptree> array(const pt::ptree& tree, const std::string& path) {
+    std::vector<pt::ptree> items;
+    for (const auto& [key, child] : tree.get_child(path)) {
+        items.push_back(child);
+    }
+    return items;
+}
+
+struct Fixture {
+    test::ScopedSegment segment{"viewer-batch", kGeometry};
+    test::CellIndexFrame values = test::known_frame(kGeometry);
+    SegmentWriter writer = SegmentWriter::acquire(segment.name(), 100'000'000);
+    Fixture() {
+        const FrameData frame = values.view();
+        for (int i = 0; i < 3; ++i) {
+            writer.publish_frame(frame);
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("CSV: one row per cell of the selected module, values in base units", "[viewer]") {
+    Fixture fixture;
+    const auto out = viewer(fixture.segment.name(),
+                            {"--once", "--format", "csv", "--rack", "1", "--module", "1"});
+    INFO(out.err);
+    REQUIRE(out.exit_code == 0);
+    const auto lines = split(out.out, '\n');
+    REQUIRE(lines.size() == 5);
+    CHECK(lines[0] ==
+          "frame,rack,module,cell,voltage_v,current_a,temperature_c,soc,resistance_ohm,soh,status");
+    for (std::uint32_t i = 0; i < 4; ++i) {
+        const auto cells = split(lines[i + 1], ',');
+        REQUIRE(cells.size() == 11);
+        const std::uint32_t index = 12 + i;
+        CHECK(cells[0] == "3");  // frame number
+        CHECK(cells[1] == "1");
+        CHECK(cells[2] == "1");
+        CHECK(cells[3] == std::to_string(i));
+        for (std::uint32_t field = 0; field < 6; ++field) {
+            if (index == 13 && field == 2) {
+                CHECK(cells[4 + field].empty());  // the NaN temperature
+            } else {
+                CHECK(std::stod(cells[4 + field]) == index + 100.0 * field);
+            }
+        }
+        CHECK(cells[10] == std::to_string(index));  // the status word is the cell index
+    }
+}
+
+TEST_CASE("CSV: --fields chooses the columns; no selection gives every cell", "[viewer]") {
+    Fixture fixture;
+    const auto out =
+        viewer(fixture.segment.name(), {"--once", "--format", "csv", "--fields", "temp,soc"});
+    REQUIRE(out.exit_code == 0);
+    const auto lines = split(out.out, '\n');
+    REQUIRE(lines.size() == 1 + kGeometry.cell_count());
+    CHECK(lines[0] == "frame,rack,module,cell,temperature_c,soc");
+    CHECK(lines[24] == "3,2,1,3,223,323");  // the last cell, 23
+}
+
+TEST_CASE("JSON: one object with the rack, module and cells of the selection", "[viewer]") {
+    Fixture fixture;
+    const auto out =
+        viewer(fixture.segment.name(), {"--once", "--json", "--rack", "1", "--module", "1"});
+    INFO(out.err);
+    REQUIRE(out.exit_code == 0);
+    REQUIRE(split(out.out, '\n').size() == 1);  // one line per snapshot
+    const pt::ptree json = parse_json(out.out);
+    CHECK(json.get<std::string>("segment") == "/dev/shm/" + fixture.segment.name());
+    CHECK(integer(json, "geometry.racks") == 3);
+    CHECK(integer(json, "frame_number") == 3);
+    CHECK(json.get<std::string>("writer.liveness") == "live");
+    CHECK(integer(json, "selection.rack") == 1);
+
+    const auto racks = array(json, "racks");
+    REQUIRE(racks.size() == 1);
+    CHECK(integer(racks[0], "rack") == 1);
+    CHECK(racks[0].get<std::string>("mode") == "charge");
+    CHECK(number(racks[0], "current_a") == 12.5);
+    CHECK(number(racks[0], "voltage_v.min") == 8);
+    CHECK(number(racks[0], "voltage_v.mean") == 11.5);
+    CHECK(number(racks[0], "voltage_v.max") == 15);
+    CHECK(number(racks[0], "voltage_spread_v") == 7);
+    CHECK(integer(racks[0], "temperature_c.valid") == 7);  // the NaN is left out
+    CHECK(number(racks[0], "soh.max") == 515);
+    const auto max_at = array(racks[0], "voltage_v.max_at");
+    REQUIRE(max_at.size() == 3);
+    CHECK(std::stoi(max_at[1].data()) == 1);  // module 1
+    CHECK(std::stoi(max_at[2].data()) == 3);  // cell 3
+
+    const auto modules = array(json, "modules");
+    REQUIRE(modules.size() == 1);
+    CHECK(integer(modules[0], "module") == 1);
+    CHECK(number(modules[0], "current_a.mean") == 113.5);
+
+    const auto cells = array(json, "cells");
+    REQUIRE(cells.size() == 4);
+    for (std::uint32_t i = 0; i < 4; ++i) {
+        CHECK(integer(cells[i], "cell") == static_cast<int>(i));
+        CHECK(number(cells[i], "voltage_v") == 12 + i);
+        CHECK(number(cells[i], "resistance_ohm") == 412 + i);
+        CHECK(integer(cells[i], "status") == static_cast<int>(12 + i));
+    }
+    CHECK(cells[1].get<std::string>("temperature_c") == "null");  // NaN
+    CHECK(out.out.find("\"temperature_c\":null") != std::string::npos);
+}
+
+TEST_CASE("JSON: without a selection every rack's summary, no cells", "[viewer]") {
+    Fixture fixture;
+    const auto out = viewer(fixture.segment.name(),
+                            {"--once", "--format", "json", "--fields", "voltage_v,status"});
+    REQUIRE(out.exit_code == 0);
+    const pt::ptree json = parse_json(out.out);
+    const auto racks = array(json, "racks");
+    REQUIRE(racks.size() == 3);
+    CHECK(number(racks[2], "voltage_v.mean") == 19.5);
+    CHECK(racks[2].count("soc") == 0);  // not among --fields
+    // Status words 16..23 (the cell indices) all have bit 4 (open wire): a sensor fault.
+    CHECK(integer(racks[2], "status_counts.sensor_fault") == 8);
+    CHECK(json.count("cells") == 0);
+}
+
+TEST_CASE("table: racks, a rack's modules, a module's cells", "[viewer]") {
+    Fixture fixture;
+    const auto overview = viewer(fixture.segment.name(), {"--once"});
+    REQUIRE(overview.exit_code == 0);
+    CHECK(overview.out.find('\x1b') == std::string::npos);  // plain text into a pipe
+    auto lines = split(overview.out, '\n');
+    REQUIRE(lines.size() == 5);  // header line, headings, 3 racks
+    CHECK_THAT(lines[0], Catch::StartsWith("# /dev/shm/" + fixture.segment.name()));
+    CHECK_THAT(lines[0], Catch::Contains("3x2x4"));
+    const auto headings = words(lines[1]);
+    const auto rack1 = words(lines[3]);
+    REQUIRE(rack1.size() == headings.size());
+    auto column = [&](const std::string& name) {
+        return std::find(headings.begin(), headings.end(), name) - headings.begin();
+    };
+    CHECK(rack1[column("rack")] == "1");
+    CHECK(rack1[column("mode")] == "charge");
+    CHECK(rack1[column("voltage_v.min")] == "8.0000");
+    CHECK(rack1[column("voltage_v.mean")] == "11.5000");
+    CHECK(rack1[column("temperature_c.max")] == "215.00");
+
+    const auto rack = viewer(fixture.segment.name(), {"--once", "--rack", "2"});
+    REQUIRE(rack.exit_code == 0);
+    lines = split(rack.out, '\n');
+    REQUIRE(lines.size() == 4);  // header, headings, 2 modules
+    CHECK(words(lines[3])[1] == "1");
+    CHECK(words(lines[3])[2] == "20.0000");  // voltage_v.min of cells 20..23
+
+    const auto module = viewer(fixture.segment.name(), {"--once", "--rack", "1", "--module", "1",
+                                                        "--fields", "voltage_v,temperature_c"});
+    REQUIRE(module.exit_code == 0);
+    lines = split(module.out, '\n');
+    REQUIRE(lines.size() == 6);
+    CHECK(words(lines[1]) ==
+          std::vector<std::string>{"rack", "module", "cell", "voltage_v", "temperature_c"});
+    CHECK(words(lines[3]) == std::vector<std::string>{"1", "1", "1", "13.0000", "-"});
+}
+
+TEST_CASE("batch -n N prints N snapshots", "[viewer]") {
+    Fixture fixture;
+    const auto out = viewer(fixture.segment.name(),
+                            {"-b", "-n", "3", "-d", "0.05", "--format", "json", "--rack", "0"});
+    REQUIRE(out.exit_code == 0);
+    const auto lines = split(out.out, '\n');
+    REQUIRE(lines.size() == 3);
+    for (const auto& line : lines) {
+        CHECK(integer(parse_json(line), "racks..rack") == 0);
+    }
+    const auto csv =
+        viewer(fixture.segment.name(), {"-n", "2", "-d", "0.05", "--format", "csv", "--rack", "0"});
+    REQUIRE(csv.exit_code == 0);
+    CHECK(split(csv.out, '\n').size() == 1 + 2 * 8);  // one header row
+}
+
+TEST_CASE("colour in a table only when asked for or on a terminal", "[viewer]") {
+    Fixture fixture;
+    const auto plain = viewer(fixture.segment.name(), {"--once", "--color", "auto"});
+    CHECK(plain.out.find('\x1b') == std::string::npos);
+    const auto forced = viewer(fixture.segment.name(), {"--once", "--color", "always"});
+    CHECK_THAT(forced.out, Catch::Contains("\x1b[1m"));
+    const auto never = viewer(fixture.segment.name(), {"--once", "--color", "never"});
+    CHECK(never.out.find('\x1b') == std::string::npos);
+}

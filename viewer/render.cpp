@@ -1,0 +1,159 @@
+#include "viewer/render.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/shm_name.hpp"
+#include "viewer/styled_line.hpp"
+
+namespace brt::viewer {
+
+namespace detail {
+
+std::string format_sim_time(std::uint64_t sim_time_ns) {
+    const std::uint64_t tenths = sim_time_ns / 100'000'000;
+    const std::uint64_t seconds = tenths / 10;
+    const std::uint64_t days = seconds / 86400;
+    const std::string clock = fmt::format("{:02}:{:02}:{:02}.{}", seconds / 3600 % 24,
+                                          seconds / 60 % 60, seconds % 60, tenths % 10);
+    return days > 0 ? fmt::format("{}d {}", days, clock) : clock;
+}
+
+void keep_visible(std::int64_t selected, std::int64_t visible, std::int64_t count,
+                  std::int64_t& first) {
+    visible = std::max<std::int64_t>(visible, 1);
+    if (selected < first) {
+        first = selected;
+    } else if (selected >= first + visible) {
+        first = selected - visible + 1;
+    }
+    first = std::clamp<std::int64_t>(first, 0, std::max<std::int64_t>(count - visible, 0));
+}
+
+namespace {
+
+std::string_view liveness_style(const ColorScale& scale, Liveness liveness) {
+    if (!scale.colored()) {
+        return kBold;
+    }
+    switch (liveness) {
+        case Liveness::live:
+            return "\x1b[1;32m";
+        case Liveness::stale:
+        case Liveness::no_writer:
+            return "\x1b[1;33m";
+        case Liveness::stopped:
+        case Liveness::no_segment:
+            return "\x1b[1;31m";
+    }
+    return kBold;
+}
+
+}  // namespace
+
+void render_header(const RenderInput& input, const std::string& title,
+                   std::vector<std::string>& lines) {
+    const Snapshot& snap = input.snapshot;
+    StyledLine top(input.size.columns);
+    top.styled(kBold, snap.segment_name).text("  ");
+    if (snap.writer.liveness != Liveness::no_segment) {
+        const Geometry& g = snap.geometry;
+        top.text(fmt::format("{}x{}x{} ({} cells)  ", g.racks, g.modules_per_rack,
+                             g.cells_per_module, g.cell_count()));
+    }
+    top.text("writer ");
+    if (snap.writer.pid != 0) {
+        top.text(fmt::format("{} ", snap.writer.pid));
+    }
+    top.styled(liveness_style(input.scale, snap.writer.liveness),
+               liveness_name(snap.writer.liveness));
+    if (snap.has_frame) {
+        const std::string rate = std::isnan(snap.frames_per_second)
+                                     ? std::string("-")
+                                     : fmt::format("{:.1f}", snap.frames_per_second);
+        top.text(fmt::format("  {} fps  missed {}  sim {}  frame {}", rate, snap.frames_missed,
+                             format_sim_time(snap.frame.sim_time_ns), snap.frame.frame_number));
+    }
+    lines.push_back(top.take());
+
+    StyledLine second(input.size.columns);
+    if (!input.message.empty()) {
+        second.styled(
+            input.message_alert ? (input.scale.colored() ? "\x1b[1;30;43m" : kReverse) : kBold,
+            input.message);
+        second.text("  ");
+    }
+    second.text(title);
+    lines.push_back(second.take());
+}
+
+std::string render_legend(const RenderInput& input, Field field, const ScaleRange& range,
+                          std::string_view keys) {
+    StyledLine line(input.size.columns);
+    const DisplayUnit& unit = display_unit(field);
+    if (!range.empty()) {
+        line.text(fmt::format("{} {} ", unit.label, unit.unit));
+        line.text(format_display(field, range.low)).text(" ");
+        constexpr int kBarWidth = 12;
+        for (int i = 0; i < kBarWidth; ++i) {
+            const double t = (i + 0.5) / kBarWidth;
+            if (input.scale.colored()) {
+                line.styled(input.scale.style(t), " ");
+            } else {
+                line.text(std::string(1, input.scale.shade(t)));
+            }
+        }
+        line.text(" ").text(format_display(field, range.high)).text("  ");
+    }
+    line.text(keys);
+    return line.take();
+}
+
+}  // namespace detail
+
+std::vector<std::string> render(ViewState& state, const RenderInput& input) {
+    std::vector<std::string> lines;
+    lines.reserve(static_cast<std::size_t>(std::max(input.size.rows, 0)));
+    const Snapshot& snap = input.snapshot;
+    if (snap.writer.liveness != Liveness::no_segment) {
+        const Geometry& g = snap.geometry;
+        state.rack = std::min(state.rack, g.racks - 1);
+        state.module = std::min(state.module, g.modules_per_rack - 1);
+        state.cell = std::min(state.cell, g.cells_per_module - 1);
+    }
+    if (state.help) {
+        detail::render_help(input, lines);
+    } else if (snap.writer.liveness == Liveness::no_segment || !snap.has_frame) {
+        detail::render_header(input, "", lines);
+        lines.emplace_back();
+        const int width = input.size.columns;
+        lines.push_back(
+            StyledLine(width)
+                .text(snap.writer.liveness == Liveness::no_segment
+                          ? "  No segment: waiting for it to be created (brt-shm-init)."
+                          : "  No frame published yet: waiting for the writer (brt-simulator).")
+                .take());
+        if (!snap.writer.detail.empty()) {
+            lines.push_back(StyledLine(width).text("  " + snap.writer.detail).take());
+        }
+    } else {
+        switch (state.view) {
+            case View::overview:
+                detail::render_overview(state, input, lines);
+                break;
+            case View::rack:
+                detail::render_rack(state, input, lines);
+                break;
+            case View::module:
+                detail::render_module(state, input, lines);
+                break;
+        }
+    }
+    // Exactly one string per row, each cut to the width by its builder.
+    lines.resize(static_cast<std::size_t>(std::max(input.size.rows, 0)));
+    return lines;
+}
+
+}  // namespace brt::viewer

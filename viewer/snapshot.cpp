@@ -1,0 +1,133 @@
+#include "viewer/snapshot.hpp"
+
+#include <cmath>
+
+#include "common/clock.hpp"
+
+namespace brt::viewer {
+
+namespace {
+constexpr std::uint64_t kRateWindowNs = 5'000'000'000;
+}
+
+std::int64_t Snapshot::rack_index(std::uint32_t rack) const {
+    for (std::size_t i = 0; i < racks.size(); ++i) {
+        if (racks[i].cells.first_cell == geometry.cell_index(rack, 0, 0)) {
+            return static_cast<std::int64_t>(i);
+        }
+    }
+    return -1;
+}
+
+std::int64_t Snapshot::module_index(std::uint32_t rack, std::uint32_t module) const {
+    if (modules.empty()) {
+        return -1;
+    }
+    const std::uint64_t first = geometry.cell_index(rack, module, 0);
+    const std::uint64_t base = modules.front().cells.first_cell;
+    if (first < base) {
+        return -1;
+    }
+    const std::uint64_t index = (first - base) / geometry.cells_per_module;
+    return index < modules.size() ? static_cast<std::int64_t>(index) : -1;
+}
+
+float Snapshot::value(Field field, std::uint64_t cell) const {
+    if (!has_frame || cell < frame.range.first_cell ||
+        cell >= frame.range.first_cell + frame.range.cell_count) {
+        return NAN;
+    }
+    return frame.column(field)[cell - frame.range.first_cell];
+}
+
+std::uint32_t Snapshot::status(std::uint64_t cell) const {
+    if (!has_frame || cell < frame.range.first_cell ||
+        cell >= frame.range.first_cell + frame.range.cell_count) {
+        return 0;
+    }
+    return frame.status[cell - frame.range.first_cell];
+}
+
+const RackRecord* Snapshot::rack_record(std::uint32_t rack) const {
+    return has_frame && rack < frame.racks.size() ? &frame.racks[rack] : nullptr;
+}
+
+void RateMeter::add(std::uint64_t frame_number, std::uint64_t publish_monotonic_ns) {
+    if (!samples_.empty() && (frame_number < samples_.back().frame_number ||
+                              publish_monotonic_ns < samples_.back().ns)) {
+        samples_.clear();  // a new segment or a restarted writer: start again
+    }
+    if (!samples_.empty() && frame_number == samples_.back().frame_number) {
+        return;
+    }
+    samples_.push_back({frame_number, publish_monotonic_ns});
+    while (samples_.size() > 2 && publish_monotonic_ns - samples_.front().ns > kRateWindowNs) {
+        samples_.pop_front();
+    }
+}
+
+double RateMeter::frames_per_second(std::uint64_t now_ns) const {
+    if (!samples_.empty() && now_ns > samples_.back().ns + kRateWindowNs) {
+        return 0.0;
+    }
+    if (samples_.size() < 2 || samples_.back().ns == samples_.front().ns) {
+        return NAN;
+    }
+    return static_cast<double>(samples_.back().frame_number - samples_.front().frame_number) * 1e9 /
+           static_cast<double>(samples_.back().ns - samples_.front().ns);
+}
+
+ReadOutcome take_snapshot(SegmentReader& reader, CellRange range, RateMeter& rate, Snapshot& out) {
+    out.segment_name = reader.name();
+    out.writer = reader.writer_status();
+    if (!reader.attached()) {
+        out.has_frame = false;
+        out.modules.clear();
+        out.racks.clear();
+        rate.reset();
+        return ReadOutcome::detached;
+    }
+    out.geometry = reader.layout().geometry;
+    // Nothing new since the last read of this range (a slower or stopped
+    // writer): keep the copy and its summaries instead of redoing them.
+    const std::uint64_t latest = reader.header().latest_frame.load(std::memory_order_acquire);
+    if (out.has_frame && latest != 0 && latest == reader.last_frame_read() &&
+        out.frame.frame_number == latest && out.frame.range.first_cell == range.first_cell &&
+        out.frame.range.cell_count == range.cell_count) {
+        out.frames_per_second = rate.frames_per_second(monotonic_ns());
+        return ReadOutcome::ok;
+    }
+    ReadOutcome outcome = reader.read_latest(out.scratch, range);
+    if (outcome == ReadOutcome::busy) {
+        outcome = reader.read_latest(out.scratch, range);  // once more; the next refresh retries
+    }
+    out.frames_missed = reader.frames_missed();
+    if (outcome != ReadOutcome::ok) {
+        // Keep showing the previous frame of the same range when the read
+        // lost a race; nothing to show when there is no frame at all.
+        if (outcome != ReadOutcome::busy) {
+            out.has_frame = false;
+            out.modules.clear();
+            out.racks.clear();
+        }
+        return outcome;
+    }
+    std::swap(out.frame, out.scratch);
+    out.has_frame = true;
+    rate.add(out.frame.frame_number, out.frame.publish_monotonic_ns);
+    out.frames_per_second = rate.frames_per_second(monotonic_ns());
+    out.modules = summarize_modules(out.frame, out.geometry);
+    // Racks from their modules: one pass over the cells, not two.
+    out.racks.clear();
+    const std::uint32_t per_rack = out.geometry.modules_per_rack;
+    for (std::size_t first = 0; first + per_rack <= out.modules.size(); first += per_rack) {
+        GroupSummary rack;
+        for (std::size_t m = first; m < first + per_rack; ++m) {
+            rack.merge(out.modules[m]);
+        }
+        out.racks.push_back(rack);
+    }
+    return outcome;
+}
+
+}  // namespace brt::viewer
