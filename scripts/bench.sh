@@ -16,7 +16,7 @@ set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${BUILD_DIR:-build}"
-benchmarks=(bench_snapshot bench_wake_latency bench_simulator)
+benchmarks=(bench_snapshot bench_wake_latency bench_simulator bench_viewer)
 
 cd "$repo_root"
 
