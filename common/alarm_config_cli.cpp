@@ -174,7 +174,7 @@ std::vector<Setting> make_settings() {
               &AlarmConfig::temperature_plausibility_k);
     settings.push_back(
         {"voltage-range", 2, false,
-         "MIN,MAX: a voltage reading at or beyond these has saturated, V",
+         "MIN,MAX: a voltage reading outside this range cannot be a cell's, V",
          fmt::format("{},{}", defaults.voltage_range_min_v, defaults.voltage_range_max_v),
          [](AlarmConfig& config, const std::vector<float>& v) {
              config.voltage_range_min_v = v[0];
@@ -182,7 +182,7 @@ std::vector<Setting> make_settings() {
          }});
     settings.push_back(
         {"temperature-range", 2, false,
-         "MIN,MAX: a temperature reading at or beyond these has saturated, °C",
+         "MIN,MAX: the same for temperature (an open thermistor reads -40), °C",
          fmt::format("{},{}", defaults.temperature_range_min_c, defaults.temperature_range_max_c),
          [](AlarmConfig& config, const std::vector<float>& v) {
              config.temperature_range_min_c = v[0];

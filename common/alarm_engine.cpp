@@ -21,6 +21,9 @@ namespace {
 // keep the 0.1 K sensor noise below 0.02 K/s at 10 frames per second.
 constexpr double kLevelTimeConstantS = 1.0;
 constexpr double kRateTimeConstantS = 2.0;
+// The estimate starts from one noisy reading; its first seconds are the
+// filters settling, not the cell heating. No rate rule before this.
+constexpr double kRateWarmupS = 10.0;
 // Floors of the robust scale (1.4826 x MAD) for the outlier rules, so a
 // module of identical cells does not turn a rounding difference into a
 // large z-score: 1 % of the median resistance, 0.2 % SoC per hour.
@@ -150,6 +153,7 @@ struct AlarmEngine::State {
     std::vector<std::uint32_t> temperature_same_frames;
     std::vector<float> temperature_level;  // NaN: not started
     std::vector<float> temperature_rate;   // K/s
+    std::vector<double> rate_started_s;    // when temperature_level was started
     std::vector<double> runaway_since_s;   // < 0: rate below the runaway rate
     std::vector<float> soc_at_window_start;
 
@@ -262,6 +266,7 @@ AlarmEngine::AlarmEngine(AlarmConfig config, Geometry geometry,
     s.temperature_same_frames.resize(cells);
     s.temperature_level.resize(cells);
     s.temperature_rate.resize(cells);
+    s.rate_started_s.resize(cells);
     s.runaway_since_s.resize(cells);
     s.soc_at_window_start.resize(cells);
     s.reset_trends(0, cells);
@@ -435,7 +440,6 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
 
         float spread_min = NAN;
         float spread_max = NAN;
-        std::uint64_t spread_min_cell = first;
         for (std::uint32_t i = 0; i < cpm; ++i) {
             const std::uint64_t c = first + i;
             const std::uint64_t l = local + i;
@@ -476,15 +480,15 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
             cell_rule(kDropout, dropout, !dropout, cfg.sensor_debounce, NAN, NAN);
 
             const bool v_out =
-                std::isfinite(v) && (v <= cfg.voltage_range_min_v || v >= cfg.voltage_range_max_v);
+                std::isfinite(v) && (v < cfg.voltage_range_min_v || v > cfg.voltage_range_max_v);
             cell_rule(
                 kVoltageRange, v_out, !v_out, cfg.sensor_debounce, v,
-                v <= cfg.voltage_range_min_v ? cfg.voltage_range_min_v : cfg.voltage_range_max_v);
-            const bool t_out = std::isfinite(t) && (t <= cfg.temperature_range_min_c ||
-                                                    t >= cfg.temperature_range_max_c);
+                v < cfg.voltage_range_min_v ? cfg.voltage_range_min_v : cfg.voltage_range_max_v);
+            const bool t_out = std::isfinite(t) &&
+                               (t < cfg.temperature_range_min_c || t > cfg.temperature_range_max_c);
             cell_rule(kTemperatureRange, t_out, !t_out, cfg.sensor_debounce, t,
-                      t <= cfg.temperature_range_min_c ? cfg.temperature_range_min_c
-                                                       : cfg.temperature_range_max_c);
+                      t < cfg.temperature_range_min_c ? cfg.temperature_range_min_c
+                                                      : cfg.temperature_range_max_c);
 
             // Stuck: this reading has not moved, at least half of the others have.
             {
@@ -519,6 +523,7 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
                 float& level = temperature_level[c];
                 if (std::isnan(level)) {
                     level = t;
+                    rate_started_s[c] = now_s;
                 } else if (dt_s > 0) {
                     const float previous = level;
                     level += static_cast<float>(level_gain) * (t - level);
@@ -527,7 +532,9 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
                         static_cast<float>(rate_gain) * (instant - temperature_rate[c]);
                 }
             }
-            const float rate = temperature_rate[c];
+            const bool rate_settled =
+                !std::isnan(temperature_level[c]) && now_s - rate_started_s[c] >= kRateWarmupS;
+            const float rate = rate_settled ? temperature_rate[c] : 0.0f;
             cell_rule(kRiseRate, rate > cfg.temperature_rate_warning_k_per_s,
                       rate <= 0.5f * cfg.temperature_rate_warning_k_per_s, cfg.trend_debounce, rate,
                       cfg.temperature_rate_warning_k_per_s);
@@ -553,15 +560,10 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
             if (v_valid) {
                 take(Rule::cell_overvoltage, v, c, true);
                 take(Rule::cell_undervoltage, v, c, false);
-                if (!v_implausible) {
-                    if (std::isnan(spread_min) || v < spread_min) {
-                        spread_min = v;
-                        spread_min_cell = c;
-                    }
-                    if (std::isnan(spread_max) || v > spread_max) {
-                        spread_max = v;
-                    }
-                }
+                // Readings the front end flags are left out (v_valid): a
+                // sensor fault is not an imbalance; a discharged cell is.
+                spread_min = std::isnan(spread_min) ? v : std::min(spread_min, v);
+                spread_max = std::isnan(spread_max) ? v : std::max(spread_max, v);
             }
             if (t_valid) {
                 take(Rule::overtemperature_charge, t, c, true);
@@ -575,9 +577,12 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
             if (std::isfinite(soh[l])) {
                 take(Rule::soh_low, soh[l], c, false);
             }
+            if (std::isnan(soc_at_window_start[c])) {
+                soc_at_window_start[c] = soc[l];  // the first window starts with this frame
+            }
         }
 
-        // Imbalance: the spread of the plausible voltages.
+        // Imbalance: the spread of the valid voltages.
         const std::uint64_t module_index = std::uint64_t{rack} * geometry.modules_per_rack + module;
         const float spread = spread_max - spread_min;
         const bool imbalanced = spread > cfg.imbalance_spread_v;
@@ -589,7 +594,6 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
             emit(step, Rule::voltage_imbalance, Severity::warning,
                  {Rule::voltage_imbalance, Severity::warning, rack, module, kNoIndex}, where,
                  spread, cfg.imbalance_spread_v);
-            (void)spread_min_cell;
         }
     }
 

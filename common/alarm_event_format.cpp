@@ -12,12 +12,6 @@ namespace brt {
 
 namespace {
 
-// A float printed in its shortest form and read back as a double, so JSON
-// shows 4.25 rather than 4.25000000001.
-double shortest_double(float value) {
-    return std::stod(fmt::format("{}", value));
-}
-
 const char* severity_color(const AlarmEvent& event) {
     if (event.transition == AlarmTransition::clear) {
         return "\x1b[32m";  // green
@@ -44,6 +38,13 @@ std::string with_unit(float value, Rule rule) {
 }
 
 }  // namespace
+
+double shortest_double(float value) {
+    if (!std::isfinite(value)) {
+        return static_cast<double>(value);
+    }
+    return std::stod(fmt::format("{}", value));
+}
 
 std::uint64_t alarm_event_time_ns(const AlarmEvent& event) {
     return event.frame_realtime_ns != 0 ? event.frame_realtime_ns : event.detected_realtime_ns;

@@ -146,10 +146,12 @@ struct AlarmConfig {
     // Plausibility (foxBMS: 300 mV and 10 K from the string average).
     float voltage_plausibility_v = 0.3f;
     float temperature_plausibility_k = 10.0f;
-    // Physical range: a reading at or beyond these has saturated the converter.
+    // Physical range: a reading outside it cannot be a cell's. An open
+    // thermistor reads the bottom of its -40 C measuring range, so the
+    // temperature range starts just above that rail.
     float voltage_range_min_v = 0.0f;
     float voltage_range_max_v = 5.0f;
-    float temperature_range_min_c = -40.0f;
+    float temperature_range_min_c = -39.5f;
     float temperature_range_max_c = 1000.0f;
     // Stuck: unchanged for this much time (the frames' simulated time) and
     // this many frames, while at least half of the module's other cells moved.
