@@ -447,7 +447,7 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
             const float t = temperature[l];
             const std::uint32_t bits = status[l];
             auto& flags = cell_flags[c];
-            const AlarmLocation where = location_of(c);
+            const AlarmLocation where{rack, module, i};
             auto cell_rule = [&](CellSlot slot, bool bad, bool good, const Debounce& debounce,
                                  float value, float limit) {
                 const Rule rule = kCellRules[slot];

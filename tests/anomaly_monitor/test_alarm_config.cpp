@@ -10,6 +10,7 @@
 
 #include "common/alarm_config_cli.hpp"
 #include "common/errors.hpp"
+#include "support/run_command.hpp"
 #include "support/test_segment.hpp"
 
 using namespace brt;
@@ -112,4 +113,16 @@ TEST_CASE("limits out of order or out of range are refused, naming the setting",
     CHECK_THROWS_WITH(parse({"--voltage-debounce", "0,3"}), Catch::Contains("voltage-debounce"));
     CHECK_THROWS_WITH(parse({"--nmc-voltage-max", "4.1,x,4.3"}), Catch::Contains("'x'"));
     CHECK_THROWS_AS(parse({"--config", "/nonexistent/monitor.conf"}), CLI::ParseError);
+}
+
+TEST_CASE("the example config file in the repository is accepted and holds the defaults",
+          "[alarm-config]") {
+    const AlarmConfig defaults;
+    const AlarmConfig example = load_alarm_config_file(test::tool_path("BRT_MONITOR_CONF_EXAMPLE"));
+    CHECK(example.nmc.voltage_max_v.msl == defaults.nmc.voltage_max_v.msl);
+    CHECK(example.lfp.current_max_discharge_c_rate.rsl ==
+          defaults.lfp.current_max_discharge_c_rate.rsl);
+    CHECK(example.temperature_range_min_c == defaults.temperature_range_min_c);
+    CHECK(example.sensor_debounce.clear_frames == defaults.sensor_debounce.clear_frames);
+    CHECK(example.self_discharge_min_pct_per_h == defaults.self_discharge_min_pct_per_h);
 }
