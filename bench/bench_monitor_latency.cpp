@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "bench/bench_support.hpp"
+#include "common/alarm_engine.hpp"
 #include "common/json_writer.hpp"
 #include "common/segment_reader.hpp"
 #include "common/segment_writer.hpp"
@@ -160,6 +161,28 @@ PhaseResult run_baseline(const std::string& name, std::uint64_t frames) {
     return result;
 }
 
+// The engine alone: evaluate() on frames copied from the segment, in this
+// thread; CPU microseconds per frame (the rest of the monitor's cost is the
+// copy, the wake-up and the output).
+double engine_cpu_per_frame_us(const std::string& name, std::uint64_t frames) {
+    SegmentReader reader(name);
+    reader.require_attached();
+    AlarmConfig config;
+    config.voltage_debounce = {1, 1};
+    AlarmEngine engine = AlarmEngine::for_segment(config, reader.segment());
+    FrameBuffer buffer;
+    while (reader.read_latest(buffer) != ReadOutcome::ok) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const double cpu_start = thread_cpu_s();
+    for (std::uint64_t i = 0; i < frames; ++i) {
+        buffer.sim_time_ns += 100'000'000;
+        ++buffer.frame_number;
+        bench::keep(engine.evaluate(buffer, realtime_ns()).data());
+    }
+    return (thread_cpu_s() - cpu_start) / static_cast<double>(frames) * 1e6;
+}
+
 std::uint64_t json_number(const std::string& text, const std::string& key) {
     const auto at = text.find("\"" + key + "\":");
     if (at == std::string::npos) {
@@ -254,8 +277,8 @@ PhaseResult run_monitor(const std::string& monitor, const std::string& name, std
 int main(int argc, char** argv) {
     std::uint64_t frames = 10000;
     std::uint64_t baseline_frames = 2000;
-    std::int64_t small_period_us = 1000;
-    std::int64_t large_period_us = 40000;
+    std::int64_t small_period_us = 5000;
+    std::int64_t large_period_us = 60000;
     bool skip_large = false;
     bool json_output = false;
     CLI::App app{
@@ -295,6 +318,8 @@ int main(int argc, char** argv) {
         PacedWriter writer(segment.name(), c.geometry, std::chrono::microseconds(c.period_us));
         const PhaseResult baseline = run_baseline(segment.name(), baseline_frames);
         const PhaseResult tool = run_monitor(monitor, segment.name(), frames);
+        const double engine_us =
+            engine_cpu_per_frame_us(segment.name(), c.geometry.cell_count() > 100000 ? 50 : 1000);
         const std::uint64_t late = writer.late();
         if (json_output) {
             JsonWriter json;
@@ -323,6 +348,7 @@ int main(int argc, char** argv) {
                     .value(phase->frames_missed)
                     .end_object();
             }
+            json.key("engine_cpu_per_frame_us").value(engine_us);
             json.key("writer_late_frames").value(late).end_object();
             fmt::print("{}\n", json.str());
             continue;
@@ -339,6 +365,8 @@ int main(int argc, char** argv) {
                        phase->latency.p999_us, phase->latency.max_us, phase->cpu_per_frame_us,
                        phase->frames_missed);
         }
+        fmt::print("{:<34} {:>8} {:>10} {:>10} {:>10} {:>10} {:>12.1f}\n",
+                   "AlarmEngine::evaluate alone", "", "", "", "", "", engine_us);
         fmt::print("ratio monitor / baseline: p50 {:.2f}x, p99 {:.2f}x, CPU {:.2f}x\n",
                    tool.latency.p50_us / baseline.latency.p50_us,
                    tool.latency.p99_us / baseline.latency.p99_us,

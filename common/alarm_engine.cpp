@@ -359,8 +359,12 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
     const auto soh = frame->column(Field::soh);
     const auto& status = frame->status;
 
-    const double level_gain = dt_s > 0 ? 1.0 - std::exp(-dt_s / kLevelTimeConstantS) : 0.0;
-    const double rate_gain = dt_s > 0 ? 1.0 - std::exp(-dt_s / kRateTimeConstantS) : 0.0;
+    // Per frame, not per cell: the filters' gains and 1/dt in float.
+    const float level_gain =
+        dt_s > 0 ? static_cast<float>(1.0 - std::exp(-dt_s / kLevelTimeConstantS)) : 0.0f;
+    const float rate_gain =
+        dt_s > 0 ? static_cast<float>(1.0 - std::exp(-dt_s / kRateTimeConstantS)) : 0.0f;
+    const float inverse_dt = dt_s > 0 ? static_cast<float>(1.0 / dt_s) : 0.0f;
     const float runaway_temperature_c = limits.temperature_max_discharge_c.mol;
 
     // Rack aggregates over valid readings: worst value and its cell.
@@ -526,10 +530,9 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
                     rate_started_s[c] = now_s;
                 } else if (dt_s > 0) {
                     const float previous = level;
-                    level += static_cast<float>(level_gain) * (t - level);
-                    const float instant = static_cast<float>((level - previous) / dt_s);
-                    temperature_rate[c] +=
-                        static_cast<float>(rate_gain) * (instant - temperature_rate[c]);
+                    level += level_gain * (t - level);
+                    const float instant = (level - previous) * inverse_dt;
+                    temperature_rate[c] += rate_gain * (instant - temperature_rate[c]);
                 }
             }
             const bool rate_settled =
