@@ -75,7 +75,7 @@ struct DebounceState {
 
 enum class Step { none, raise, clear };
 
-Step debounce_step(DebounceState& state, bool bad, bool good, const Debounce& debounce) {
+Step debounce_slow(DebounceState& state, bool bad, bool good, const Debounce& debounce) {
     if (!state.active) {
         if (bad) {
             if (++state.counter >= debounce.raise_frames) {
@@ -99,6 +99,41 @@ Step debounce_step(DebounceState& state, bool bad, bool good, const Debounce& de
     }
     return Step::none;
 }
+
+// Nearly every flag of nearly every frame is down, at zero and fine.
+inline Step debounce_step(DebounceState& state, bool bad, bool good, const Debounce& debounce) {
+    if (!bad && !state.active && state.counter == 0) {
+        return Step::none;
+    }
+    return debounce_slow(state, bad, good, debounce);
+}
+
+// When one sensor's reading last changed, for the stuck rules.
+struct ChangeTracker {
+    float last = NAN;
+    std::uint32_t same_frames = 0;
+    double changed_s = 0;
+
+    // Notes a finite reading; true when it moved within the last `window_s`.
+    bool note(float value, double now_s, double window_s) {
+        const bool changed = value != last;
+        last = value;
+        changed_s = changed ? now_s : changed_s;
+        same_frames = changed ? 0 : same_frames + 1;
+        return now_s - changed_s < window_s;
+    }
+    // Stuck: unchanged long enough while at least half of the module's
+    // other valid readings (`valid` and `moving` count this one too) moved.
+    bool stuck(double now_s, const AlarmConfig& cfg, std::uint32_t valid,
+               std::uint32_t moving) const {
+        const double still_s = now_s - changed_s;
+        const bool self_moving = still_s < cfg.stuck_time_s;
+        const std::uint32_t others = valid - 1;
+        const std::uint32_t others_moving = moving - (self_moving ? 1 : 0);
+        return !self_moving && same_frames >= cfg.stuck_min_frames && others > 0 &&
+               2 * others_moving >= others;
+    }
+};
 
 struct AlarmKey {
     Rule rule;
@@ -145,12 +180,8 @@ struct AlarmEngine::State {
     std::vector<std::array<DebounceState, kCellSlotCount>> cell_flags;
 
     // Per-cell trend state.
-    std::vector<float> last_voltage;
-    std::vector<double> voltage_changed_s;
-    std::vector<std::uint32_t> voltage_same_frames;
-    std::vector<float> last_temperature;
-    std::vector<double> temperature_changed_s;
-    std::vector<std::uint32_t> temperature_same_frames;
+    std::vector<ChangeTracker> voltage_change;
+    std::vector<ChangeTracker> temperature_change;
     std::vector<float> temperature_level;  // NaN: not started
     std::vector<float> temperature_rate;   // K/s
     std::vector<double> rate_started_s;    // when temperature_level was started
@@ -222,10 +253,8 @@ struct AlarmEngine::State {
 
     void reset_trends(std::uint64_t first, std::uint64_t count) {
         for (std::uint64_t c = first; c < first + count; ++c) {
-            last_voltage[c] = NAN;
-            last_temperature[c] = NAN;
-            voltage_same_frames[c] = 0;
-            temperature_same_frames[c] = 0;
+            voltage_change[c] = ChangeTracker{};
+            temperature_change[c] = ChangeTracker{};
             temperature_level[c] = NAN;
             temperature_rate[c] = 0;
             runaway_since_s[c] = -1;
@@ -258,12 +287,8 @@ AlarmEngine::AlarmEngine(AlarmConfig config, Geometry geometry,
     s.rack_flags.resize(geometry.racks);
     s.module_imbalance.resize(std::uint64_t{geometry.racks} * geometry.modules_per_rack);
     s.cell_flags.resize(cells);
-    s.last_voltage.resize(cells);
-    s.voltage_changed_s.resize(cells);
-    s.voltage_same_frames.resize(cells);
-    s.last_temperature.resize(cells);
-    s.temperature_changed_s.resize(cells);
-    s.temperature_same_frames.resize(cells);
+    s.voltage_change.resize(cells);
+    s.temperature_change.resize(cells);
     s.temperature_level.resize(cells);
     s.temperature_rate.resize(cells);
     s.rate_started_s.resize(cells);
@@ -419,26 +444,12 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
             const float v = voltage[local + i];
             const float t = temperature[local + i];
             if (std::isfinite(v)) {
-                if (v != last_voltage[c]) {
-                    last_voltage[c] = v;
-                    voltage_changed_s[c] = now_s;
-                    voltage_same_frames[c] = 0;
-                } else {
-                    ++voltage_same_frames[c];
-                }
                 ++voltage_valid;
-                voltage_moving += now_s - voltage_changed_s[c] < cfg.stuck_time_s;
+                voltage_moving += voltage_change[c].note(v, now_s, cfg.stuck_time_s);
             }
             if (std::isfinite(t)) {
-                if (t != last_temperature[c]) {
-                    last_temperature[c] = t;
-                    temperature_changed_s[c] = now_s;
-                    temperature_same_frames[c] = 0;
-                } else {
-                    ++temperature_same_frames[c];
-                }
                 ++temperature_valid;
-                temperature_moving += now_s - temperature_changed_s[c] < cfg.stuck_time_s;
+                temperature_moving += temperature_change[c].note(t, now_s, cfg.stuck_time_s);
             }
         }
 
@@ -495,28 +506,17 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
                                                       : cfg.temperature_range_max_c);
 
             // Stuck: this reading has not moved, at least half of the others have.
-            {
-                const double still_s = now_s - voltage_changed_s[c];
-                const bool self_moving = still_s < cfg.stuck_time_s;
-                const std::uint32_t others = voltage_valid - (std::isfinite(v) ? 1 : 0);
-                const std::uint32_t others_moving = voltage_moving - (self_moving ? 1 : 0);
-                const bool stuck = std::isfinite(v) && still_s >= cfg.stuck_time_s &&
-                                   voltage_same_frames[c] >= cfg.stuck_min_frames && others > 0 &&
-                                   2 * others_moving >= others;
-                cell_rule(kVoltageStuck, stuck, !stuck, cfg.sensor_debounce,
-                          static_cast<float>(still_s), static_cast<float>(cfg.stuck_time_s));
-            }
-            {
-                const double still_s = now_s - temperature_changed_s[c];
-                const bool self_moving = still_s < cfg.stuck_time_s;
-                const std::uint32_t others = temperature_valid - (std::isfinite(t) ? 1 : 0);
-                const std::uint32_t others_moving = temperature_moving - (self_moving ? 1 : 0);
-                const bool stuck = std::isfinite(t) && still_s >= cfg.stuck_time_s &&
-                                   temperature_same_frames[c] >= cfg.stuck_min_frames &&
-                                   others > 0 && 2 * others_moving >= others;
-                cell_rule(kTemperatureStuck, stuck, !stuck, cfg.sensor_debounce,
-                          static_cast<float>(still_s), static_cast<float>(cfg.stuck_time_s));
-            }
+            const bool v_stuck = std::isfinite(v) &&
+                                 voltage_change[c].stuck(now_s, cfg, voltage_valid, voltage_moving);
+            cell_rule(kVoltageStuck, v_stuck, !v_stuck, cfg.sensor_debounce,
+                      static_cast<float>(now_s - voltage_change[c].changed_s),
+                      static_cast<float>(cfg.stuck_time_s));
+            const bool t_stuck =
+                std::isfinite(t) &&
+                temperature_change[c].stuck(now_s, cfg, temperature_valid, temperature_moving);
+            cell_rule(kTemperatureStuck, t_stuck, !t_stuck, cfg.sensor_debounce,
+                      static_cast<float>(now_s - temperature_change[c].changed_s),
+                      static_cast<float>(cfg.stuck_time_s));
 
             const std::uint32_t fault_bits = bits & kSensorFaultBits;
             cell_rule(kSensorStatus, fault_bits != 0, fault_bits == 0, cfg.sensor_debounce,
