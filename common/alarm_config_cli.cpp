@@ -95,7 +95,7 @@ std::vector<Setting> make_settings() {
                               LevelLimits ChemistryLimits::*member) {
             settings.push_back(
                 {prefix + name, 3, true,
-                 fmt::format("MOL,RSL,MSL: {} for {} racks", what, chemistry_name(chemistry)),
+                 fmt::format("MOL,RSL,MSL for {} racks: {}", chemistry_name(chemistry), what),
                  levels_text(d.*member),
                  [chemistry, member](AlarmConfig& config, const std::vector<float>& v) {
                      config.limits(chemistry).*member = LevelLimits{v[0], v[1], v[2]};
