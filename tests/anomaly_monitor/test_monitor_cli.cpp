@@ -1,0 +1,213 @@
+// brt-anomaly-monitor as users and systemd run it: liveness when the writer
+// dies and comes back, --exit-on, --on-critical, journald prefixes, --rack,
+// --frames, a malformed config file and bad usage.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "anomaly_monitor/monitor_harness.hpp"
+#include "common/segment_reader.hpp"
+
+using namespace brt;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string monitor() {
+    return test::tool_path("BRT_ANOMALY_MONITOR");
+}
+std::string simulator() {
+    return test::tool_path("BRT_SIMULATOR");
+}
+
+// Starts a simulator in the background and waits until it is live.
+pid_t start_simulator(const test::MonitorRun& run, std::vector<std::string> args,
+                      test::KillOnExit& guard) {
+    std::vector<std::string> argv = {simulator(), "--shm-name", run.name(), "--threads", "1"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const pid_t pid = test::spawn_background(argv, run.log_path() + ".sim");
+    guard.pids.push_back(pid);
+    SegmentReader reader(run.name());
+    reader.require_attached();
+    for (int i = 0; i < 3000 && reader.writer_status().liveness != Liveness::live; ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    REQUIRE(reader.writer_status().liveness == Liveness::live);
+    return pid;
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("a writer killed mid-run raises the liveness alarm; a new one clears it",
+          "[monitor-cli]") {
+    test::MonitorRun run("mon-kill");
+    run.start_monitor();
+    test::KillOnExit simulators;
+    const pid_t first = start_simulator(run, {"--rate", "20"}, simulators);
+    REQUIRE(run.wait_for_log("\"event\":\"clear\""));  // live: the start-up alarm clears
+    kill(first, SIGKILL);
+    REQUIRE(run.wait_for_log("gone without saying so"));
+    const auto stale = run.raises("writer_liveness");
+    REQUIRE(stale.size() == 2);  // no writer at start, then the killed one
+    CHECK_THAT(stale[1], Catch::Contains("\"severity\":\"critical\"") && Catch::Contains("stale"));
+
+    start_simulator(run, {"--rate", "20"}, simulators);
+    for (int i = 0; i < 500 && count(run.log(), "\"event\":\"clear\"") < 2; ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    CHECK(count(run.log(), "\"event\":\"clear\"") == 2);
+    CHECK(run.stop_monitor() == 0);
+    // The summary on exit says no alarm is left and how many were raised.
+    const auto summary = run.lines_with("\"summary\"");
+    REQUIRE(summary.size() == 1);
+    CHECK_THAT(summary[0],
+               Catch::Contains("\"active\":[]") && Catch::Contains("\"raised\":{\"critical\":2"));
+    unlink((run.log_path() + ".sim").c_str());
+}
+
+TEST_CASE("--exit-on critical exits 3 at the first critical raise", "[monitor-cli]") {
+    SECTION("an over-voltage while the writer runs") {
+        test::MonitorRun run("mon-exit");
+        test::KillOnExit simulators;
+        start_simulator(run,
+                        {"--max-speed", "--duration", "1000000", "--mode", "idle", "--soc", "0.9",
+                         "--scenario", "overcharge:rack=1"},
+                        simulators);
+        const auto result = test::run_command(
+            {monitor(), "--shm-name", run.name(), "--exit-on", "critical", "--format", "json"});
+        INFO(result.out << result.err);
+        CHECK(result.exit_code == 3);
+        const std::string last = result.out.substr(result.out.rfind("{\"event\""));
+        CHECK_THAT(last, Catch::Contains("\"rule\":\"cell_overvoltage\"") &&
+                             Catch::Contains("\"severity\":\"critical\"") &&
+                             Catch::Contains("\"rack\":1,"));
+        CHECK_THAT(result.err, Catch::Contains("--exit-on"));
+        unlink((run.log_path() + ".sim").c_str());
+    }
+    SECTION("no writer at all is critical too") {
+        test::ScopedSegment segment("mon-exit-none", Geometry{1, 1, 4});
+        const auto result =
+            test::run_command({monitor(), "--shm-name", segment.name(), "--exit-on", "critical"});
+        CHECK(result.exit_code == 3);
+        CHECK_THAT(result.out, Catch::Contains("RAISE critical writer_liveness"));
+    }
+}
+
+TEST_CASE("--on-critical runs the user's command with the event in its environment",
+          "[monitor-cli]") {
+    test::ScopedSegment segment("mon-oncrit", Geometry{1, 1, 4});
+    const auto result = test::run_command(
+        {monitor(), "--shm-name", segment.name(), "--duration", "0.5", "--on-critical",
+         "/bin/sh -c 'echo \"hook: $BRT_SEVERITY $BRT_RULE rack=[$BRT_RACK]\"'"});
+    INFO(result.err);
+    CHECK(result.exit_code == 0);
+    // The command's output goes to stderr: stdout holds events only.
+    CHECK_THAT(result.err, Catch::Contains("hook: critical writer_liveness rack=[]"));
+    CHECK_THAT(result.out, !Catch::Contains("hook:"));
+    const auto missing = test::run_command({monitor(), "--shm-name", segment.name(), "--duration",
+                                            "0.5", "--on-critical", "/nonexistent/hook"});
+    CHECK(missing.exit_code == 0);
+    CHECK_THAT(missing.err, Catch::Contains("cannot start '/nonexistent/hook'"));
+    CHECK(test::run_command({monitor(), "--shm-name", segment.name(), "--on-critical", "'oops"})
+              .exit_code == 2);
+}
+
+TEST_CASE("under journald each line carries its syslog priority", "[monitor-cli]") {
+    test::ScopedSegment segment("mon-journal", Geometry{1, 1, 4});
+    const std::string log = "/tmp/" + test::unique_segment_name("journal") + ".log";
+    std::ofstream(log).close();
+    struct stat info {};
+    REQUIRE(stat(log.c_str(), &info) == 0);
+    const std::string stream =
+        "JOURNAL_STREAM=" + std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+    const pid_t pid = test::spawn_background(
+        {monitor(), "--shm-name", segment.name(), "--duration", "0.3"}, log, {stream});
+    CHECK(test::wait_for_exit(pid, 10000) == 0);
+    CHECK_THAT(test::read_file(log),
+               Catch::StartsWith("<2>") && Catch::Contains("RAISE critical writer_liveness"));
+    unlink(log.c_str());
+    // A JOURNAL_STREAM that is not our stdout (a pipe here) adds nothing.
+    const auto piped =
+        test::run_command({monitor(), "--shm-name", segment.name(), "--duration", "0.3"}, {stream});
+    CHECK_THAT(piped.out, Catch::StartsWith("20"));
+}
+
+TEST_CASE("--rack watches one rack; --frames bounds the run", "[monitor-cli]") {
+    test::MonitorRun run("mon-rack", Geometry{3, 1, 8});
+    test::KillOnExit simulators;
+    start_simulator(
+        run,
+        {"--rate", "50", "--scenario", "sensor_fault:rack=0,module=0,cell=2,kind=dropout",
+         "--scenario", "sensor_fault:rack=2,module=0,cell=5,kind=dropout"},
+        simulators);
+    const auto result = test::run_command(
+        {monitor(), "--shm-name", run.name(), "--rack", "2", "--frames", "20", "--format", "json"});
+    INFO(result.err);
+    CHECK(result.exit_code == 0);
+    CHECK_THAT(result.out, Catch::Contains("\"rule\":\"sensor_dropout\",\"rack\":2,\"module\":0,"
+                                           "\"cell\":5"));
+    CHECK_THAT(result.out, !Catch::Contains("\"rack\":0,"));
+    CHECK_THAT(result.err, Catch::Contains("\"frames_checked\":20"));
+    unlink((run.log_path() + ".sim").c_str());
+}
+
+TEST_CASE("a malformed config file is refused with exit 2, naming the line", "[monitor-cli]") {
+    test::ScopedSegment segment("mon-config", Geometry{1, 1, 4});
+    const std::string path = "/tmp/" + test::unique_segment_name("bad") + ".conf";
+    std::ofstream(path) << "# limits\n[nmc]\nvoltage-max = 4.15, 4.20, 4.25\nvoltage-min 3.0\n";
+    const auto result =
+        test::run_command({monitor(), "--shm-name", segment.name(), "--config", path});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err,
+               Catch::Contains(path + ": line 4") && Catch::Contains("expected 'key = value'"));
+    CHECK(result.out.empty());
+    std::ofstream(path) << "[nmc]\nvoltage-max = 4.25, 4.20, 4.15\n";
+    const auto order =
+        test::run_command({monitor(), "--shm-name", segment.name(), "--config", path});
+    CHECK(order.exit_code == 2);
+    CHECK_THAT(order.err, Catch::Contains("nmc-voltage-max"));
+    unlink(path.c_str());
+}
+
+TEST_CASE("bad usage exits 2, a missing segment 1", "[monitor-cli]") {
+    test::ScopedSegment segment("mon-usage", Geometry{2, 1, 4});
+    const std::vector<std::vector<std::string>> bad = {
+        {"--rack", "2"},
+        {"--rack", "-1"},
+        {"--format", "xml"},
+        {"--min-severity", "loud"},
+        {"--exit-on", "always"},
+        {"--bogus"},
+        {"--nmc-voltage-max", "4.2"},
+    };
+    for (const auto& args : bad) {
+        std::vector<std::string> argv = {monitor(), "--shm-name", segment.name()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const auto result = test::run_command(argv);
+        INFO(args[0] << ": " << result.err);
+        CHECK(result.exit_code == 2);
+        CHECK_FALSE(result.err.empty());
+    }
+    CHECK_THAT(test::run_command({monitor(), "--shm-name", segment.name(), "--rack", "2"}).err,
+               Catch::Contains("racks 0..1"));
+    const auto missing = test::run_command({monitor(), "--shm-name", "brt_test_no_such_segment"});
+    CHECK(missing.exit_code == 1);
+    CHECK_THAT(missing.err, Catch::Contains("brt-shm-init"));
+    CHECK(test::run_command({monitor(), "--help"}).exit_code == 0);
+    CHECK_THAT(test::run_command({monitor(), "--version"}).out,
+               Catch::Contains("brt-anomaly-monitor"));
+}
