@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "common/alarm_config_cli.hpp"
 #include "common/cli_common.hpp"
 #include "common/exit_codes.hpp"
 #include "common/json_writer.hpp"
@@ -85,7 +86,7 @@ std::string status_line(const Snapshot& snapshot, const BridgeStats& stats) {
                        liveness_name(snapshot.writer.liveness), snapshot.frame_number());
 }
 
-int serve(Options& options) {
+int serve(Options& options, const AlarmConfig& alarm_config) {
     const std::string name = normalize_shm_name(options.shm_name);
     const tcp::endpoint wanted = parse_listen_address(options.listen);
     const std::string token =
@@ -99,8 +100,9 @@ int serve(Options& options) {
     const ControlService control(name, token, stats);
     Server server(stats, options.limits, control);
     const tcp::endpoint bound = server.listen(wanted);
-    ReaderLoop reader(
-        name, [&server](SnapshotPtr snapshot) { server.hub().publish(std::move(snapshot)); });
+    ReaderLoop reader(name, alarm_config, [&server](SnapshotPtr snapshot) {
+        server.hub().publish(std::move(snapshot));
+    });
     reader.step(std::chrono::milliseconds(0));  // the writer's state before the first client
     server.start(options.threads);
 
@@ -207,6 +209,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.1, 3600.0))
         ->capture_default_str();
     app.add_flag("--json", options.json, "Print events as JSON lines");
+    // The same alarm limits and --config file as brt-anomaly-monitor.
+    AlarmConfigOptions alarm_options(app);
     app.footer(fmt::format(
         "Examples:\n"
         "  {0}                                  http://127.0.0.1:8080/\n"
@@ -216,5 +220,5 @@ int main(int argc, char** argv) {
         "/api/v1/scenarios, /health, /metrics, WebSocket /api/v1/ws (docs/ws-bridge.md).\n"
         "Exit codes: 0 success, 1 runtime failure, 2 bad usage.",
         tool_name("ws_bridge")));
-    return run_tool(app, argc, argv, [&] { return serve(options); });
+    return run_tool(app, argc, argv, [&] { return serve(options, alarm_options.config()); });
 }

@@ -119,6 +119,20 @@ std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats) {
         }
     }
 
+    const AlarmView no_alarms;
+    const AlarmView& alarms = snapshot.alarms ? *snapshot.alarms : no_alarms;
+    out.family("brt_alarms_active", "gauge", "Active alarms by severity");
+    for (Severity severity : {Severity::info, Severity::warning, Severity::critical}) {
+        out.sample("brt_alarms_active", fmt::format("severity=\"{}\"", severity_name(severity)),
+                   static_cast<double>(alarms.active_counts.at(severity)));
+    }
+    out.family("brt_alarms_raised_total", "counter", "Alarms raised since the bridge started");
+    for (Severity severity : {Severity::info, Severity::warning, Severity::critical}) {
+        out.sample("brt_alarms_raised_total",
+                   fmt::format("severity=\"{}\"", severity_name(severity)),
+                   static_cast<double>(alarms.raised_counts.at(severity)));
+    }
+
     out.gauge("brt_bridge_connections", "Open TCP connections (HTTP and WebSocket)",
               static_cast<double>(get(stats.open_connections)));
     out.gauge("brt_bridge_websocket_clients", "Connected WebSocket clients",

@@ -1,6 +1,8 @@
 #include "ws_bridge/reader_loop.hpp"
 
+#include "common/alarm_event_format.hpp"
 #include "common/chemistry.hpp"
+#include "common/clock.hpp"
 
 namespace brt::bridge {
 
@@ -14,6 +16,8 @@ constexpr auto kRefreshInterval = std::chrono::seconds(1);
 constexpr auto kStatusInterval = std::chrono::milliseconds(500);
 // The publish rate is measured over this much of the writer's time.
 constexpr std::uint64_t kRateWindowNs = 3'000'000'000;
+// Raise and clear events kept for the page's alarm history.
+constexpr std::size_t kRecentAlarmEvents = 100;
 
 std::vector<Chemistry> rack_chemistry(const MappedSegment& segment) {
     const SegmentLayout& layout = segment.layout();
@@ -28,8 +32,37 @@ std::vector<Chemistry> rack_chemistry(const MappedSegment& segment) {
 
 }  // namespace
 
-ReaderLoop::ReaderLoop(std::string normalized_shm_name, Publish publish)
-    : reader_(std::move(normalized_shm_name)), publish_(std::move(publish)) {}
+ReaderLoop::ReaderLoop(std::string normalized_shm_name, AlarmConfig alarm_config, Publish publish)
+    : reader_(std::move(normalized_shm_name)),
+      publish_(std::move(publish)),
+      alarm_config_(std::make_shared<const AlarmConfig>(std::move(alarm_config))) {
+    alarm_config_->validate();
+    auto empty = std::make_shared<AlarmView>();
+    empty->config = alarm_config_;
+    alarms_ = std::move(empty);
+}
+
+void ReaderLoop::record_alarm_events(const std::vector<AlarmEvent>& events, bool rebuild) {
+    if (events.empty() && !rebuild) {
+        return;
+    }
+    for (const AlarmEvent& event : events) {
+        recent_events_.push_back(alarm_event_json(event));
+        if (recent_events_.size() > kRecentAlarmEvents) {
+            recent_events_.pop_front();
+        }
+    }
+    auto view = std::make_shared<AlarmView>();
+    view->version = alarms_->version + 1;
+    view->config = alarm_config_;
+    view->recent_events.assign(recent_events_.begin(), recent_events_.end());
+    if (engine_) {
+        view->active = engine_->active_alarms();
+        view->active_counts = engine_->active_counts();
+        view->raised_counts = engine_->raised_counts();
+    }
+    alarms_ = std::move(view);
+}
 
 void ReaderLoop::step(std::chrono::milliseconds wait) {
     auto now = Clock::now();
@@ -43,6 +76,12 @@ void ReaderLoop::step(std::chrono::milliseconds wait) {
             recent_frames_.clear();
             frame_rate_hz_ = 0;
             changed = true;
+            if (reader_.attached()) {
+                // A new segment: new geometry and chemistry, fresh alarm state.
+                engine_.emplace(AlarmEngine::for_segment(*alarm_config_, reader_.segment()));
+                record_alarm_events(
+                    engine_->evaluate_liveness(reader_.writer_status(), realtime_ns()), true);
+            }
         }
     }
     std::shared_ptr<const FrameView> view = latest_ ? latest_->view : nullptr;
@@ -54,6 +93,9 @@ void ReaderLoop::step(std::chrono::milliseconds wait) {
         if (reader_.read_latest(buffer) == ReadOutcome::ok) {
             ++frames_seen_;
             frame_rate_hz_ = frame_rate_hz(buffer.frame_number, buffer.publish_monotonic_ns);
+            if (engine_ && buffer.frame_number != engine_->last_frame_evaluated()) {
+                record_alarm_events(engine_->evaluate(buffer, realtime_ns()));
+            }
             publish(make_frame_view(std::move(buffer), reader_.layout().geometry));
             return;
         }
@@ -71,6 +113,10 @@ void ReaderLoop::publish(std::shared_ptr<const FrameView> view) {
     snapshot->sequence = ++sequence_;
     snapshot->made_at = Clock::now();
     snapshot->writer = reader_.writer_status();
+    if (engine_) {
+        record_alarm_events(engine_->evaluate_liveness(snapshot->writer, realtime_ns()));
+    }
+    snapshot->alarms = alarms_;
     if (reader_.attached()) {
         snapshot->geometry = reader_.layout().geometry;
         snapshot->rack_chemistry = rack_chemistry(reader_.segment());

@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 
+#include "common/alarm_engine.hpp"
 #include "common/segment_reader.hpp"
 #include "ws_bridge/snapshot.hpp"
 
@@ -19,7 +21,9 @@ namespace brt::bridge {
 class ReaderLoop {
   public:
     using Publish = std::function<void(SnapshotPtr)>;
-    ReaderLoop(std::string normalized_shm_name, Publish publish);
+    // Every frame read goes through an alarm engine with `alarm_config`
+    // (validated), the same rules brt-anomaly-monitor applies.
+    ReaderLoop(std::string normalized_shm_name, AlarmConfig alarm_config, Publish publish);
 
     // One turn: waits up to `wait` for a frame and publishes a snapshot when
     // a frame came, the writer's state changed, or the last one is older
@@ -30,10 +34,17 @@ class ReaderLoop {
 
   private:
     void publish(std::shared_ptr<const FrameView> view);
+    // Keeps the events for the page and rebuilds the alarm view when there
+    // are any (or when `rebuild`: a new engine).
+    void record_alarm_events(const std::vector<AlarmEvent>& events, bool rebuild = false);
     double frame_rate_hz(std::uint64_t frame_number, std::uint64_t publish_ns);
 
     SegmentReader reader_;
     Publish publish_;
+    std::shared_ptr<const AlarmConfig> alarm_config_;
+    std::optional<AlarmEngine> engine_;  // for the attached segment
+    std::shared_ptr<const AlarmView> alarms_;
+    std::deque<std::string> recent_events_;
     SnapshotPtr latest_;
     std::uint64_t sequence_ = 0;
     std::uint64_t frames_seen_ = 0;

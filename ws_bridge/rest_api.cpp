@@ -131,6 +131,12 @@ HttpReply handle_get(std::string_view target, const SnapshotPtr& snapshot,
             {}};
     }
     const bool api = parts.size() >= 2 && parts[0] == "api" && parts[1] == "v1";
+    if (api && parts.size() == 3 && parts[2] == "alarms") {
+        if (!snapshot) {
+            return no_data_reply(nullptr);
+        }
+        return cached_json(snapshot, "alarms", [&] { return alarms_json(*snapshot); });
+    }
     if (api && parts.size() == 3 && parts[2] == "scenarios") {
         return HttpReply::json(200, scenarios_json());
     }

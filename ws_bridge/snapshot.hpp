@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/alarm_engine.hpp"
 #include "common/chemistry.hpp"
 #include "common/frame_stats.hpp"
 #include "common/geometry.hpp"
@@ -31,16 +32,28 @@ struct FrameView {
     std::vector<GroupSummary> modules;  // rack-major
 };
 
+// The alarm engine's state after a frame: what /api/v1/alarms, the alarms
+// view and the page show. Replaced only when an alarm raised or cleared.
+struct AlarmView {
+    std::uint64_t version = 0;  // +1 per change
+    std::vector<ActiveAlarm> active;
+    AlarmCounts active_counts;
+    AlarmCounts raised_counts;               // since the bridge started
+    std::vector<std::string> recent_events;  // alarm_event_json, oldest first
+    std::shared_ptr<const AlarmConfig> config;
+};
+
 struct Snapshot {
     std::uint64_t sequence = 0;  // +1 per snapshot published
     std::chrono::steady_clock::time_point made_at{};
     WriterStatus writer;
     std::optional<Geometry> geometry;  // when attached
     std::vector<Chemistry> rack_chemistry;
-    std::shared_ptr<const FrameView> view;  // empty until a frame was read
-    std::uint64_t frames_seen = 0;          // frames this bridge read
-    std::uint64_t frames_missed = 0;        // published frames it never saw
-    double frame_rate_hz = 0;               // the writer's recent publish rate
+    std::shared_ptr<const FrameView> view;    // empty until a frame was read
+    std::shared_ptr<const AlarmView> alarms;  // never null once published
+    std::uint64_t frames_seen = 0;            // frames this bridge read
+    std::uint64_t frames_missed = 0;          // published frames it never saw
+    double frame_rate_hz = 0;                 // the writer's recent publish rate
 
     bool live() const { return writer.liveness == Liveness::live; }
     std::uint64_t frame_number() const { return view ? view->frame.frame_number : 0; }

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/alarm_event_format.hpp"
 #include "common/json_writer.hpp"
 #include "common/rack_mode.hpp"
 #include "common/scenario.hpp"
@@ -134,6 +135,61 @@ void write_frame_header(JsonWriter& json, const Snapshot& snapshot) {
     }
 }
 
+void write_counts(JsonWriter& json, const AlarmCounts& counts) {
+    json.begin_object();
+    for (Severity severity : {Severity::info, Severity::warning, Severity::critical}) {
+        json.key(severity_name(severity)).value(counts.at(severity));
+    }
+    json.key("total").value(counts.total());
+    json.end_object();
+}
+
+void write_index(JsonWriter& json, const char* key, std::uint32_t index) {
+    json.key(key);
+    if (index == kNoIndex) {
+        json.null();
+    } else {
+        json.value(index);
+    }
+}
+
+void write_levels(JsonWriter& json, const char* key, const LevelLimits& levels) {
+    json.key(key).begin_object();
+    json.key("mol").value(short_float(levels.mol));
+    json.key("rsl").value(short_float(levels.rsl));
+    json.key("msl").value(short_float(levels.msl));
+    json.end_object();
+}
+
+// The alarm limits of the rack's chemistry, in the units of the columns, so
+// a page can draw them over the cells (MOL, RSL, MSL; null when off).
+void write_limits(JsonWriter& json, const Snapshot& snapshot, std::uint32_t rack) {
+    if (!snapshot.alarms || !snapshot.alarms->config) {
+        return;
+    }
+    const Chemistry chemistry =
+        rack < snapshot.rack_chemistry.size() ? snapshot.rack_chemistry[rack] : Chemistry::nmc;
+    const ChemistryLimits& limits = snapshot.alarms->config->limits(chemistry);
+    json.key("limits").begin_object();
+    json.key("voltage_v").begin_object();
+    write_levels(json, "max", limits.voltage_max_v);
+    write_levels(json, "min", limits.voltage_min_v);
+    json.end_object();
+    json.key("temperature_c").begin_object();
+    write_levels(json, "max", limits.temperature_max_discharge_c);
+    write_levels(json, "max_charge", limits.temperature_max_charge_c);
+    write_levels(json, "min", limits.temperature_min_c);
+    json.end_object();
+    json.key("soc").begin_object();
+    write_levels(json, "max", limits.soc_max);
+    write_levels(json, "min", limits.soc_min);
+    json.end_object();
+    json.key("soh").begin_object();
+    write_levels(json, "min", limits.soh_min);
+    json.end_object();
+    json.end_object();
+}
+
 void write_rack_record(JsonWriter& json, const Snapshot& snapshot, std::uint32_t rack) {
     const RackRecord& record = snapshot.view->frame.racks.at(rack);
     json.key("rack").value(rack);
@@ -162,6 +218,8 @@ std::string summary_json(const Snapshot& snapshot) {
     }
     json.key("frames_seen").value(snapshot.frames_seen);
     json.key("frames_missed").value(snapshot.frames_missed);
+    json.key("alarms");
+    write_counts(json, snapshot.alarms ? snapshot.alarms->active_counts : AlarmCounts{});
     if (snapshot.view) {
         json.key("system").begin_object();
         write_group(json, snapshot.view->system);
@@ -212,6 +270,7 @@ std::string module_json(const Snapshot& snapshot, std::uint32_t rack, std::uint3
     write_rack_record(json, snapshot, rack);
     json.key("module").value(module);
     write_group(json, snapshot.view->modules.at(rack * geometry.modules_per_rack + module));
+    write_limits(json, snapshot, rack);
     json.key("cell_list").begin_array();
     const CellRange range = module_range(geometry, rack, module);
     for (std::uint64_t i = 0; i < range.cell_count; ++i) {
@@ -229,6 +288,53 @@ std::string module_json(const Snapshot& snapshot, std::uint32_t rack, std::uint3
     json.end_array();
     json.end_object();
     return json.str();
+}
+
+std::string alarms_json(const Snapshot& snapshot) {
+    const AlarmView empty;
+    const AlarmView& alarms = snapshot.alarms ? *snapshot.alarms : empty;
+    JsonWriter json;
+    json.begin_object();
+    json.key("type").value("alarms");
+    write_frame_header(json, snapshot);
+    json.key("version").value(alarms.version);
+    json.key("counts");
+    write_counts(json, alarms.active_counts);
+    json.key("raised_total");
+    write_counts(json, alarms.raised_counts);
+    json.key("active").begin_array();
+    for (const ActiveAlarm& alarm : alarms.active) {
+        json.begin_object();
+        json.key("rule").value(rule_name(alarm.rule));
+        json.key("severity").value(severity_name(alarm.severity));
+        write_index(json, "rack", alarm.location.rack);
+        write_index(json, "module", alarm.location.module);
+        write_index(json, "cell", alarm.location.cell);
+        json.key("where").value(location_text(alarm.location));
+        json.key("value").value(short_float(alarm.value));
+        json.key("limit").value(short_float(alarm.limit));
+        json.key("unit").value(rule_unit(alarm.rule));
+        json.key("raised_frame").value(alarm.raised_frame);
+        json.key("raised_time").value(utc_timestamp(alarm.raised_realtime_ns));
+        json.key("description").value(rule_description(alarm.rule));
+        json.end_object();
+    }
+    json.end_array();
+    json.key("recent_events").begin_array().end_array();
+    json.end_object();
+    // The events are already JSON objects (alarm_event_json, the monitor's
+    // --format json lines): spliced into the empty array, newest first.
+    std::string text = json.str();
+    std::string events;
+    for (auto event = alarms.recent_events.rbegin(); event != alarms.recent_events.rend();
+         ++event) {
+        if (!events.empty()) {
+            events += ',';
+        }
+        events += *event;
+    }
+    text.insert(text.size() - 2, events);  // before "]}"
+    return text;
 }
 
 std::string scenarios_json() {

@@ -17,6 +17,8 @@ std::string summary_json(const Snapshot& snapshot);
 // The rack and module must exist and the snapshot must hold a frame.
 std::string rack_json(const Snapshot& snapshot, std::uint32_t rack);
 std::string module_json(const Snapshot& snapshot, std::uint32_t rack, std::uint32_t module);
+// Active alarms, counts and the recent raise/clear events.
+std::string alarms_json(const Snapshot& snapshot);
 std::string scenarios_json();
 std::string error_json(std::string_view message);
 // The writer's state alone: /health's body.

@@ -231,7 +231,11 @@ void WsSession::push(Subscription& subscription, const SnapshotPtr& snapshot, bo
         if (now + early < subscription.next_due) {
             return;
         }
-        const bool new_frame = snapshot->frame_number() != subscription.last_frame;
+        // Alarms go out when they change; frame views with each new frame.
+        const std::uint64_t alarm_version = snapshot->alarms ? snapshot->alarms->version : 0;
+        const bool new_frame = view == View::alarms
+                                   ? alarm_version != subscription.last_alarm_version
+                                   : snapshot->frame_number() != subscription.last_frame;
         const bool status_due = !needs_frame(view) &&
                                 snapshot->sequence != subscription.last_snapshot &&
                                 now - subscription.last_sent >= kStatusRefresh;
@@ -251,6 +255,7 @@ void WsSession::push(Subscription& subscription, const SnapshotPtr& snapshot, bo
     subscription.last_sent = now;
     subscription.last_frame = snapshot->frame_number();
     subscription.last_snapshot = snapshot->sequence;
+    subscription.last_alarm_version = snapshot->alarms ? snapshot->alarms->version : 0;
     enqueue({std::move(bytes), binary});
 }
 
@@ -276,7 +281,7 @@ std::shared_ptr<const std::string> WsSession::message_for(const Subscription& su
             });
         }
         case View::alarms:
-            return nullptr;
+            return snapshot.cached("alarms", [&] { return alarms_json(snapshot); });
     }
     return nullptr;
 }

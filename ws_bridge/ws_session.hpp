@@ -37,6 +37,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Connect
         Clock::time_point last_sent{};
         std::uint64_t last_frame = 0;
         std::uint64_t last_snapshot = 0;
+        std::uint64_t last_alarm_version = 0;
     };
     struct Outgoing {
         std::shared_ptr<const std::string> bytes;
