@@ -28,10 +28,13 @@ std::vector<std::shared_ptr<Connection>> Hub::live_connections() {
     live.reserve(connections_.size());
     // Compacts the registry while copying it: closed connections drop out.
     std::size_t kept = 0;
-    for (auto& weak : connections_) {
-        if (auto connection = weak.lock()) {
+    for (std::size_t i = 0; i < connections_.size(); ++i) {
+        if (auto connection = connections_[i].lock()) {
             live.push_back(std::move(connection));
-            connections_[kept++] = std::move(weak);
+            if (kept != i) {  // never a self-move: it would empty the pointer
+                connections_[kept] = std::move(connections_[i]);
+            }
+            ++kept;
         }
     }
     connections_.resize(kept);
