@@ -27,7 +27,8 @@ using tcp = asio::ip::tcp;
 namespace {
 
 // Runs `io` until `done` or the deadline; false on timeout.
-bool run_until(asio::io_context& io, const bool& done, std::chrono::steady_clock::time_point deadline) {
+bool run_until(asio::io_context& io, const bool& done,
+               std::chrono::steady_clock::time_point deadline) {
     io.restart();
     while (!done) {
         const auto now = std::chrono::steady_clock::now();
@@ -213,7 +214,8 @@ std::optional<WsMessage> WsClient::read(std::chrono::milliseconds timeout) {
     return message;
 }
 
-std::optional<Json> WsClient::read_type(const std::string& type, std::chrono::milliseconds timeout) {
+std::optional<Json> WsClient::read_type(const std::string& type,
+                                        std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
         const auto message = read(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -254,10 +256,11 @@ unsigned WsClient::close_code() const {
     return static_cast<unsigned>(impl_->ws.reason().code);
 }
 
-BridgeProcess::BridgeProcess(const std::string& shm_name, const std::vector<std::string>& extra_args)
+BridgeProcess::BridgeProcess(const std::string& shm_name,
+                             const std::vector<std::string>& extra_args)
     : log_path_("/tmp/" + unique_segment_name("bridge") + ".log") {
-    std::vector<std::string> argv = {tool_path("BRT_WS_BRIDGE"), "--shm-name", shm_name,
-                                     "--listen", "127.0.0.1:0"};
+    std::vector<std::string> argv = {tool_path("BRT_WS_BRIDGE"), "--shm-name", shm_name, "--listen",
+                                     "127.0.0.1:0"};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     pid_ = spawn_background(argv, log_path_);
     const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");

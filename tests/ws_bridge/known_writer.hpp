@@ -20,8 +20,9 @@ class KnownWriter {
                 std::chrono::milliseconds period = std::chrono::milliseconds(50))
         : frame_(geometry, kFieldStep),
           writer_(SegmentWriter::acquire(
-              shm_name, static_cast<std::uint64_t>(
-                            std::chrono::duration_cast<std::chrono::nanoseconds>(period).count()))) {
+              shm_name,
+              static_cast<std::uint64_t>(
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(period).count()))) {
         for (std::uint32_t rack = 0; rack < geometry.racks; ++rack) {
             frame_.racks[rack].current_a = 10.0f + static_cast<float>(rack);
             frame_.racks[rack].air_temperature_c = 25.0f;

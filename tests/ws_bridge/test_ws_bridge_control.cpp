@@ -80,8 +80,9 @@ TEST_CASE("the token gate: 403 without or with a wrong token, the command in the
                                    spec->target.rack == 3 && spec->target.module == 1 &&
                                    spec->target.cell == 5 && spec->magnitude == 250 &&
                                    spec->duration_s == 30;
-                consumer_ring.complete(received->position, right ? CommandStatus::applied
-                                                                 : CommandStatus::rejected_argument);
+                consumer_ring.complete(received->position, right
+                                                               ? CommandStatus::applied
+                                                               : CommandStatus::rejected_argument);
                 return;
             }
             std::this_thread::sleep_for(10ms);
@@ -96,14 +97,13 @@ TEST_CASE("the token gate: 403 without or with a wrong token, the command in the
 
     // Bad bodies and targets are refused before reaching the ring.
     const auto posted = ring.posted();
-    CHECK(http_request(bridge.port(), "POST", "/api/v1/scenarios/apply",
-                       R"({"scenario":"meteor"})", bearer(kToken))
+    CHECK(http_request(bridge.port(), "POST", "/api/v1/scenarios/apply", R"({"scenario":"meteor"})",
+                       bearer(kToken))
               .status == 400);
     CHECK(http_request(bridge.port(), "POST", "/api/v1/scenarios/apply",
                        R"({"scenario":"hvac_failure","rack":9})", bearer(kToken))
               .status == 400);
-    CHECK(http_request(bridge.port(), "POST", "/api/v1/scenarios/apply", "{nope",
-                       bearer(kToken))
+    CHECK(http_request(bridge.port(), "POST", "/api/v1/scenarios/apply", "{nope", bearer(kToken))
               .status == 400);
     CHECK(http_request(bridge.port(), "POST", "/api/v1/racks/7/mode", R"({"mode":"charge"})",
                        bearer(kToken))
@@ -151,10 +151,10 @@ TEST_CASE("with the simulator: a scenario applied over HTTP raises an alarm the 
     REQUIRE(alarms);
     CHECK((*alarms)["active"].empty());
 
-    const auto reply = http_request(
-        bridge.port(), "POST", "/api/v1/scenarios/apply",
-        R"({"scenario":"sensor_fault","kind":"dropout","rack":2,"module":1,"cell":3})",
-        bearer(kToken));
+    const auto reply =
+        http_request(bridge.port(), "POST", "/api/v1/scenarios/apply",
+                     R"({"scenario":"sensor_fault","kind":"dropout","rack":2,"module":1,"cell":3})",
+                     bearer(kToken));
     INFO(reply.body);
     REQUIRE(reply.status == 200);
     CHECK(reply.json()["status"] == "applied");

@@ -178,12 +178,14 @@ TEST_CASE("metrics are Prometheus text with rack labels and counters", "[ws_brid
     CHECK_THAT(text, Catch::Contains("brt_writer_up 1\n"));
     CHECK_THAT(text, Catch::Contains("# TYPE brt_rack_cell_voltage_volts gauge\n"));
     CHECK_THAT(text, Catch::Contains("brt_rack_cell_voltage_volts{rack=\"1\",stat=\"max\"} 31\n"));
-    CHECK_THAT(text, Catch::Contains("brt_rack_cell_temperature_celsius{rack=\"0\",stat=\"min\"} 2000\n"));
+    CHECK_THAT(
+        text, Catch::Contains("brt_rack_cell_temperature_celsius{rack=\"0\",stat=\"min\"} 2000\n"));
     CHECK_THAT(text, Catch::Contains("# TYPE brt_bridge_frames_seen_total counter\n"));
     CHECK_THAT(text, Catch::Contains("brt_alarms_active{severity=\"critical\"} "));
     CHECK_THAT(text, Catch::Contains("brt_bridge_messages_dropped_total 0\n"));
     // Every line is a comment or `name{labels} value` with a number.
-    const std::regex sample(R"(^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$)");
+    const std::regex sample(
+        R"(^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$)");
     std::istringstream lines(text);
     std::string line;
     int samples = 0;
@@ -207,12 +209,12 @@ TEST_CASE("HTTP header and body limits, and the connection cap", "[ws_bridge][re
     ScopedSegment segment("rest-limits", kGeometry);
     BridgeProcess bridge(segment.name(), {"--max-connections", "3"});
 
-    const std::string huge_header = "GET /health HTTP/1.1\r\nHost: x\r\nX-Junk: " +
-                                    std::string(20000, 'a') + "\r\n\r\n";
+    const std::string huge_header =
+        "GET /health HTTP/1.1\r\nHost: x\r\nX-Junk: " + std::string(20000, 'a') + "\r\n\r\n";
     CHECK_THAT(raw_exchange(bridge.port(), huge_header), Catch::StartsWith("HTTP/1.1 431"));
     const std::string huge_body = std::string(40000, 'b');
-    const auto body_reply = http_request(bridge.port(), "POST", "/api/v1/scenarios/apply",
-                                         huge_body);
+    const auto body_reply =
+        http_request(bridge.port(), "POST", "/api/v1/scenarios/apply", huge_body);
     CHECK(body_reply.status == 413);
     CHECK_THAT(raw_exchange(bridge.port(), "NOT HTTP AT ALL\r\n\r\n"),
                Catch::StartsWith("HTTP/1.1 400"));

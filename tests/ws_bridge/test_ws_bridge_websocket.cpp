@@ -144,12 +144,12 @@ TEST_CASE("the heatmap view is a binary frame with the documented layout",
     CHECK(bytes.substr(0, 4) == "BRTH");
     CHECK(read_le<std::uint16_t>(bytes, 4) == 1);
     CHECK(read_le<std::uint16_t>(bytes, 6) == 64);
-    CHECK(read_le<std::uint64_t>(bytes, 8) >= 1);       // frame
-    CHECK(read_le<std::uint32_t>(bytes, 32) == 0);      // first cell
-    CHECK(read_le<std::uint32_t>(bytes, 36) == 64);     // cells
-    CHECK(read_le<std::uint32_t>(bytes, 40) == 4);      // racks
-    CHECK(read_le<std::uint32_t>(bytes, 44) == 2);      // modules per rack
-    CHECK(read_le<std::uint32_t>(bytes, 48) == 8);      // cells per module
+    CHECK(read_le<std::uint64_t>(bytes, 8) >= 1);    // frame
+    CHECK(read_le<std::uint32_t>(bytes, 32) == 0);   // first cell
+    CHECK(read_le<std::uint32_t>(bytes, 36) == 64);  // cells
+    CHECK(read_le<std::uint32_t>(bytes, 40) == 4);   // racks
+    CHECK(read_le<std::uint32_t>(bytes, 44) == 2);   // modules per rack
+    CHECK(read_le<std::uint32_t>(bytes, 48) == 8);   // cells per module
     CHECK(read_le<std::uint32_t>(bytes, 52) == ((1u << 2) | (1u << 6)));
     CHECK(read_le<std::uint32_t>(bytes, 56) == 0xFFFFFFFFu);
     for (std::uint32_t cell = 0; cell < 64; ++cell) {
@@ -170,7 +170,8 @@ TEST_CASE("the heatmap view is a binary frame with the documented layout",
     CHECK(read_le<std::uint32_t>(message->data, 32) == 16);
     CHECK(read_le<std::uint32_t>(message->data, 36) == 16);
     CHECK(message->data.size() == 64 + 7 * 16 * 4);
-    CHECK(read_le<float>(message->data, 64 + 3 * 16 * 4 + 5 * 4) == 21.0f + 3000.0f);  // soc of cell 21
+    CHECK(read_le<float>(message->data, 64 + 3 * 16 * 4 + 5 * 4) ==
+          21.0f + 3000.0f);  // soc of cell 21
 }
 
 TEST_CASE("malformed JSON, unknown actions and out-of-range racks get error messages",
@@ -209,7 +210,8 @@ TEST_CASE("malformed JSON, unknown actions and out-of-range racks get error mess
     CHECK_FALSE(client.closed());
 }
 
-TEST_CASE("a message over the size limit closes the connection", "[ws_bridge][websocket][hostile]") {
+TEST_CASE("a message over the size limit closes the connection",
+          "[ws_bridge][websocket][hostile]") {
     ScopedSegment segment("ws-oversize", kGeometry);
     BridgeProcess bridge(segment.name());
     WsClient client(bridge.port());
@@ -258,7 +260,8 @@ TEST_CASE("a client that does not read never delays a fast one, and is dropped",
     }
     CHECK(summaries >= 10);
     // Fresh: within two seconds of frames of the writer's newest.
-    CHECK(previous + 40 >= writer.published());  // asked 10/s: at least 2/s even on a loaded machine
+    CHECK(previous + 40 >=
+          writer.published());  // asked 10/s: at least 2/s even on a loaded machine
     // The slow one lost frames, counted, and was disconnected for staying behind.
     CHECK(eventually([&] {
         const std::string metrics = http_get(bridge.port(), "/metrics").body;

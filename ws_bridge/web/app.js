@@ -589,8 +589,10 @@ function drawModule() {
     context.setLineDash([5, 4]);
     context.beginPath(); context.moveTo(left, y(line.value)); context.lineTo(width - 6, y(line.value)); context.stroke();
     context.setLineDash([]);
-    context.fillStyle = line.colour;
-    context.fillText(line.label, width - 60, y(line.value) - 2);
+    if (line.label.endsWith('MSL')) {  // one label a side; the colours say the rest
+      context.fillStyle = line.colour;
+      context.fillText(line.label, width - 60, y(line.value) + (line.label.startsWith('max') ? -3 : 11));
+    }
   }
   $('module-title').textContent = `Rack ${message.rack} module ${message.module} (${message.chemistry}, ${message.mode}): ${$('metric').selectedOptions[0].textContent}`;
   const s = message[metric];
@@ -617,8 +619,9 @@ function onAlarms(message) {
     const severity = document.createElement('span');
     severity.className = 'sev';
     severity.textContent = alarm.severity;
-    const value = alarm.value === null ? '' : ` ${alarm.value} ${alarm.unit}`;
-    const limit = alarm.limit === null ? '' : ` (limit ${alarm.limit} ${alarm.unit})`;
+    const unit = alarm.unit ? ` ${alarm.unit}` : '';
+    const value = alarm.value === null ? '' : `: ${alarm.value}${unit}`;
+    const limit = alarm.limit === null ? '' : ` (limit ${alarm.limit}${unit})`;
     item.append(severity, `${alarm.rule} · ${alarm.where}${value}${limit} · since ${alarm.raised_time.slice(11, 19)}`);
     item.title = alarm.description;
     if (alarm.rack !== null && alarm.module !== null) item.onclick = () => selectModule(alarm.rack, alarm.module);
