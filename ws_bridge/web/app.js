@@ -30,6 +30,7 @@ const brt = {
   alarms: null,
   module: null,           // the last module message
   moduleBarsDrawn: 0,
+  drawMs: [],             // the last heatmap draws' durations
   selected: null,         // {rack, module}
   connected: false,
 };
@@ -356,6 +357,7 @@ function colourRange(values) {
 }
 
 function drawHeatmap() {
+  const started = performance.now();
   const canvas = $('heatmap');
   resizeCanvas(canvas);
   if (!heatmap || !brt.geometry) return;
@@ -388,6 +390,8 @@ function drawHeatmap() {
   brt.heatmapFramesDrawn++;
   brt.lastHeatmapFrame = heatmap.frame;
   brt.lastDrawn = { metric, min: lo, max: hi, valid, cells: values.length };
+  brt.drawMs.push(performance.now() - started);
+  if (brt.drawMs.length > 100) brt.drawMs.shift();
 }
 
 function drawRackLabels(context) {
