@@ -247,8 +247,14 @@ TEST_CASE("HTTP header and body limits, and the connection cap", "[ws_bridge][re
             return false;
         }
     }));
-    CHECK_THAT(http_get(bridge.port(), "/metrics").body,
-               Catch::Contains("brt_bridge_connections_rejected_total "));
+    held.clear();
+    std::string metrics;
+    CHECK(eventually([&] {
+        metrics = http_get(bridge.port(), "/metrics").body;
+        return metrics.starts_with("# HELP");
+    }));
+    CHECK_THAT(metrics, Catch::Contains("brt_bridge_connections_rejected_total "));
+    CHECK_THAT(metrics, !Catch::Contains("brt_bridge_connections_rejected_total 0\n"));
 }
 
 TEST_CASE("the bridge refuses bad usage with exit code 2", "[ws_bridge][cli]") {
