@@ -266,6 +266,7 @@ struct Row {
     double bridge_cpu_percent = 0;  // of one core
     double bridge_rss_mib = 0;
     double bridge_peak_rss_mib = 0;
+    double client_cpu_percent = 0;  // this process: the clients
 };
 
 Row measure(const Bridge& bridge, const std::string& what, int count, bool binary,
@@ -290,12 +291,14 @@ Row measure(const Bridge& bridge, const std::string& what, int count, bool binar
     io.run_for(std::chrono::seconds(2));  // warm up: first frames, TCP windows
     stats.measuring = true;
     const double cpu_before = process_cpu_s(bridge.pid);
+    const double client_before = process_cpu_s(getpid());
     const auto start = std::chrono::steady_clock::now();
     io.run_for(std::chrono::milliseconds(static_cast<std::int64_t>(duration_s * 1000)));
     const double wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     stats.measuring = false;
     const double cpu_after = process_cpu_s(bridge.pid);
+    const double client_after = process_cpu_s(getpid());
     Row row;
     row.what = what;
     row.clients = ready;
@@ -307,6 +310,7 @@ Row measure(const Bridge& bridge, const std::string& what, int count, bool binar
     row.p99_ms = bench::percentile_sorted(stats.latencies_ms, 0.99);
     row.max_ms = stats.latencies_ms.empty() ? NAN : stats.latencies_ms.back();
     row.bridge_cpu_percent = 100.0 * (cpu_after - cpu_before) / wall_s;
+    row.client_cpu_percent = 100.0 * (client_after - client_before) / wall_s;
     row.bridge_rss_mib = process_memory_mib(bridge.pid, "VmRSS");
     row.bridge_peak_rss_mib = process_memory_mib(bridge.pid, "VmHWM");
     for (auto& client : clients) {
@@ -388,6 +392,8 @@ int main(int argc, char** argv) {
                 .value(row.bridge_rss_mib)
                 .key("bridge_peak_rss_mib")
                 .value(row.bridge_peak_rss_mib)
+                .key("client_cpu_percent")
+                .value(row.client_cpu_percent)
                 .end_object();
         }
         out.end_array().end_object();
@@ -396,15 +402,19 @@ int main(int argc, char** argv) {
     }
     fmt::print("{}\nwriter 10 frames/s, {} cells; bridge {} I/O threads; {} s per run\n",
                bench::machine_line(), geometry.cell_count(), threads, seconds);
-    fmt::print("{:<40} {:>7} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9}\n", "view", "clients",
-               "Hz/client", "msgs/s", "MiB/s", "p50 ms", "p99 ms", "max ms", "bridge CPU",
-               "RSS MiB");
+    fmt::print("{:<38} {:>7} {:>9} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}\n", "view",
+               "clients", "Hz/client", "msgs/s", "MiB/s", "p50 ms", "p99 ms", "max ms", "bridge",
+               "clients", "RSS MiB");
+    fmt::print("{:<38} {:>7} {:>9} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}\n", "", "", "",
+               "", "", "", "", "", "CPU", "CPU", "bridge");
     for (const Row& row : rows) {
         fmt::print(
-            "{:<40} {:>7} {:>9.2f} {:>9.0f} {:>8.1f} {:>8.2f} {:>8.2f} {:>8.1f} {:>9.0f}% "
-            "{:>9.1f}\n",
+            "{:<38} {:>7} {:>9.2f} {:>8.0f} {:>7.1f} {:>7.2f} {:>7.2f} {:>7.1f} {:>6.0f}% "
+            "{:>6.0f}% "
+            "{:>8.1f}\n",
             row.what, row.clients, row.rate_per_client_hz, row.total_messages_per_s, row.mib_per_s,
-            row.p50_ms, row.p99_ms, row.max_ms, row.bridge_cpu_percent, row.bridge_rss_mib);
+            row.p50_ms, row.p99_ms, row.max_ms, row.bridge_cpu_percent, row.client_cpu_percent,
+            row.bridge_rss_mib);
     }
     return 0;
 }
