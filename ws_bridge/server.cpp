@@ -91,6 +91,10 @@ void Server::on_accept(beast::error_code error, tcp::socket socket) {
         } else if (BridgeStats::get(stats_.open_connections) >= context_.limits.max_connections) {
             refuse(socket);
         } else {
+            // Messages go out whole and at once: without this, Nagle's
+            // algorithm holds a message's last segment until the client's
+            // delayed ACK (up to 40 ms on Linux).
+            socket.set_option(tcp::no_delay(true), error);
             std::make_shared<HttpSession>(std::move(socket), context_)->run();
         }
     }
