@@ -6,6 +6,9 @@ set -euo pipefail
 # systemd: its systemd.pc says where the units go, and the tests run
 # systemd-analyze verify on them (Debian 12 has no separate systemd-dev).
 packages=(meson ninja-build pkg-config g++ libboost-dev libcli11-dev libfmt-dev catch2 python3 systemd)
+# brt-ws-bridge parses client messages with nlohmann/json; its browser test
+# drives Debian's chromium from node (playwright-core, installed by the test).
+packages+=(nlohmann-json3-dev chromium nodejs)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -13,6 +16,10 @@ for package in "${packages[@]}"; do
         missing+=("$package")
     fi
 done
+# npm comes with some nodejs builds (NodeSource) and separately in Debian's.
+if ! command -v npm >/dev/null; then
+    missing+=(npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "install-deps: installing ${missing[*]}" >&2

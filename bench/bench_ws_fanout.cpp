@@ -1,0 +1,420 @@
+// WebSocket fan-out of brt-ws-bridge: N clients subscribed to summaries at
+// 10 Hz (and clients of full-system binary heatmaps) against a writer
+// publishing at 10 Hz. Measures what each client receives (rate), the
+// latency from the writer's publish to the client's receipt (the frame's
+// CLOCK_MONOTONIC publish stamp, carried in every message, against the
+// client's clock at receipt; same host, same clock), and the bridge
+// process's CPU and memory. The clients run in this process on one thread,
+// so on a two-core machine they compete with the bridge for the CPUs.
+#include <fmt/format.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <thread>
+
+#include "bench/bench_support.hpp"
+#include "common/clock.hpp"
+#include "common/json_writer.hpp"
+#include "common/segment_writer.hpp"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using namespace brt;
+
+namespace {
+
+// Publishes plausible frames at a fixed period from its own thread.
+class PacedWriter {
+  public:
+    PacedWriter(const std::string& name, const Geometry& geometry, double rate_hz)
+        : writer_(SegmentWriter::acquire(name, static_cast<std::uint64_t>(1e9 / rate_hz))),
+          period_(std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / rate_hz))) {
+        const auto cells = geometry.cell_count();
+        const float base[6] = {3.7f, 10.0f, 25.0f, 0.6f, 0.0004f, 0.99f};
+        for (int f = 0; f < 6; ++f) {
+            columns_[f].resize(cells);
+            for (std::uint64_t c = 0; c < cells; ++c) {
+                columns_[f][c] = base[f] * (1.0f + 0.01f * static_cast<float>(c % 17) / 17.0f);
+            }
+        }
+        status_.assign(cells, 0);
+        racks_.assign(geometry.racks, RackRecord{10.0f, 25.0f, 5, 1});
+        thread_ = std::thread([this] { run(); });
+    }
+    ~PacedWriter() {
+        stop_ = true;
+        thread_.join();
+    }
+
+  private:
+    void run() {
+        FrameData frame;
+        for (int f = 0; f < 6; ++f) {
+            frame.columns[f] = columns_[f];
+        }
+        frame.status = status_;
+        frame.racks = racks_;
+        auto next = std::chrono::steady_clock::now();
+        while (!stop_) {
+            frame.sim_time_ns += static_cast<std::uint64_t>(period_.count());
+            writer_.publish_frame(frame);
+            next += period_;
+            std::this_thread::sleep_until(next);
+        }
+    }
+    SegmentWriter writer_;
+    std::chrono::nanoseconds period_;
+    std::vector<float> columns_[6];
+    std::vector<std::uint32_t> status_;
+    std::vector<RackRecord> racks_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+struct Bridge {
+    pid_t pid = -1;
+    unsigned short port = 0;
+    std::string log_path;
+    ~Bridge() {
+        if (pid > 0) {
+            kill(pid, SIGTERM);
+            waitpid(pid, nullptr, 0);
+        }
+        std::filesystem::remove(log_path);
+    }
+};
+
+void start_bridge(Bridge& bridge, const std::string& binary, const std::string& segment,
+                  unsigned threads) {
+    bridge.log_path = fmt::format("/tmp/bench_ws_fanout_{}.log", getpid());
+    const std::string threads_text = std::to_string(threads);
+    std::vector<std::string> args = {
+        binary,       "--shm-name",        segment, "--listen",       "127.0.0.1:0", "--threads",
+        threads_text, "--max-connections", "4096",  "--client-queue", "64"};
+    std::vector<char*> argv;
+    for (auto& arg : args) {
+        argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, bridge.log_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    if (posix_spawn(&bridge.pid, binary.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
+        throw std::runtime_error("cannot start " + binary);
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
+    for (int i = 0; i < 1000; ++i) {
+        std::ifstream file(bridge.log_path);
+        const std::string text((std::istreambuf_iterator<char>(file)), {});
+        std::smatch match;
+        if (std::regex_search(text, match, listening)) {
+            bridge.port = static_cast<unsigned short>(std::stoi(match[1]));
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    throw std::runtime_error("the bridge did not start");
+}
+
+// utime + stime of a process, seconds.
+double process_cpu_s(pid_t pid) {
+    std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    const auto close = text.rfind(')');
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    unsigned long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+        if (i == 14) {
+            utime = std::stoul(field);
+        } else if (i == 15) {
+            stime = std::stoul(field);
+        }
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// "VmRSS" or "VmHWM" of a process, MiB.
+double process_memory_mib(pid_t pid, const std::string& key) {
+    std::ifstream status(fmt::format("/proc/{}/status", pid));
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind(key + ":", 0) == 0) {
+            return std::stod(line.substr(key.size() + 1)) / 1024.0;
+        }
+    }
+    return NAN;
+}
+
+struct Stats {
+    std::uint64_t messages = 0;
+    std::uint64_t bytes = 0;
+    std::vector<double> latencies_ms;
+    bool measuring = false;
+};
+
+class Client : public std::enable_shared_from_this<Client> {
+  public:
+    Client(asio::io_context& io, Stats& stats, std::string subscribe, bool binary)
+        : ws_(asio::make_strand(io)),
+          stats_(stats),
+          subscribe_(std::move(subscribe)),
+          binary_(binary) {}
+
+    void start(unsigned short port, std::function<void(bool)> ready) {
+        ready_ = std::move(ready);
+        beast::get_lowest_layer(ws_).async_connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+            [self = shared_from_this(), this](beast::error_code error) {
+                if (error) {
+                    return ready_(false);
+                }
+                ws_.async_handshake("127.0.0.1", "/api/v1/ws", [self, this](beast::error_code e) {
+                    if (e) {
+                        return ready_(false);
+                    }
+                    ws_.read_message_max(256 << 20);
+                    ws_.async_write(asio::buffer(subscribe_),
+                                    [self, this](beast::error_code w, std::size_t) {
+                                        ready_(!w);
+                                        read();
+                                    });
+                });
+            });
+    }
+    void close() {
+        asio::post(ws_.get_executor(), [self = shared_from_this(), this] {
+            beast::error_code ignored;
+            beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+            beast::get_lowest_layer(ws_).close();
+        });
+    }
+
+  private:
+    void read() {
+        ws_.async_read(
+            buffer_, [self = shared_from_this(), this](beast::error_code error, std::size_t bytes) {
+                if (error) {
+                    return;
+                }
+                const std::uint64_t now = monotonic_ns();
+                if (stats_.measuring) {
+                    record(now, bytes);
+                }
+                buffer_.consume(buffer_.size());
+                read();
+            });
+    }
+    void record(std::uint64_t now, std::size_t bytes) {
+        std::uint64_t published = 0;
+        const auto data = buffer_.data();
+        const char* text = static_cast<const char*>(data.data());
+        if (binary_ && ws_.got_binary() && data.size() >= 64) {
+            std::memcpy(&published, text + 16, sizeof published);
+        } else if (!binary_ && ws_.got_text()) {
+            const std::string_view view(text, data.size());
+            static constexpr std::string_view kKey = "\"publish_monotonic_ns\":";
+            const auto at = view.find(kKey);
+            if (at == std::string_view::npos ||
+                view.find("\"type\":\"summary\"") == std::string_view::npos) {
+                return;
+            }
+            published = std::strtoull(text + at + kKey.size(), nullptr, 10);
+        } else {
+            return;
+        }
+        ++stats_.messages;
+        stats_.bytes += bytes;
+        if (published > 0 && now >= published) {
+            stats_.latencies_ms.push_back(static_cast<double>(now - published) / 1e6);
+        }
+    }
+
+    websocket::stream<beast::tcp_stream> ws_;
+    beast::flat_buffer buffer_;
+    Stats& stats_;
+    std::string subscribe_;
+    bool binary_;
+    std::function<void(bool)> ready_;
+};
+
+struct Row {
+    std::string what;
+    int clients = 0;
+    double rate_per_client_hz = 0;
+    double total_messages_per_s = 0;
+    double mib_per_s = 0;
+    double p50_ms = 0, p99_ms = 0, max_ms = 0;
+    double bridge_cpu_percent = 0;  // of one core
+    double bridge_rss_mib = 0;
+    double bridge_peak_rss_mib = 0;
+    double client_cpu_percent = 0;  // this process: the clients
+};
+
+Row measure(const Bridge& bridge, const std::string& what, int count, bool binary,
+            double duration_s) {
+    asio::io_context io;
+    Stats stats;
+    const std::string subscribe = binary
+                                      ? R"({"action":"subscribe","view":"heatmap","rate_hz":10})"
+                                      : R"({"action":"subscribe","view":"summary","rate_hz":10})";
+    std::vector<std::shared_ptr<Client>> clients;
+    int ready = 0, failed = 0;
+    for (int i = 0; i < count; ++i) {
+        clients.push_back(std::make_shared<Client>(io, stats, subscribe, binary));
+        clients.back()->start(bridge.port, [&](bool ok) { ok ? ++ready : ++failed; });
+    }
+    while (ready + failed < count) {
+        io.run_for(std::chrono::milliseconds(50));
+    }
+    if (failed > 0) {
+        fmt::print(stderr, "warning: {} of {} clients failed to connect\n", failed, count);
+    }
+    io.run_for(std::chrono::seconds(2));  // warm up: first frames, TCP windows
+    stats.measuring = true;
+    const double cpu_before = process_cpu_s(bridge.pid);
+    const double client_before = process_cpu_s(getpid());
+    const auto start = std::chrono::steady_clock::now();
+    io.run_for(std::chrono::milliseconds(static_cast<std::int64_t>(duration_s * 1000)));
+    const double wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stats.measuring = false;
+    const double cpu_after = process_cpu_s(bridge.pid);
+    const double client_after = process_cpu_s(getpid());
+    Row row;
+    row.what = what;
+    row.clients = ready;
+    row.total_messages_per_s = static_cast<double>(stats.messages) / wall_s;
+    row.rate_per_client_hz = ready > 0 ? row.total_messages_per_s / ready : 0;
+    row.mib_per_s = static_cast<double>(stats.bytes) / wall_s / (1 << 20);
+    std::sort(stats.latencies_ms.begin(), stats.latencies_ms.end());
+    row.p50_ms = bench::percentile_sorted(stats.latencies_ms, 0.50);
+    row.p99_ms = bench::percentile_sorted(stats.latencies_ms, 0.99);
+    row.max_ms = stats.latencies_ms.empty() ? NAN : stats.latencies_ms.back();
+    row.bridge_cpu_percent = 100.0 * (cpu_after - cpu_before) / wall_s;
+    row.client_cpu_percent = 100.0 * (client_after - client_before) / wall_s;
+    row.bridge_rss_mib = process_memory_mib(bridge.pid, "VmRSS");
+    row.bridge_peak_rss_mib = process_memory_mib(bridge.pid, "VmHWM");
+    for (auto& client : clients) {
+        client->close();
+    }
+    io.run_for(std::chrono::milliseconds(500));
+    return row;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{
+        "WebSocket fan-out of brt-ws-bridge: delivered rate, publish-to-receipt "
+        "latency, bridge CPU and memory",
+        "bench_ws_fanout"};
+    std::string bridge_binary =
+        (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "ws_bridge" /
+         "brt-ws-bridge")
+            .string();
+    std::vector<int> summary_clients = {100, 1000};
+    int binary_clients = 20;
+    double seconds = 10;
+    unsigned threads = 2;
+    bool json = false;
+    app.add_option("--bridge", bridge_binary, "brt-ws-bridge binary")->capture_default_str();
+    app.add_option("--summary-clients", summary_clients, "Client counts for the summary runs")
+        ->delimiter(',')
+        ->capture_default_str();
+    app.add_option("--binary-clients", binary_clients, "Clients of full-system heatmaps (0: skip)")
+        ->capture_default_str();
+    app.add_option("--seconds", seconds, "Measurement time per run")->capture_default_str();
+    app.add_option("--threads", threads, "The bridge's I/O threads")->capture_default_str();
+    app.add_flag("--json", json, "One JSON object on stdout");
+    CLI11_PARSE(app, argc, argv);
+
+    const Geometry geometry{20, 10, 32};
+    bench::BenchSegment segment("ws_fanout", geometry, kDefaultSlots);
+    PacedWriter writer(segment.name(), geometry, 10.0);
+    Bridge bridge;
+    start_bridge(bridge, bridge_binary, segment.name(), threads);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+
+    std::vector<Row> rows;
+    for (int count : summary_clients) {
+        rows.push_back(measure(bridge, "summary 10 Hz", count, false, seconds));
+    }
+    if (binary_clients > 0) {
+        rows.push_back(measure(bridge, "heatmap 10 Hz (6400 cells x 7 fields)", binary_clients,
+                               true, seconds));
+    }
+
+    if (json) {
+        JsonWriter out;
+        out.begin_object().key("machine").value(bench::machine_line());
+        out.key("cells").value(geometry.cell_count()).key("bridge_threads").value(threads);
+        out.key("rows").begin_array();
+        for (const Row& row : rows) {
+            out.begin_object()
+                .key("view")
+                .value(row.what)
+                .key("clients")
+                .value(static_cast<std::int64_t>(row.clients))
+                .key("rate_per_client_hz")
+                .value(row.rate_per_client_hz)
+                .key("messages_per_s")
+                .value(row.total_messages_per_s)
+                .key("mib_per_s")
+                .value(row.mib_per_s)
+                .key("p50_ms")
+                .value(row.p50_ms)
+                .key("p99_ms")
+                .value(row.p99_ms)
+                .key("max_ms")
+                .value(row.max_ms)
+                .key("bridge_cpu_percent")
+                .value(row.bridge_cpu_percent)
+                .key("bridge_rss_mib")
+                .value(row.bridge_rss_mib)
+                .key("bridge_peak_rss_mib")
+                .value(row.bridge_peak_rss_mib)
+                .key("client_cpu_percent")
+                .value(row.client_cpu_percent)
+                .end_object();
+        }
+        out.end_array().end_object();
+        fmt::print("{}\n", out.str());
+        return 0;
+    }
+    fmt::print("{}\nwriter 10 frames/s, {} cells; bridge {} I/O threads; {} s per run\n",
+               bench::machine_line(), geometry.cell_count(), threads, seconds);
+    fmt::print("{:<38} {:>7} {:>9} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}\n", "view",
+               "clients", "Hz/client", "msgs/s", "MiB/s", "p50 ms", "p99 ms", "max ms", "bridge",
+               "clients", "RSS MiB");
+    fmt::print("{:<38} {:>7} {:>9} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}\n", "", "", "",
+               "", "", "", "", "", "CPU", "CPU", "bridge");
+    for (const Row& row : rows) {
+        fmt::print(
+            "{:<38} {:>7} {:>9.2f} {:>8.0f} {:>7.1f} {:>7.2f} {:>7.2f} {:>7.1f} {:>6.0f}% "
+            "{:>6.0f}% "
+            "{:>8.1f}\n",
+            row.what, row.clients, row.rate_per_client_hz, row.total_messages_per_s, row.mib_per_s,
+            row.p50_ms, row.p99_ms, row.max_ms, row.bridge_cpu_percent, row.client_cpu_percent,
+            row.bridge_rss_mib);
+    }
+    return 0;
+}

@@ -1,0 +1,190 @@
+// Control through the bridge: the token gate, commands arriving in the
+// segment's command ring exactly as sent, and the real simulator acting on
+// them (an alarm appears in /api/v1/alarms and on the WebSocket).
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "common/command_ring.hpp"
+#include "common/scenario.hpp"
+#include "common/segment_writer.hpp"
+#include "support/run_command.hpp"
+#include "support/test_segment.hpp"
+#include "ws_bridge/bridge_client.hpp"
+
+using namespace brt;
+using namespace brt::test;
+
+namespace {
+
+const Geometry kGeometry{4, 2, 8};
+const std::string kToken = "s3cret-token-for-tests";
+
+struct TokenFile {
+    std::string path = "/tmp/" + unique_segment_name("token");
+    explicit TokenFile(const std::string& token) {
+        std::ofstream(path) << token << "\n";
+        chmod(path.c_str(), 0600);
+    }
+    ~TokenFile() { unlink(path.c_str()); }
+};
+
+std::vector<std::pair<std::string, std::string>> bearer(const std::string& token) {
+    return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+}
+
+}  // namespace
+
+TEST_CASE("control is refused with 403 without a configured token, saying how to enable it",
+          "[ws_bridge][control]") {
+    ScopedSegment segment("ctl-off", kGeometry);
+    BridgeProcess bridge(segment.name());
+    const auto reply = http_request(bridge.port(), "POST", "/api/v1/scenarios/apply",
+                                    R"({"scenario":"hvac_failure","rack":1})", bearer(kToken));
+    CHECK(reply.status == 403);
+    CHECK_THAT(reply.json()["error"].get<std::string>(), Catch::Contains("--control-token-file"));
+    // Nothing reached the ring.
+    CHECK(CommandRing(open_segment(segment.name(), SegmentAccess::reader)).posted() == 0);
+}
+
+TEST_CASE("the token gate: 403 without or with a wrong token, the command in the ring with it",
+          "[ws_bridge][control]") {
+    ScopedSegment segment("ctl-gate", kGeometry);
+    TokenFile token(kToken);
+    BridgeProcess bridge(segment.name(), {"--control-token-file", token.path});
+    const std::string body = R"({"scenario":"thermal_runaway","rack":3,"module":1,"cell":5,)"
+                             R"("magnitude":250,"duration_s":30})";
+
+    auto reply = http_request(bridge.port(), "POST", "/api/v1/scenarios/apply", body);
+    CHECK(reply.status == 403);
+    CHECK_THAT(reply.json()["error"].get<std::string>(), Catch::Contains("Authorization: Bearer"));
+    reply = http_request(bridge.port(), "POST", "/api/v1/scenarios/apply", body,
+                         bearer("s3cret-token-for-testz"));
+    CHECK(reply.status == 403);
+    CHECK_THAT(reply.json()["error"].get<std::string>(), Catch::Contains("wrong token"));
+    MappedSegment mapped = open_segment(segment.name(), SegmentAccess::reader);
+    CommandRing ring(mapped);
+    CHECK(ring.posted() == 0);
+
+    // A test consumer plays the simulator: it takes the command and answers.
+    SegmentWriter writer = SegmentWriter::acquire(segment.name(), 100'000'000);
+    std::thread consumer([&] {
+        CommandRing consumer_ring(writer.segment());
+        for (int i = 0; i < 500; ++i) {
+            if (auto received = consumer_ring.try_consume()) {
+                const auto spec = decode_apply_command(received->command);
+                const bool right = spec && spec->kind == ScenarioKind::thermal_runaway &&
+                                   spec->target.rack == 3 && spec->target.module == 1 &&
+                                   spec->target.cell == 5 && spec->magnitude == 250 &&
+                                   spec->duration_s == 30;
+                consumer_ring.complete(received->position, right
+                                                               ? CommandStatus::applied
+                                                               : CommandStatus::rejected_argument);
+                return;
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+    });
+    reply = http_request(bridge.port(), "POST", "/api/v1/scenarios/apply", body, bearer(kToken));
+    consumer.join();
+    INFO(reply.body);
+    CHECK(reply.status == 200);
+    CHECK(reply.json()["status"] == "applied");
+    CHECK_THAT(reply.json()["command"].get<std::string>(), Catch::Contains("thermal_runaway"));
+
+    // Bad bodies and targets are refused before reaching the ring.
+    const auto posted = ring.posted();
+    CHECK(http_request(bridge.port(), "POST", "/api/v1/scenarios/apply", R"({"scenario":"meteor"})",
+                       bearer(kToken))
+              .status == 400);
+    CHECK(http_request(bridge.port(), "POST", "/api/v1/scenarios/apply",
+                       R"({"scenario":"hvac_failure","rack":9})", bearer(kToken))
+              .status == 400);
+    CHECK(http_request(bridge.port(), "POST", "/api/v1/scenarios/apply", "{nope", bearer(kToken))
+              .status == 400);
+    CHECK(http_request(bridge.port(), "POST", "/api/v1/racks/7/mode", R"({"mode":"charge"})",
+                       bearer(kToken))
+              .status == 404);
+    CHECK(http_request(bridge.port(), "POST", "/api/v1/racks/1/mode", R"({"mode":"warp"})",
+                       bearer(kToken))
+              .status == 400);
+    CHECK(ring.posted() == posted);
+
+    // Nobody consumes now: the command is accepted into the ring, answer pending.
+    reply = http_request(bridge.port(), "POST", "/api/v1/racks/1/mode",
+                         R"({"mode":"discharge","current_a":50})", bearer(kToken));
+    CHECK(reply.status == 202);
+    CHECK(reply.json()["status"] == "pending");
+    CHECK(ring.posted() == posted + 1);
+    CHECK(http_get(bridge.port(), "/api/v1/summary").status == 200);
+}
+
+TEST_CASE("a token file readable by everybody, or too short, is refused", "[ws_bridge][control]") {
+    TokenFile weak("short");
+    auto result = run_command({tool_path("BRT_WS_BRIDGE"), "--control-token-file", weak.path});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("at least 8"));
+    TokenFile open_file(kToken);
+    chmod(open_file.path.c_str(), 0644);
+    result = run_command({tool_path("BRT_WS_BRIDGE"), "--control-token-file", open_file.path});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("chmod"));
+}
+
+TEST_CASE("with the simulator: a scenario applied over HTTP raises an alarm the bridge shows",
+          "[ws_bridge][control][simulator]") {
+    ScopedSegment segment("ctl-sim", kGeometry);
+    TokenFile token(kToken);
+    KillOnExit guard;
+    const std::string log = "/tmp/" + unique_segment_name("ctl-sim") + ".log";
+    guard.pids.push_back(spawn_background(
+        {tool_path("BRT_SIMULATOR"), "--shm-name", segment.name(), "--mode", "idle"}, log));
+    BridgeProcess bridge(segment.name(), {"--control-token-file", token.path});
+    REQUIRE(eventually([&] { return http_get(bridge.port(), "/health").status == 200; }, 30s));
+
+    WsClient client(bridge.port());
+    client.send(R"({"action":"subscribe","view":"alarms","rate_hz":5})");
+    auto alarms = client.read_type("alarms");
+    REQUIRE(alarms);
+    CHECK((*alarms)["active"].empty());
+
+    const auto reply =
+        http_request(bridge.port(), "POST", "/api/v1/scenarios/apply",
+                     R"({"scenario":"sensor_fault","kind":"dropout","rack":2,"module":1,"cell":3})",
+                     bearer(kToken));
+    INFO(reply.body);
+    REQUIRE(reply.status == 200);
+    CHECK(reply.json()["status"] == "applied");
+
+    // The dropout alarm at that cell, on the WebSocket and over REST.
+    bool seen = false;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!seen && std::chrono::steady_clock::now() < deadline) {
+        alarms = client.read_type("alarms", 5s);
+        REQUIRE(alarms);
+        for (const Json& alarm : (*alarms)["active"]) {
+            seen = seen || (alarm["rule"] == "sensor_dropout" && alarm["rack"] == 2 &&
+                            alarm["module"] == 1 && alarm["cell"] == 3);
+        }
+    }
+    CHECK(seen);
+    const Json rest = http_get(bridge.port(), "/api/v1/alarms").json();
+    CHECK(rest["counts"]["warning"].get<int>() >= 1);
+    CHECK_THAT(rest.dump(), Catch::Contains("sensor_dropout"));
+    CHECK_THAT(http_get(bridge.port(), "/metrics").body,
+               Catch::Contains("brt_bridge_control_commands_total 1\n"));
+
+    // Clearing takes it away again.
+    CHECK(http_request(bridge.port(), "POST", "/api/v1/scenarios/clear", R"({})", bearer(kToken))
+              .status == 200);
+    CHECK(eventually(
+        [&] {
+            return http_get(bridge.port(), "/api/v1/alarms").body.find("sensor_dropout\",\"sev") ==
+                   std::string::npos;
+        },
+        30s));
+    unlink(log.c_str());
+}

@@ -1,0 +1,293 @@
+// brt-ws-bridge's HTTP side end to end: a known-value writer, the bridge as
+// a process, a real HTTP client. Every value checked is one the writer wrote.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <regex>
+
+#include "support/run_command.hpp"
+#include "support/test_segment.hpp"
+#include "ws_bridge/bridge_client.hpp"
+#include "ws_bridge/known_writer.hpp"
+
+using namespace brt;
+using namespace brt::test;
+
+namespace {
+
+const Geometry kGeometry{4, 2, 8};  // 64 cells
+
+// Waits until the bridge serves a frame from a live writer.
+void wait_live(const BridgeProcess& bridge) {
+    REQUIRE(eventually([&] {
+        const auto health = http_get(bridge.port(), "/health");
+        return health.status == 200;
+    }));
+}
+
+}  // namespace
+
+TEST_CASE("the summary carries the writer's values and state", "[ws_bridge][rest]") {
+    ScopedSegment segment("rest-summary", kGeometry);
+    KnownWriter writer(segment.name(), kGeometry);
+    BridgeProcess bridge(segment.name());
+    wait_live(bridge);
+
+    for (const std::string path : {"/api/v1/summary", "/summary"}) {
+        INFO(path);
+        const auto reply = http_get(bridge.port(), path);
+        REQUIRE(reply.status == 200);
+        CHECK(reply.headers.at("content-type") == "application/json");
+        const Json summary = reply.json();
+        CHECK(summary["writer"]["liveness"] == "live");
+        CHECK(summary["writer"]["state"] == "running");
+        CHECK(summary["geometry"]["cells"] == 64);
+        CHECK(summary["frame"].get<std::uint64_t>() >= 1);
+        REQUIRE(summary["racks"].size() == 4);
+        // Rack 2 holds cells 32..47; temperature is column 2: c + 2000.
+        const Json& rack = summary["racks"][2];
+        CHECK(rack["rack"] == 2);
+        CHECK(rack["mode"] == "charge");
+        CHECK(rack["string_current_a"].get<double>() == Approx(12.0));
+        CHECK(rack["voltage_v"]["min"].get<double>() == 32.0);
+        CHECK(rack["voltage_v"]["max"].get<double>() == 47.0);
+        CHECK(rack["voltage_v"]["mean"].get<double>() == Approx(39.5));
+        CHECK(rack["temperature_c"]["min"].get<double>() == 2032.0);
+        CHECK(rack["temperature_c"]["max_cell"] == 47);
+        CHECK(summary["system"]["soc"]["max"].get<double>() == 3063.0);
+        CHECK(summary["alarms"].contains("critical"));
+    }
+}
+
+TEST_CASE("racks and modules by both path styles, every cell of a module", "[ws_bridge][rest]") {
+    ScopedSegment segment("rest-rack", kGeometry);
+    KnownWriter writer(segment.name(), kGeometry);
+    BridgeProcess bridge(segment.name());
+    wait_live(bridge);
+
+    for (const std::string path : {"/api/v1/racks/3", "/rack/3"}) {
+        const Json rack = http_get(bridge.port(), path).json();
+        CHECK(rack["type"] == "rack");
+        CHECK(rack["rack"] == 3);
+        REQUIRE(rack["modules"].size() == 2);
+        CHECK(rack["modules"][1]["voltage_v"]["min"].get<double>() == 56.0);
+        CHECK(rack["modules"][1]["first_cell"] == 56);
+    }
+    for (const std::string path : {"/api/v1/racks/2/modules/1", "/rack/2/module/1"}) {
+        INFO(path);
+        const auto reply = http_get(bridge.port(), path);
+        REQUIRE(reply.status == 200);
+        const Json module = reply.json();
+        CHECK(module["type"] == "module");
+        CHECK(module["module"] == 1);
+        REQUIRE(module["cell_list"].size() == 8);
+        for (int i = 0; i < 8; ++i) {
+            const Json& cell = module["cell_list"][i];
+            const double index = 40 + i;  // (2 * 2 + 1) * 8 + i
+            CHECK(cell["index"] == 40 + i);
+            CHECK(cell["voltage_v"].get<double>() == index);
+            CHECK(cell["current_a"].get<double>() == index + 1000);
+            CHECK(cell["soh"].get<double>() == index + 5000);
+            CHECK(cell["status"] == 40 + i);
+        }
+        // The chemistry's alarm limits come with it, for the page's bar chart.
+        CHECK(module["limits"]["voltage_v"]["max"]["msl"].get<double>() > 4.0);
+    }
+}
+
+TEST_CASE("bad racks, modules and paths get 404 or 400 with a reason", "[ws_bridge][rest]") {
+    ScopedSegment segment("rest-range", kGeometry);
+    KnownWriter writer(segment.name(), kGeometry);
+    BridgeProcess bridge(segment.name());
+    wait_live(bridge);
+
+    auto reply = http_get(bridge.port(), "/api/v1/racks/4");
+    CHECK(reply.status == 404);
+    CHECK_THAT(reply.json()["error"].get<std::string>(), Catch::Contains("racks 0..3"));
+    reply = http_get(bridge.port(), "/rack/1/module/2");
+    CHECK(reply.status == 404);
+    CHECK_THAT(reply.json()["error"].get<std::string>(), Catch::Contains("modules 0..1"));
+    CHECK(http_get(bridge.port(), "/api/v1/racks/-1").status == 400);
+    CHECK(http_get(bridge.port(), "/api/v1/racks/99999999999").status == 400);
+    CHECK(http_get(bridge.port(), "/api/v1/nothing").status == 404);
+    CHECK(http_request(bridge.port(), "DELETE", "/api/v1/summary").status == 405);
+    // The bridge is still there.
+    CHECK(http_get(bridge.port(), "/api/v1/summary").status == 200);
+}
+
+TEST_CASE("the scenario catalogue and the embedded web page", "[ws_bridge][rest]") {
+    ScopedSegment segment("rest-static", kGeometry);
+    BridgeProcess bridge(segment.name());
+    const Json scenarios = http_get(bridge.port(), "/api/v1/scenarios").json();
+    REQUIRE(scenarios["scenarios"].size() == 10);
+    CHECK(scenarios["scenarios"][5]["name"] == "thermal_runaway");
+    CHECK(scenarios["modes"][1] == "charge");
+
+    const auto page = http_get(bridge.port(), "/");
+    CHECK(page.status == 200);
+    CHECK_THAT(page.headers.at("content-type"), Catch::Contains("text/html"));
+    CHECK_THAT(page.body, Catch::Contains("/app.js"));
+    const auto script = http_get(bridge.port(), "/app.js");
+    CHECK(script.status == 200);
+    CHECK_THAT(script.body, Catch::Contains("/api/v1/ws"));
+}
+
+TEST_CASE("health is 503 without a live writer and 200 with one, and follows it",
+          "[ws_bridge][rest]") {
+    ScopedSegment segment("rest-health", kGeometry);
+    BridgeProcess bridge("brt_test_absent_" + segment.name());
+    // No segment at all.
+    auto health = http_get(bridge.port(), "/health");
+    CHECK(health.status == 503);
+    CHECK(health.json()["writer"]["liveness"] == "no segment");
+    CHECK(http_get(bridge.port(), "/api/v1/summary").json()["frame"].is_null());
+    CHECK(http_get(bridge.port(), "/api/v1/racks/0").status == 503);
+
+    // A segment without a writer, then a writer, then the writer stopping.
+    BridgeProcess second(segment.name());
+    CHECK(http_get(second.port(), "/health").json()["writer"]["liveness"] == "no writer");
+    CHECK(http_get(second.port(), "/health").status == 503);
+    {
+        KnownWriter writer(segment.name(), kGeometry);
+        wait_live(second);
+        CHECK(http_get(second.port(), "/health").json()["status"] == "ok");
+        writer.stop();
+        CHECK(eventually([&] { return http_get(second.port(), "/health").status == 503; }));
+    }
+    // The writer released the segment: the bridge says so and keeps serving.
+    CHECK(eventually([&] {
+        return http_get(second.port(), "/health").json()["writer"]["liveness"] == "stopped";
+    }));
+    // A new writer: frames come back without restarting the bridge.
+    KnownWriter again(segment.name(), kGeometry);
+    wait_live(second);
+    CHECK(http_get(second.port(), "/api/v1/racks/1").status == 200);
+}
+
+TEST_CASE("metrics are Prometheus text with rack labels and counters", "[ws_bridge][rest]") {
+    ScopedSegment segment("rest-metrics", kGeometry);
+    KnownWriter writer(segment.name(), kGeometry);
+    BridgeProcess bridge(segment.name());
+    wait_live(bridge);
+    const auto reply = http_get(bridge.port(), "/metrics");
+    REQUIRE(reply.status == 200);
+    CHECK_THAT(reply.headers.at("content-type"), Catch::StartsWith("text/plain; version=0.0.4"));
+    const std::string& text = reply.body;
+    CHECK_THAT(text, Catch::Contains("brt_writer_up 1\n"));
+    CHECK_THAT(text, Catch::Contains("# TYPE brt_rack_cell_voltage_volts gauge\n"));
+    CHECK_THAT(text, Catch::Contains("brt_rack_cell_voltage_volts{rack=\"1\",stat=\"max\"} 31\n"));
+    CHECK_THAT(
+        text, Catch::Contains("brt_rack_cell_temperature_celsius{rack=\"0\",stat=\"min\"} 2000\n"));
+    CHECK_THAT(text, Catch::Contains("# TYPE brt_bridge_frames_seen_total counter\n"));
+    CHECK_THAT(text, Catch::Contains("brt_alarms_active{severity=\"critical\"} "));
+    CHECK_THAT(text, Catch::Contains("brt_bridge_messages_dropped_total 0\n"));
+    // Every line is a comment or `name{labels} value` with a number.
+    const std::regex sample(
+        R"(^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$)");
+    std::istringstream lines(text);
+    std::string line;
+    int samples = 0;
+    while (std::getline(lines, line)) {
+        if (line.starts_with("# HELP ") || line.starts_with("# TYPE ")) {
+            continue;
+        }
+        INFO(line);
+        CHECK(std::regex_match(line, sample));
+        ++samples;
+    }
+    CHECK(samples > 50);
+    // Counter names end in _total.
+    const std::regex counter_type(R"(# TYPE ([a-z_]+) counter)");
+    for (std::sregex_iterator it(text.begin(), text.end(), counter_type), end; it != end; ++it) {
+        CHECK_THAT((*it)[1].str(), Catch::EndsWith("_total"));
+    }
+}
+
+TEST_CASE("HTTP header and body limits, and the connection cap", "[ws_bridge][rest][hostile]") {
+    ScopedSegment segment("rest-limits", kGeometry);
+    BridgeProcess bridge(segment.name(), {"--max-connections", "3"});
+
+    const std::string huge_header =
+        "GET /health HTTP/1.1\r\nHost: x\r\nX-Junk: " + std::string(20000, 'a') + "\r\n\r\n";
+    CHECK_THAT(raw_exchange(bridge.port(), huge_header), Catch::StartsWith("HTTP/1.1 431"));
+    const std::string huge_body = std::string(40000, 'b');
+    const auto body_reply =
+        http_request(bridge.port(), "POST", "/api/v1/scenarios/apply", huge_body);
+    CHECK(body_reply.status == 413);
+    CHECK_THAT(raw_exchange(bridge.port(), "NOT HTTP AT ALL\r\n\r\n"),
+               Catch::StartsWith("HTTP/1.1 400"));
+
+    // Three idle connections fill the cap; a fourth is told why it is refused.
+    // The connections above close on the server's side a moment later.
+    std::vector<std::unique_ptr<WsClient>> held;
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(eventually([&] {
+            try {
+                held.push_back(std::make_unique<WsClient>(bridge.port()));
+                return true;
+            } catch (const std::exception&) {
+                return false;
+            }
+        }));
+    }
+    std::string refused;
+    REQUIRE(eventually([&] {
+        refused = raw_exchange(bridge.port(), "GET /health HTTP/1.1\r\nHost: x\r\n\r\n", 2s);
+        return refused.starts_with("HTTP/1.1 503");
+    }));
+    CHECK_THAT(refused, Catch::Contains("too many connections"));
+    CHECK_THROWS_WITH(WsClient(bridge.port()), Catch::Contains("503"));
+    held.pop_back();
+    CHECK(eventually([&] {
+        try {
+            return http_get(bridge.port(), "/api/v1/scenarios").status == 200;
+        } catch (const std::exception&) {
+            return false;
+        }
+    }));
+    held.clear();
+    std::string metrics;
+    CHECK(eventually([&] {
+        metrics = http_get(bridge.port(), "/metrics").body;
+        return metrics.starts_with("# HELP");
+    }));
+    CHECK_THAT(metrics, Catch::Contains("brt_bridge_connections_rejected_total "));
+    CHECK_THAT(metrics, !Catch::Contains("brt_bridge_connections_rejected_total 0\n"));
+}
+
+TEST_CASE("the bridge refuses bad usage with exit code 2", "[ws_bridge][cli]") {
+    const std::string bridge = tool_path("BRT_WS_BRIDGE");
+    for (const std::vector<std::string>& args :
+         std::vector<std::vector<std::string>>{{"--listen", "nowhere"},
+                                               {"--listen", "127.0.0.1:99999"},
+                                               {"--threads", "0"},
+                                               {"--control-token-file", "/nonexistent/token"},
+                                               {"--bogus"}}) {
+        std::vector<std::string> argv = {bridge, "--shm-name", "brt_test_cli_unused"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const auto result = run_command(argv);
+        INFO(args[0] << ": " << result.err);
+        CHECK(result.exit_code == 2);
+        CHECK_FALSE(result.err.empty());
+    }
+    const auto help = run_command({bridge, "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, Catch::Contains("--control-token-file"));
+    CHECK_THAT(help.out, Catch::Contains("--config"));
+    CHECK(run_command({bridge, "--version"}).exit_code == 0);
+}
+
+TEST_CASE("SIGTERM stops the bridge cleanly and closes WebSocket clients", "[ws_bridge][cli]") {
+    ScopedSegment segment("rest-stop", kGeometry);
+    BridgeProcess bridge(segment.name());
+    WsClient client(bridge.port());
+    REQUIRE(client.read_type("hello"));
+    CHECK(bridge.stop() == 0);
+    // The client got a close frame (1001 going away) or at least the end of the stream.
+    while (client.read(2s)) {
+    }
+    CHECK(client.closed());
+    CHECK(client.close_code() == 1001);
+}

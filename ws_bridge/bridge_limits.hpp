@@ -1,0 +1,22 @@
+// What one client may cost the bridge. Every limit has a command-line option
+// (main.cpp) and is listed in docs/ws-bridge.md.
+#pragma once
+
+#include <cstddef>
+
+namespace brt::bridge {
+
+struct BridgeLimits {
+    std::size_t max_connections = 2048;        // open TCP connections, HTTP and WebSocket
+    std::size_t ws_message_max_bytes = 4096;   // a bigger client message closes the connection
+    std::size_t http_header_max_bytes = 8192;  // 431 beyond
+    std::size_t http_body_max_bytes = 16384;   // 413 beyond
+    std::size_t client_queue_messages = 16;    // per WebSocket client; older ones are dropped
+    double slow_client_timeout_s = 10;         // behind (dropping) this long: disconnected
+    double idle_timeout_s = 60;                // no traffic (pings unanswered): closed
+    double http_request_timeout_s = 15;        // to send a whole request
+    double max_rate_hz = 20;                   // cap on a subscription's rate
+    double default_rate_hz = 10;
+};
+
+}  // namespace brt::bridge

@@ -1,0 +1,307 @@
+#include "ws_bridge/control.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/command_ring.hpp"
+#include "common/errors.hpp"
+#include "common/json_writer.hpp"
+#include "common/liveness.hpp"
+#include "common/rack_mode.hpp"
+#include "common/scenario.hpp"
+#include "ws_bridge/rest_api.hpp"
+#include "ws_bridge/views.hpp"
+
+namespace brt::bridge {
+
+namespace {
+
+using nlohmann::json;
+
+struct BadRequest {
+    unsigned status;
+    std::string message;
+};
+
+// Compares without an early exit, so the time taken does not tell an
+// attacker how many leading characters of a guess were right.
+bool same_secret(std::string_view a, std::string_view b) {
+    unsigned char difference = a.size() == b.size() ? 0 : 1;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        difference |= static_cast<unsigned char>(a[i] ^ b[i % std::max<std::size_t>(b.size(), 1)]);
+    }
+    return difference == 0 && !b.empty();
+}
+
+std::uint32_t target_index(const json& body, const char* key) {
+    const auto found = body.find(key);
+    if (found == body.end() || found->is_null() ||
+        (found->is_string() && found->get<std::string>() == "all")) {
+        return kAllTargets;
+    }
+    if (found->is_number_unsigned() && found->get<std::uint64_t>() < kAllTargets) {
+        return static_cast<std::uint32_t>(found->get<std::uint64_t>());
+    }
+    throw BadRequest{400, fmt::format("\"{}\" must be a non-negative integer or \"all\", got {}",
+                                      key, found->dump())};
+}
+
+double number_field(const json& body, const char* key, double fallback) {
+    const auto found = body.find(key);
+    if (found == body.end() || found->is_null()) {
+        return fallback;
+    }
+    if (!found->is_number() || !std::isfinite(found->get<double>())) {
+        throw BadRequest{400, fmt::format("\"{}\" must be a number, got {}", key, found->dump())};
+    }
+    return found->get<double>();
+}
+
+std::string string_field(const json& body, const char* key, const std::string& fallback) {
+    const auto found = body.find(key);
+    if (found == body.end() || found->is_null()) {
+        return fallback;
+    }
+    if (!found->is_string()) {
+        throw BadRequest{400, fmt::format("\"{}\" must be a string, got {}", key, found->dump())};
+    }
+    return found->get<std::string>();
+}
+
+Target body_target(const json& body, const Geometry& geometry) {
+    const Target target{target_index(body, "rack"), target_index(body, "module"),
+                        target_index(body, "cell")};
+    try {
+        target_cells(geometry, target);
+    } catch (const UsageError& error) {
+        throw BadRequest{
+            400, fmt::format("{} (this segment has {} racks x {} modules x {} cells)", error.what(),
+                             geometry.racks, geometry.modules_per_rack, geometry.cells_per_module)};
+    }
+    return target;
+}
+
+Command apply_command(const json& body, const Geometry& geometry, std::string& what) {
+    ScenarioSpec spec;
+    if (const auto text = body.find("spec"); text != body.end()) {
+        // The simulator's own spec syntax, e.g. "thermal_runaway:rack=3,module=2".
+        if (!text->is_string()) {
+            throw BadRequest{400, "\"spec\" must be a string like \"hvac_failure:rack=2\""};
+        }
+        try {
+            spec = parse_scenario_spec(text->get<std::string>());
+            target_cells(geometry, spec.target);
+        } catch (const UsageError& error) {
+            throw BadRequest{400, error.what()};
+        }
+    } else {
+        const std::string name = string_field(body, "scenario", "");
+        const ScenarioInfo* info = find_scenario(name);
+        if (info == nullptr) {
+            throw BadRequest{400, fmt::format("unknown scenario \"{}\": GET /api/v1/scenarios "
+                                              "lists them",
+                                              name)};
+        }
+        spec.kind = info->kind;
+        spec.target = body_target(body, geometry);
+        spec.start_s = number_field(body, "start_s", 0);
+        spec.duration_s = number_field(body, "duration_s", 0);
+        spec.magnitude = number_field(body, "magnitude", NAN);
+        if (spec.start_s < 0 || spec.duration_s < 0) {
+            throw BadRequest{400, "\"start_s\" and \"duration_s\" must not be negative"};
+        }
+        const auto fault = parse_fault_kind(string_field(body, "kind", "dropout"));
+        if (!fault) {
+            throw BadRequest{400, "\"kind\" must be stuck, offset, dropout or open_wire"};
+        }
+        spec.fault = *fault;
+        const std::string sensor = string_field(body, "sensor", "voltage");
+        if (sensor != "voltage" && sensor != "temperature") {
+            throw BadRequest{400, "\"sensor\" must be voltage or temperature"};
+        }
+        spec.sensor = sensor == "voltage" ? FaultSensor::voltage : FaultSensor::temperature;
+    }
+    what = fmt::format("apply {} at {}", find_scenario(spec.kind)->name, target_text(spec.target));
+    return encode_apply_command(spec);
+}
+
+Command clear_command(const json& body, const Geometry& geometry, std::string& what) {
+    Command command;
+    command.kind = CommandKind::clear_scenario;
+    const Target target = body_target(body, geometry);
+    command.rack = target.rack;
+    command.module = target.module;
+    command.cell = target.cell;
+    const std::string name = string_field(body, "scenario", "all");
+    if (name != "all") {
+        const ScenarioInfo* info = find_scenario(name);
+        if (info == nullptr) {
+            throw BadRequest{400, fmt::format("unknown scenario \"{}\"", name)};
+        }
+        command.code = static_cast<std::uint32_t>(info->kind);
+    }
+    what = fmt::format("clear {} at {}", name, target_text(target));
+    return command;
+}
+
+Command mode_command(std::uint32_t rack, const json& body, const Geometry& geometry,
+                     std::string& what) {
+    if (const std::string wrong = out_of_range_message(geometry, rack, std::nullopt);
+        !wrong.empty()) {
+        throw BadRequest{404, wrong};
+    }
+    const std::string name = string_field(body, "mode", "");
+    const auto mode = parse_rack_mode(name);
+    if (!mode) {
+        throw BadRequest{400, fmt::format("unknown mode \"{}\": use idle, charge, float, "
+                                          "discharge, equalize or profile",
+                                          name)};
+    }
+    Command command;
+    command.kind = CommandKind::set_rack_mode;
+    command.rack = rack;
+    command.code = static_cast<std::uint32_t>(*mode);
+    command.args[0] = number_field(body, "current_a", 0);
+    command.args[1] = number_field(body, "power_w", 0);
+    if (command.args[0] < 0 || command.args[1] < 0) {
+        throw BadRequest{400, "\"current_a\" and \"power_w\" are discharge demands: not negative"};
+    }
+    what = fmt::format("mode {} at rack {}", name, rack);
+    return command;
+}
+
+std::string answer_json(const PendingCommand& pending, std::string_view status) {
+    JsonWriter json;
+    json.begin_object();
+    json.key("command").value(pending.what);
+    json.key("position").value(pending.position);
+    json.key("status").value(status);
+    json.end_object();
+    return json.str();
+}
+
+}  // namespace
+
+ControlService::ControlService(std::string normalized_shm_name, std::string token,
+                               BridgeStats& stats)
+    : shm_name_(std::move(normalized_shm_name)), token_(std::move(token)), stats_(stats) {}
+
+bool ControlService::is_control_path(std::string_view path) {
+    const auto parts = split_path(path);
+    if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") {
+        return false;
+    }
+    return (parts.size() == 4 && parts[2] == "scenarios" &&
+            (parts[3] == "apply" || parts[3] == "clear")) ||
+           (parts.size() == 5 && parts[2] == "racks" && parts[4] == "mode");
+}
+
+std::variant<HttpReply, PendingCommand> ControlService::submit(
+    std::string_view path, std::string_view body_text, std::string_view authorization) const {
+    if (token_.empty()) {
+        return HttpReply::json(
+            403, error_json("control is disabled: start the bridge with --control-token-file "
+                            "FILE (a file holding a secret token) and send the token as "
+                            "'Authorization: Bearer TOKEN'"));
+    }
+    constexpr std::string_view kBearer = "Bearer ";
+    const std::string_view given = authorization.starts_with(kBearer)
+                                       ? authorization.substr(kBearer.size())
+                                       : std::string_view{};
+    if (!same_secret(given, token_)) {
+        return HttpReply::json(
+            403, error_json(authorization.empty()
+                                ? "control needs the token: send 'Authorization: Bearer TOKEN' "
+                                  "with the token from the bridge's --control-token-file"
+                                : "wrong token: send 'Authorization: Bearer TOKEN' with the "
+                                  "token from the bridge's --control-token-file"));
+    }
+    try {
+        const json body =
+            body_text.empty() ? json::object() : json::parse(body_text, nullptr, false);
+        if (body.is_discarded() || !body.is_object()) {
+            throw BadRequest{400,
+                             "the body must be one JSON object, e.g. "
+                             "{\"scenario\":\"hvac_failure\",\"rack\":2}"};
+        }
+        auto segment = std::make_shared<const MappedSegment>([&] {
+            try {
+                return open_segment(shm_name_, SegmentAccess::reader);
+            } catch (const SegmentError& error) {
+                throw BadRequest{503, error.what()};
+            }
+        }());
+        const Geometry& geometry = segment->layout().geometry;
+        const auto parts = split_path(path);
+        std::string what;
+        Command command;
+        if (parts[2] == "scenarios" && parts[3] == "apply") {
+            command = apply_command(body, geometry, what);
+        } else if (parts[2] == "scenarios") {
+            command = clear_command(body, geometry, what);
+        } else {
+            const auto rack = parse_index(parts[3]);
+            if (!rack) {
+                throw BadRequest{400, "racks are numbered from 0"};
+            }
+            command = mode_command(*rack, body, geometry, what);
+        }
+        CommandRing ring(*segment);
+        const auto position = ring.post(command);
+        if (!position) {
+            const WriterStatus writer = read_writer_status(*segment);
+            throw BadRequest{503, fmt::format("the command ring is full: the simulator is not "
+                                              "taking commands ({}: {})",
+                                              liveness_name(writer.liveness), writer.detail)};
+        }
+        BridgeStats::bump(stats_.control_commands_total);
+        return PendingCommand{std::move(segment), *position, std::move(what)};
+    } catch (const BadRequest& bad) {
+        return HttpReply::json(bad.status, error_json(bad.message));
+    }
+}
+
+std::optional<HttpReply> ControlService::poll(const PendingCommand& pending) const {
+    const auto status = CommandRing(*pending.segment).result(pending.position);
+    if (!status) {
+        return std::nullopt;
+    }
+    const unsigned code = *status == CommandStatus::applied ? 200 : 422;
+    return HttpReply::json(code, answer_json(pending, command_status_name(*status)));
+}
+
+HttpReply ControlService::no_answer(const PendingCommand& pending) const {
+    // Accepted into the ring: the next simulator to run will act on it.
+    return HttpReply::json(202, answer_json(pending, "pending"));
+}
+
+std::string read_token_file(const std::string& path) {
+    std::ifstream file(path);
+    if (!file) {
+        throw UsageError(
+            fmt::format("--control-token-file {}: cannot read it ({})", path, errno_text(errno)));
+    }
+    std::string token;
+    std::getline(file, token);
+    const auto first = token.find_first_not_of(" \t\r");
+    const auto last = token.find_last_not_of(" \t\r");
+    token = first == std::string::npos ? "" : token.substr(first, last - first + 1);
+    if (token.size() < 8) {
+        throw UsageError(fmt::format(
+            "--control-token-file {}: its first line must hold a token of at least 8 characters "
+            "(e.g. from 'head -c 24 /dev/urandom | base64')",
+            path));
+    }
+    struct stat file_status {};
+    if (stat(path.c_str(), &file_status) == 0 && (file_status.st_mode & 0007) != 0) {
+        throw UsageError(fmt::format(
+            "--control-token-file {}: other users can read it; chmod o-rwx {} first", path, path));
+    }
+    return token;
+}
+
+}  // namespace brt::bridge

@@ -1,0 +1,224 @@
+// brt-ws-bridge: serves the segment to browsers and scripts over HTTP and
+// WebSocket (JSON API, binary heatmaps, Prometheus metrics, a web page) and
+// forwards control commands to the simulator when given a token.
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include "common/alarm_config_cli.hpp"
+#include "common/cli_common.hpp"
+#include "common/exit_codes.hpp"
+#include "common/json_writer.hpp"
+#include "common/shm_name.hpp"
+#include "common/stop_signal.hpp"
+#include "common/systemd_notify.hpp"
+#include "ws_bridge/reader_loop.hpp"
+#include "ws_bridge/server.hpp"
+
+namespace brt::bridge {
+namespace {
+
+struct Options {
+    std::string shm_name;
+    std::string listen = "127.0.0.1:8080";
+    std::string token_file;
+    unsigned threads = 2;
+    bool json = false;
+    BridgeLimits limits;
+};
+
+// Events (listening, writer state changes, stopped) are the bridge's data:
+// one line each on stdout, text or JSON.
+class EventLog {
+  public:
+    explicit EventLog(bool json) : json_(json) {}
+    void event(const std::string& name, const std::string& text,
+               const std::vector<std::pair<std::string, std::string>>& fields = {}) {
+        if (json_) {
+            JsonWriter json;
+            json.begin_object().key("event").value(name);
+            for (const auto& [key, value] : fields) {
+                json.key(key).value(value);
+            }
+            json.key("message").value(text).end_object();
+            fmt::print("{}\n", json.str());
+        } else {
+            fmt::print("{}\n", text);
+        }
+        std::fflush(stdout);
+    }
+
+  private:
+    bool json_;
+};
+
+// Every connection is a file descriptor: raise the soft limit towards the
+// hard one, and lower the connection cap if the system allows fewer.
+void fit_file_limit(BridgeLimits& limits) {
+    constexpr rlim_t kSpareDescriptors = 64;  // segment, listening socket, logs
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return;
+    }
+    const rlim_t wanted = limits.max_connections + kSpareDescriptors;
+    if (limit.rlim_cur < wanted) {
+        limit.rlim_cur = std::min(wanted, limit.rlim_max);
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (limit.rlim_cur < wanted) {
+        const auto fitted =
+            limit.rlim_cur > 2 * kSpareDescriptors ? limit.rlim_cur - kSpareDescriptors : 64;
+        fmt::print(stderr,
+                   "{}: warning: the open-file limit is {}: serving at most {} connections "
+                   "instead of {} (raise LimitNOFILE= or ulimit -n)\n",
+                   tool_name("ws_bridge"), limit.rlim_cur, fitted, limits.max_connections);
+        limits.max_connections = fitted;
+    }
+}
+
+std::string status_line(const Snapshot& snapshot, const BridgeStats& stats) {
+    return fmt::format("{} WebSocket clients, {} connections; writer {}; frame {}",
+                       BridgeStats::get(stats.websocket_clients),
+                       BridgeStats::get(stats.open_connections),
+                       liveness_name(snapshot.writer.liveness), snapshot.frame_number());
+}
+
+int serve(Options& options, const AlarmConfig& alarm_config) {
+    const std::string name = normalize_shm_name(options.shm_name);
+    const tcp::endpoint wanted = parse_listen_address(options.listen);
+    const std::string token =
+        options.token_file.empty() ? std::string() : read_token_file(options.token_file);
+    fit_file_limit(options.limits);
+    std::signal(SIGPIPE, SIG_IGN);  // a peer gone mid-write is an error code, not a signal
+    install_stop_signal_handlers();
+
+    EventLog log(options.json);
+    BridgeStats stats;
+    const ControlService control(name, token, stats);
+    Server server(stats, options.limits, control);
+    const tcp::endpoint bound = server.listen(wanted);
+    ReaderLoop reader(name, alarm_config, [&server](SnapshotPtr snapshot) {
+        server.hub().publish(std::move(snapshot));
+    });
+    reader.step(std::chrono::milliseconds(0));  // the writer's state before the first client
+    server.start(options.threads);
+
+    const std::string host = bound.address().is_v6()
+                                 ? fmt::format("[{}]", bound.address().to_string())
+                                 : bound.address().to_string();
+    log.event("listening",
+              fmt::format("listening on {}:{} (web page http://{}:{}/, segment {}, control {})",
+                          host, bound.port(), host, bound.port(), shm_path(name),
+                          control.enabled() ? "enabled" : "disabled"),
+              {{"address", host}, {"port", std::to_string(bound.port())}});
+
+    SystemdNotifier notifier;
+    notifier.ready();
+    Liveness last_liveness = reader.latest()->writer.liveness;
+    log.event(
+        "writer",
+        fmt::format("writer {}: {}", liveness_name(last_liveness), reader.latest()->writer.detail),
+        {{"liveness", std::string(liveness_name(last_liveness))}});
+    std::string last_status;
+    auto last_status_time = std::chrono::steady_clock::now();
+    while (!stop_requested()) {
+        reader.step(std::chrono::milliseconds(100));
+        const Snapshot& latest = *reader.latest();
+        if (server.io_responsive()) {
+            notifier.watchdog_if_due();
+        }
+        if (latest.writer.liveness != last_liveness) {
+            last_liveness = latest.writer.liveness;
+            log.event(
+                "writer",
+                fmt::format("writer {}: {}", liveness_name(last_liveness), latest.writer.detail),
+                {{"liveness", std::string(liveness_name(last_liveness))}});
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_status_time >= std::chrono::seconds(2)) {
+            last_status_time = now;
+            std::string status = status_line(latest, stats);
+            if (status != last_status) {
+                notifier.status(status);
+                last_status = std::move(status);
+            }
+        }
+    }
+    notifier.stopping();
+    server.stop(std::chrono::seconds(2));
+    log.event("stopped",
+              fmt::format("stopped: {} connections served, {} messages sent, {} dropped for "
+                          "slow clients",
+                          BridgeStats::get(stats.connections_total),
+                          BridgeStats::get(stats.messages_sent_total),
+                          BridgeStats::get(stats.messages_dropped_total)));
+    return kExitOk;
+}
+
+}  // namespace
+}  // namespace brt::bridge
+
+int main(int argc, char** argv) {
+    using namespace brt;
+    using namespace brt::bridge;
+    Options options;
+    BridgeLimits& limits = options.limits;
+    CLI::App app{
+        "Serve the battery-rack telemetry segment over HTTP and WebSocket: a JSON API, "
+        "binary heatmaps, Prometheus metrics, a live web page, and (with a token) control of "
+        "the simulator.",
+        tool_name("ws_bridge")};
+    add_common_options(app, options.shm_name);
+    app.add_option("--listen", options.listen,
+                   "ADDRESS:PORT to listen on (port 0: any free port, printed at start)")
+        ->capture_default_str();
+    app.add_option("--control-token-file", options.token_file,
+                   "File whose first line is the token that control requests must send as "
+                   "'Authorization: Bearer TOKEN'; without it control is disabled");
+    app.add_option("--threads", options.threads, "I/O threads")
+        ->check(CLI::Range(1u, 64u))
+        ->capture_default_str();
+    app.add_option("--max-connections", limits.max_connections,
+                   "Open connections at most; more get 503")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
+    app.add_option("--max-rate-hz", limits.max_rate_hz, "Cap on a WebSocket subscription's rate")
+        ->check(CLI::Range(0.1, 1000.0))
+        ->capture_default_str();
+    app.add_option("--max-message-bytes", limits.ws_message_max_bytes,
+                   "Largest WebSocket message a client may send; a bigger one closes it")
+        ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 20))
+        ->capture_default_str();
+    app.add_option("--client-queue", limits.client_queue_messages,
+                   "Messages queued per WebSocket client; older ones are dropped beyond")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{4096}))
+        ->capture_default_str();
+    app.add_option("--slow-client-timeout", limits.slow_client_timeout_s,
+                   "Seconds a client may stay behind (losing messages) before it is disconnected")
+        ->check(CLI::Range(0.1, 3600.0))
+        ->capture_default_str();
+    app.add_option("--idle-timeout", limits.idle_timeout_s,
+                   "Seconds of silence (pings unanswered) before a WebSocket is closed")
+        ->check(CLI::Range(1.0, 86400.0))
+        ->capture_default_str();
+    app.add_option("--http-timeout", limits.http_request_timeout_s,
+                   "Seconds a client has to send one whole HTTP request")
+        ->check(CLI::Range(0.1, 3600.0))
+        ->capture_default_str();
+    app.add_flag("--json", options.json, "Print events as JSON lines");
+    // The same alarm limits and --config file as brt-anomaly-monitor.
+    AlarmConfigOptions alarm_options(app);
+    app.footer(fmt::format(
+        "Examples:\n"
+        "  {0}                                  http://127.0.0.1:8080/\n"
+        "  {0} --listen 0.0.0.0:8080            expose it on every interface\n"
+        "  {0} --control-token-file /etc/brt/token   allow POST control requests\n"
+        "API: /api/v1/summary, /api/v1/racks/R, /api/v1/racks/R/modules/M, /api/v1/alarms,\n"
+        "/api/v1/scenarios, /health, /metrics, WebSocket /api/v1/ws (docs/ws-bridge.md).\n"
+        "Exit codes: 0 success, 1 runtime failure, 2 bad usage.",
+        tool_name("ws_bridge")));
+    return run_tool(app, argc, argv, [&] { return serve(options, alarm_options.config()); });
+}

@@ -1,0 +1,167 @@
+#include "ws_bridge/metrics.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "common/liveness.hpp"
+#include "ws_bridge/views.hpp"
+
+namespace brt::bridge {
+
+namespace {
+
+// Prometheus writes NaN as "NaN"; fmt would write "nan".
+std::string number(double value) {
+    if (std::isnan(value)) {
+        return "NaN";
+    }
+    if (std::isinf(value)) {
+        return value > 0 ? "+Inf" : "-Inf";
+    }
+    return fmt::format("{}", value);
+}
+
+class Exposition {
+  public:
+    void family(const char* name, const char* type, const char* help) {
+        out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    }
+    void sample(const char* name, const std::string& labels, double value) {
+        out_ += labels.empty() ? fmt::format("{} {}\n", name, number(value))
+                               : fmt::format("{}{{{}}} {}\n", name, labels, number(value));
+    }
+    void counter(const char* name, const char* help, std::uint64_t value) {
+        family(name, "counter", help);
+        sample(name, "", static_cast<double>(value));
+    }
+    void gauge(const char* name, const char* help, double value) {
+        family(name, "gauge", help);
+        sample(name, "", value);
+    }
+    std::string take() { return std::move(out_); }
+
+  private:
+    std::string out_;
+};
+
+struct RackMetric {
+    const char* name;
+    const char* help;
+    Field field;
+};
+
+constexpr RackMetric kRackMetrics[] = {
+    {"brt_rack_cell_voltage_volts", "Cell voltage in the rack by statistic", Field::voltage_v},
+    {"brt_rack_cell_temperature_celsius", "Cell temperature in the rack by statistic",
+     Field::temperature_c},
+    {"brt_rack_cell_soc_ratio", "Cell state of charge (0..1) in the rack by statistic", Field::soc},
+    {"brt_rack_cell_current_amperes", "Cell current (discharge positive) by statistic",
+     Field::current_a},
+    {"brt_rack_cell_soh_ratio", "Cell state of health (0..1) in the rack by statistic", Field::soh},
+    {"brt_rack_cell_resistance_ohms", "Cell internal resistance in the rack by statistic",
+     Field::resistance_ohm},
+};
+
+}  // namespace
+
+std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats) {
+    Exposition out;
+    const auto get = [](const std::atomic<std::uint64_t>& counter) {
+        return BridgeStats::get(counter);
+    };
+
+    out.family("brt_writer_up", "gauge", "1 when the writer's frames are live, else 0");
+    out.sample("brt_writer_up", "", snapshot.live() ? 1 : 0);
+    out.family("brt_writer_liveness", "gauge",
+               "1 for the writer's current liveness state, 0 for the others");
+    for (Liveness state : {Liveness::live, Liveness::stale, Liveness::stopped, Liveness::no_writer,
+                           Liveness::no_segment}) {
+        out.sample("brt_writer_liveness", fmt::format("state=\"{}\"", liveness_name(state)),
+                   snapshot.writer.liveness == state ? 1 : 0);
+    }
+    out.gauge("brt_writer_heartbeat_age_seconds", "Age of the writer's heartbeat",
+              static_cast<double>(snapshot.writer.heartbeat_age_ns) / 1e9);
+    out.gauge("brt_writer_frame_rate_hertz", "The writer's recent publish rate",
+              snapshot.frame_rate_hz);
+    out.gauge("brt_latest_frame_number", "Number of the newest frame the bridge read",
+              static_cast<double>(snapshot.frame_number()));
+    out.counter("brt_bridge_frames_seen_total", "Frames the bridge read", snapshot.frames_seen);
+    out.counter("brt_bridge_frames_missed_total",
+                "Frames published while the bridge was busy and never read by it",
+                snapshot.frames_missed);
+
+    if (snapshot.view) {
+        const auto& racks = snapshot.view->racks;
+        for (const RackMetric& metric : kRackMetrics) {
+            out.family(metric.name, "gauge", metric.help);
+            for (std::size_t rack = 0; rack < racks.size(); ++rack) {
+                const FieldSummary& field = racks[rack].field(metric.field);
+                out.sample(metric.name, fmt::format("rack=\"{}\",stat=\"min\"", rack),
+                           short_float(field.min));
+                out.sample(metric.name, fmt::format("rack=\"{}\",stat=\"mean\"", rack),
+                           short_float(static_cast<float>(field.mean())));
+                out.sample(metric.name, fmt::format("rack=\"{}\",stat=\"max\"", rack),
+                           short_float(field.max));
+            }
+        }
+        out.family("brt_rack_string_current_amperes", "gauge",
+                   "The rack's series-string current, discharge positive");
+        out.family("brt_rack_air_temperature_celsius", "gauge", "The rack's air temperature");
+        const auto& records = snapshot.view->frame.racks;
+        for (std::size_t rack = 0; rack < records.size(); ++rack) {
+            out.sample("brt_rack_string_current_amperes", fmt::format("rack=\"{}\"", rack),
+                       short_float(records[rack].current_a));
+        }
+        for (std::size_t rack = 0; rack < records.size(); ++rack) {
+            out.sample("brt_rack_air_temperature_celsius", fmt::format("rack=\"{}\"", rack),
+                       short_float(records[rack].air_temperature_c));
+        }
+    }
+
+    const AlarmView no_alarms;
+    const AlarmView& alarms = snapshot.alarms ? *snapshot.alarms : no_alarms;
+    out.family("brt_alarms_active", "gauge", "Active alarms by severity");
+    for (Severity severity : {Severity::info, Severity::warning, Severity::critical}) {
+        out.sample("brt_alarms_active", fmt::format("severity=\"{}\"", severity_name(severity)),
+                   static_cast<double>(alarms.active_counts.at(severity)));
+    }
+    out.family("brt_alarms_raised_total", "counter", "Alarms raised since the bridge started");
+    for (Severity severity : {Severity::info, Severity::warning, Severity::critical}) {
+        out.sample("brt_alarms_raised_total",
+                   fmt::format("severity=\"{}\"", severity_name(severity)),
+                   static_cast<double>(alarms.raised_counts.at(severity)));
+    }
+
+    out.gauge("brt_bridge_connections", "Open TCP connections (HTTP and WebSocket)",
+              static_cast<double>(get(stats.open_connections)));
+    out.gauge("brt_bridge_websocket_clients", "Connected WebSocket clients",
+              static_cast<double>(get(stats.websocket_clients)));
+    out.counter("brt_bridge_connections_total", "Connections accepted",
+                get(stats.connections_total));
+    out.counter("brt_bridge_connections_rejected_total",
+                "Connections refused because the connection cap was reached",
+                get(stats.connections_rejected_total));
+    out.counter("brt_bridge_http_requests_total", "HTTP requests answered",
+                get(stats.http_requests_total));
+    out.counter("brt_bridge_http_errors_total", "HTTP requests answered with 4xx or 5xx",
+                get(stats.http_errors_total));
+    out.counter("brt_bridge_messages_sent_total", "WebSocket messages sent",
+                get(stats.messages_sent_total));
+    out.counter("brt_bridge_messages_dropped_total",
+                "Old WebSocket messages dropped because a client read too slowly",
+                get(stats.messages_dropped_total));
+    out.counter("brt_bridge_slow_client_disconnects_total",
+                "WebSocket clients disconnected for staying behind",
+                get(stats.slow_client_disconnects_total));
+    out.counter("brt_bridge_client_errors_total",
+                "WebSocket client messages answered with an error", get(stats.client_errors_total));
+    out.counter("brt_bridge_oversize_closes_total",
+                "WebSocket connections closed for a message over the size limit",
+                get(stats.oversize_closes_total));
+    out.counter("brt_bridge_control_commands_total", "Commands posted to the command ring",
+                get(stats.control_commands_total));
+    return out.take();
+}
+
+}  // namespace brt::bridge

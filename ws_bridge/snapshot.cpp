@@ -1,0 +1,35 @@
+#include "ws_bridge/snapshot.hpp"
+
+namespace brt::bridge {
+
+std::shared_ptr<const std::string> Snapshot::cached(
+    const std::string& key, const std::function<std::string()>& build) const {
+    {
+        const std::lock_guard lock(cache_mutex_);
+        if (const auto found = cache_.find(key); found != cache_.end()) {
+            return found->second;
+        }
+    }
+    // Built outside the lock so one large build never stalls other keys; two
+    // threads racing on the same key build it twice and keep the first.
+    auto built = std::make_shared<const std::string>(build());
+    const std::lock_guard lock(cache_mutex_);
+    return cache_.emplace(key, std::move(built)).first->second;
+}
+
+std::shared_ptr<const FrameView> make_frame_view(FrameBuffer frame, const Geometry& geometry) {
+    auto view = std::make_shared<FrameView>();
+    view->frame = std::move(frame);
+    view->modules = summarize_modules(view->frame, geometry);
+    // Racks and the system from the module summaries: one pass over the cells.
+    view->racks.resize(geometry.racks);
+    for (std::uint32_t rack = 0; rack < geometry.racks; ++rack) {
+        for (std::uint32_t module = 0; module < geometry.modules_per_rack; ++module) {
+            view->racks[rack].merge(view->modules[rack * geometry.modules_per_rack + module]);
+        }
+        view->system.merge(view->racks[rack]);
+    }
+    return view;
+}
+
+}  // namespace brt::bridge

@@ -1,0 +1,449 @@
+#include "ws_bridge/views.hpp"
+
+#include <fmt/format.h>
+
+#include <bit>
+#include <charconv>
+#include <cstring>
+
+#include "common/alarm_event_format.hpp"
+#include "common/json_writer.hpp"
+#include "common/rack_mode.hpp"
+#include "common/scenario.hpp"
+
+namespace brt::bridge {
+
+namespace {
+
+constexpr double kNsPerSecond = 1e9;
+
+void write_writer(JsonWriter& json, const Snapshot& snapshot) {
+    const WriterStatus& writer = snapshot.writer;
+    json.key("writer").begin_object();
+    json.key("liveness").value(liveness_name(writer.liveness));
+    json.key("state").value(writer_state_name(writer.state));
+    json.key("pid").value(static_cast<std::int64_t>(writer.pid));
+    json.key("heartbeat_age_s").value(static_cast<double>(writer.heartbeat_age_ns) / kNsPerSecond);
+    json.key("publish_period_s")
+        .value(static_cast<double>(writer.publish_period_ns) / kNsPerSecond);
+    json.key("latest_frame").value(writer.latest_frame);
+    json.key("frame_rate_hz").value(snapshot.frame_rate_hz);
+    json.key("detail").value(writer.detail);
+    json.end_object();
+}
+
+void write_geometry(JsonWriter& json, const Geometry& geometry) {
+    json.key("geometry").begin_object();
+    json.key("racks").value(geometry.racks);
+    json.key("modules_per_rack").value(geometry.modules_per_rack);
+    json.key("cells_per_module").value(geometry.cells_per_module);
+    json.key("cells").value(geometry.cell_count());
+    json.end_object();
+}
+
+void write_field_summary(JsonWriter& json, const FieldSummary& field) {
+    json.begin_object();
+    json.key("min").value(short_float(field.min));
+    json.key("mean").value(short_float(static_cast<float>(field.mean())));
+    json.key("max").value(short_float(field.max));
+    if (field.valid > 0) {
+        json.key("min_cell").value(field.min_cell);
+        json.key("max_cell").value(field.max_cell);
+    } else {
+        json.key("min_cell").null();
+        json.key("max_cell").null();
+    }
+    json.key("valid").value(field.valid);
+    json.end_object();
+}
+
+// Every statistic of a group as keys of the open object.
+void write_group(JsonWriter& json, const GroupSummary& group) {
+    json.key("first_cell").value(group.cells.first_cell);
+    json.key("cells").value(group.cells.cell_count);
+    for (std::uint32_t f = 0; f < kFloatFieldCount; ++f) {
+        json.key(field_info(static_cast<Field>(f)).name);
+        write_field_summary(json, group.fields[f]);
+    }
+    json.key("status").begin_object();
+    json.key("sensor_fault_cells").value(group.sensor_fault_cells);
+    json.key("balancing_cells").value(group.balancing_cells);
+    json.key("self_heating_cells").value(group.self_heating_cells);
+    json.key("venting_cells").value(group.venting_cells);
+    json.key("thermal_runaway_cells").value(group.thermal_runaway_cells);
+    json.end_object();
+}
+
+void write_rack_flags(JsonWriter& json, std::uint32_t flags) {
+    static constexpr std::pair<std::uint32_t, const char*> kNames[] = {
+        {rack_flags::hvac_on, "hvac_on"},
+        {rack_flags::constant_voltage, "constant_voltage"},
+        {rack_flags::grid_outage, "grid_outage"},
+        {rack_flags::charger_fault, "charger_fault"},
+        {rack_flags::discharge_cutoff, "discharge_cutoff"},
+        {rack_flags::paused, "paused"},
+    };
+    json.key("flags").begin_array();
+    for (const auto& [bit, name] : kNames) {
+        if ((flags & bit) != 0) {
+            json.value(name);
+        }
+    }
+    json.end_array();
+}
+
+void write_status_bits(JsonWriter& json, std::uint32_t status) {
+    static constexpr std::pair<std::uint32_t, const char*> kNames[] = {
+        {cell_status::voltage_sensor_fault, "voltage_sensor_fault"},
+        {cell_status::temperature_sensor_fault, "temperature_sensor_fault"},
+        {cell_status::current_sensor_fault, "current_sensor_fault"},
+        {cell_status::dropout, "dropout"},
+        {cell_status::open_wire, "open_wire"},
+        {cell_status::stuck, "stuck"},
+        {cell_status::offset_drift, "offset_drift"},
+        {cell_status::balancing, "balancing"},
+        {cell_status::self_heating, "self_heating"},
+        {cell_status::venting, "venting"},
+        {cell_status::thermal_runaway, "thermal_runaway"},
+    };
+    json.key("status").value(status);
+    json.key("status_names").begin_array();
+    for (const auto& [bit, name] : kNames) {
+        if ((status & bit) != 0) {
+            json.value(name);
+        }
+    }
+    json.end_array();
+}
+
+// Keys shared by every frame-carrying document.
+void write_frame_header(JsonWriter& json, const Snapshot& snapshot) {
+    json.key("bridge_time_ns")
+        .value(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                              snapshot.made_at.time_since_epoch())
+                                              .count()));
+    write_writer(json, snapshot);
+    if (snapshot.view) {
+        const FrameBuffer& frame = snapshot.view->frame;
+        json.key("frame").value(frame.frame_number);
+        json.key("sim_time_s").value(static_cast<double>(frame.sim_time_ns) / kNsPerSecond);
+        json.key("wall_time_ns").value(frame.wall_time_ns);
+        json.key("publish_monotonic_ns").value(frame.publish_monotonic_ns);
+        json.key("ambient_temperature_c").value(short_float(frame.ambient_temperature_c));
+    } else {
+        json.key("frame").null();
+    }
+}
+
+void write_counts(JsonWriter& json, const AlarmCounts& counts) {
+    json.begin_object();
+    for (Severity severity : {Severity::info, Severity::warning, Severity::critical}) {
+        json.key(severity_name(severity)).value(counts.at(severity));
+    }
+    json.key("total").value(counts.total());
+    json.end_object();
+}
+
+void write_index(JsonWriter& json, const char* key, std::uint32_t index) {
+    json.key(key);
+    if (index == kNoIndex) {
+        json.null();
+    } else {
+        json.value(index);
+    }
+}
+
+void write_levels(JsonWriter& json, const char* key, const LevelLimits& levels) {
+    json.key(key).begin_object();
+    json.key("mol").value(short_float(levels.mol));
+    json.key("rsl").value(short_float(levels.rsl));
+    json.key("msl").value(short_float(levels.msl));
+    json.end_object();
+}
+
+// The alarm limits of the rack's chemistry, in the units of the columns, so
+// a page can draw them over the cells (MOL, RSL, MSL; null when off).
+void write_limits(JsonWriter& json, const Snapshot& snapshot, std::uint32_t rack) {
+    if (!snapshot.alarms || !snapshot.alarms->config) {
+        return;
+    }
+    const Chemistry chemistry =
+        rack < snapshot.rack_chemistry.size() ? snapshot.rack_chemistry[rack] : Chemistry::nmc;
+    const ChemistryLimits& limits = snapshot.alarms->config->limits(chemistry);
+    json.key("limits").begin_object();
+    json.key("voltage_v").begin_object();
+    write_levels(json, "max", limits.voltage_max_v);
+    write_levels(json, "min", limits.voltage_min_v);
+    json.end_object();
+    json.key("temperature_c").begin_object();
+    write_levels(json, "max", limits.temperature_max_discharge_c);
+    write_levels(json, "max_charge", limits.temperature_max_charge_c);
+    write_levels(json, "min", limits.temperature_min_c);
+    json.end_object();
+    json.key("soc").begin_object();
+    write_levels(json, "max", limits.soc_max);
+    write_levels(json, "min", limits.soc_min);
+    json.end_object();
+    json.key("soh").begin_object();
+    write_levels(json, "min", limits.soh_min);
+    json.end_object();
+    json.end_object();
+}
+
+void write_rack_record(JsonWriter& json, const Snapshot& snapshot, std::uint32_t rack) {
+    const RackRecord& record = snapshot.view->frame.racks.at(rack);
+    json.key("rack").value(rack);
+    json.key("chemistry")
+        .value(rack < snapshot.rack_chemistry.size() ? chemistry_name(snapshot.rack_chemistry[rack])
+                                                     : std::string_view("unknown"));
+    json.key("mode").value(record.mode < kRackModeCount
+                               ? rack_mode_name(static_cast<RackMode>(record.mode))
+                               : std::string_view("unknown"));
+    json.key("string_current_a").value(short_float(record.current_a));
+    json.key("air_temperature_c").value(short_float(record.air_temperature_c));
+    write_rack_flags(json, record.flags);
+}
+
+}  // namespace
+
+std::string summary_json(const Snapshot& snapshot) {
+    JsonWriter json;
+    json.begin_object();
+    json.key("type").value("summary");
+    write_frame_header(json, snapshot);
+    if (snapshot.geometry) {
+        write_geometry(json, *snapshot.geometry);
+    } else {
+        json.key("geometry").null();
+    }
+    json.key("frames_seen").value(snapshot.frames_seen);
+    json.key("frames_missed").value(snapshot.frames_missed);
+    json.key("alarms");
+    write_counts(json, snapshot.alarms ? snapshot.alarms->active_counts : AlarmCounts{});
+    if (snapshot.view) {
+        json.key("system").begin_object();
+        write_group(json, snapshot.view->system);
+        json.end_object();
+        json.key("racks").begin_array();
+        for (std::uint32_t rack = 0; rack < snapshot.view->racks.size(); ++rack) {
+            json.begin_object();
+            write_rack_record(json, snapshot, rack);
+            write_group(json, snapshot.view->racks[rack]);
+            json.end_object();
+        }
+        json.end_array();
+    } else {
+        json.key("system").null();
+        json.key("racks").begin_array().end_array();
+    }
+    json.end_object();
+    return json.str();
+}
+
+std::string rack_json(const Snapshot& snapshot, std::uint32_t rack) {
+    const Geometry& geometry = *snapshot.geometry;
+    JsonWriter json;
+    json.begin_object();
+    json.key("type").value("rack");
+    write_frame_header(json, snapshot);
+    write_rack_record(json, snapshot, rack);
+    write_group(json, snapshot.view->racks.at(rack));
+    json.key("modules").begin_array();
+    for (std::uint32_t module = 0; module < geometry.modules_per_rack; ++module) {
+        json.begin_object();
+        json.key("module").value(module);
+        write_group(json, snapshot.view->modules.at(rack * geometry.modules_per_rack + module));
+        json.end_object();
+    }
+    json.end_array();
+    json.end_object();
+    return json.str();
+}
+
+std::string module_json(const Snapshot& snapshot, std::uint32_t rack, std::uint32_t module) {
+    const Geometry& geometry = *snapshot.geometry;
+    const FrameBuffer& frame = snapshot.view->frame;
+    JsonWriter json;
+    json.begin_object();
+    json.key("type").value("module");
+    write_frame_header(json, snapshot);
+    write_rack_record(json, snapshot, rack);
+    json.key("module").value(module);
+    write_group(json, snapshot.view->modules.at(rack * geometry.modules_per_rack + module));
+    write_limits(json, snapshot, rack);
+    json.key("cell_list").begin_array();
+    const CellRange range = module_range(geometry, rack, module);
+    for (std::uint64_t i = 0; i < range.cell_count; ++i) {
+        const std::uint64_t cell = range.first_cell + i;
+        json.begin_object();
+        json.key("cell").value(static_cast<std::uint64_t>(i));
+        json.key("index").value(cell);
+        for (std::uint32_t f = 0; f < kFloatFieldCount; ++f) {
+            json.key(field_info(static_cast<Field>(f)).name)
+                .value(short_float(frame.columns[f][cell]));
+        }
+        write_status_bits(json, frame.status[cell]);
+        json.end_object();
+    }
+    json.end_array();
+    json.end_object();
+    return json.str();
+}
+
+std::string alarms_json(const Snapshot& snapshot) {
+    const AlarmView empty;
+    const AlarmView& alarms = snapshot.alarms ? *snapshot.alarms : empty;
+    JsonWriter json;
+    json.begin_object();
+    json.key("type").value("alarms");
+    write_frame_header(json, snapshot);
+    json.key("version").value(alarms.version);
+    json.key("counts");
+    write_counts(json, alarms.active_counts);
+    json.key("raised_total");
+    write_counts(json, alarms.raised_counts);
+    json.key("active").begin_array();
+    for (const ActiveAlarm& alarm : alarms.active) {
+        json.begin_object();
+        json.key("rule").value(rule_name(alarm.rule));
+        json.key("severity").value(severity_name(alarm.severity));
+        write_index(json, "rack", alarm.location.rack);
+        write_index(json, "module", alarm.location.module);
+        write_index(json, "cell", alarm.location.cell);
+        json.key("where").value(location_text(alarm.location));
+        json.key("value").value(short_float(alarm.value));
+        json.key("limit").value(short_float(alarm.limit));
+        json.key("unit").value(rule_unit(alarm.rule));
+        json.key("raised_frame").value(alarm.raised_frame);
+        json.key("raised_time").value(utc_timestamp(alarm.raised_realtime_ns));
+        json.key("description").value(rule_description(alarm.rule));
+        json.end_object();
+    }
+    json.end_array();
+    json.key("recent_events").begin_array().end_array();
+    json.end_object();
+    // The events are already JSON objects (alarm_event_json, the monitor's
+    // --format json lines): spliced into the empty array, newest first.
+    std::string text = json.str();
+    std::string events;
+    for (auto event = alarms.recent_events.rbegin(); event != alarms.recent_events.rend();
+         ++event) {
+        if (!events.empty()) {
+            events += ',';
+        }
+        events += *event;
+    }
+    text.insert(text.size() - 2, events);  // before "]}"
+    return text;
+}
+
+std::string scenarios_json() {
+    JsonWriter json;
+    json.begin_object();
+    json.key("type").value("scenarios");
+    json.key("scenarios").begin_array();
+    for (const ScenarioInfo& info : scenario_catalogue()) {
+        json.begin_object();
+        json.key("name").value(info.name);
+        json.key("code").value(static_cast<std::uint32_t>(info.kind));
+        json.key("description").value(info.description);
+        json.key("magnitude_meaning").value(info.magnitude_meaning);
+        json.key("default_magnitude").value(info.default_magnitude);
+        json.end_object();
+    }
+    json.end_array();
+    json.key("fault_kinds").begin_array();
+    for (auto kind :
+         {FaultKind::stuck, FaultKind::offset, FaultKind::dropout, FaultKind::open_wire}) {
+        json.value(fault_kind_name(kind));
+    }
+    json.end_array();
+    json.key("modes").begin_array();
+    for (std::uint32_t mode = 0; mode < kRackModeCount; ++mode) {
+        json.value(rack_mode_name(static_cast<RackMode>(mode)));
+    }
+    json.end_array();
+    json.end_object();
+    return json.str();
+}
+
+std::string error_json(std::string_view message) {
+    JsonWriter json;
+    json.begin_object().key("type").value("error").key("error").value(message).end_object();
+    return json.str();
+}
+
+std::string health_json(const Snapshot& snapshot) {
+    JsonWriter json;
+    json.begin_object();
+    json.key("status").value(snapshot.live() ? "ok" : "unavailable");
+    write_writer(json, snapshot);
+    json.key("frame").value(snapshot.frame_number());
+    json.end_object();
+    return json.str();
+}
+
+double short_float(float value) {
+    if (!std::isfinite(value)) {
+        return static_cast<double>(value);
+    }
+    char text[32];
+    const auto written =
+        std::to_chars(text, text + sizeof text, value, std::chars_format::general, 7);
+    double result = 0;
+    std::from_chars(text, written.ptr, result);
+    return result;
+}
+
+std::optional<Field> parse_field_name(std::string_view name) {
+    for (std::uint32_t f = 0; f < kFieldCount; ++f) {
+        if (name == field_info(static_cast<Field>(f)).name) {
+            return static_cast<Field>(f);
+        }
+    }
+    return std::nullopt;
+}
+
+std::string heatmap_binary(const Snapshot& snapshot, std::uint32_t rack, std::uint32_t field_mask) {
+    const Geometry& geometry = *snapshot.geometry;
+    const FrameBuffer& frame = snapshot.view->frame;
+    const CellRange range =
+        rack == kAllTargets ? whole_frame(geometry) : rack_range(geometry, rack);
+    field_mask &= kAllFieldsMask;
+    const auto field_count = static_cast<std::uint32_t>(std::popcount(field_mask));
+    std::string out(kHeatmapHeaderBytes + std::uint64_t{field_count} * range.cell_count * 4, '\0');
+    char* bytes = out.data();
+    auto put = [bytes](std::size_t offset, auto value) {
+        std::memcpy(bytes + offset, &value, sizeof value);
+    };
+    put(0, kHeatmapMagic);
+    put(4, kHeatmapVersion);
+    put(6, static_cast<std::uint16_t>(kHeatmapHeaderBytes));
+    put(8, frame.frame_number);
+    put(16, frame.publish_monotonic_ns);
+    put(24, frame.wall_time_ns);
+    put(32, static_cast<std::uint32_t>(range.first_cell));
+    put(36, static_cast<std::uint32_t>(range.cell_count));
+    put(40, geometry.racks);
+    put(44, geometry.modules_per_rack);
+    put(48, geometry.cells_per_module);
+    put(52, field_mask);
+    put(56, rack);
+    put(60, static_cast<std::uint32_t>(snapshot.writer.liveness));
+    std::size_t offset = kHeatmapHeaderBytes;
+    const std::size_t bytes_per_field = range.cell_count * 4;
+    for (std::uint32_t f = 0; f < kFieldCount; ++f) {
+        if ((field_mask & (1u << f)) == 0) {
+            continue;
+        }
+        const void* source =
+            f == static_cast<std::uint32_t>(Field::status)
+                ? static_cast<const void*>(frame.status.data() + range.first_cell)
+                : static_cast<const void*>(frame.columns[f].data() + range.first_cell);
+        std::memcpy(bytes + offset, source, bytes_per_field);
+        offset += bytes_per_field;
+    }
+    return out;
+}
+
+}  // namespace brt::bridge
