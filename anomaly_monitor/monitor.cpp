@@ -83,6 +83,7 @@ class Monitor {
                 systemd_.status(status_text());
             }
             systemd_.watchdog_if_due();
+            systemd_.stall_point_for_tests();
             if (critical_command_) {
                 critical_command_->reap();
             }

@@ -130,6 +130,7 @@ int serve(Options& options, const AlarmConfig& alarm_config) {
         if (server.io_responsive()) {
             notifier.watchdog_if_due();
         }
+        notifier.stall_point_for_tests();
         if (latest.writer.liveness != last_liveness) {
             last_liveness = latest.writer.liveness;
             log.event(

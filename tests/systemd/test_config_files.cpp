@@ -4,6 +4,7 @@
 // is a valid option with a valid value.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,7 +53,8 @@ std::optional<std::string> setting_in(const std::string& line) {
 // turned into a setting (the defaults the file documents, all in force),
 // except the keys in `examples`, whose values are examples, not defaults.
 std::string with_defaults_uncommented(const std::string& tool,
-                                      const std::vector<std::string>& examples = {}) {
+                                      const std::vector<std::string>& examples = {},
+                                      int min_settings = 4) {
     const char* dir = std::getenv("BRT_DEFAULT_CONFIG_DIR");
     REQUIRE(dir != nullptr);
     std::istringstream file(test::read_file(std::string(dir) + "/" + tool + ".conf"));
@@ -72,7 +74,7 @@ std::string with_defaults_uncommented(const std::string& tool,
         ++settings;
     }
     INFO(tool << ".conf");
-    CHECK(settings > 3);
+    CHECK(settings >= min_settings);
     return text;
 }
 
@@ -156,5 +158,48 @@ TEST_CASE("the defaults the installed config files document are valid options an
                            "--shm-name", name, "--max-speed", "--duration", "1", "--threads", "1"});
     INFO(ran.err);
     CHECK(ran.exit_code == 0);
+    remove_segment(name);
+}
+
+TEST_CASE("the readers' installed config files hold valid options", "[config]") {
+    if (std::getenv("BRT_ANOMALY_MONITOR") == nullptr || std::getenv("BRT_WS_BRIDGE") == nullptr) {
+        return;  // built without the readers
+    }
+    const std::string name = test::unique_segment_name("config-readers");
+    REQUIRE(test::run_command({test::tool_path("BRT_SHM_INIT"), "--shm-name", name}).exit_code ==
+            0);
+
+    // The monitor's file documents exit-on = "critical": in force, the
+    // missing writer (a critical liveness alarm) ends the run with 3.
+    const ConfigFile monitor(with_defaults_uncommented("anomaly-monitor", {}, 1));
+    const auto monitored = test::run_command(
+        {test::tool_path("BRT_ANOMALY_MONITOR"), "--config", monitor.path(), "--shm-name", name});
+    INFO(monitored.err);
+    CHECK(monitored.exit_code == 3);
+    CHECK_THAT(monitored.out, Catch::Contains("writer_liveness"));
+
+    // The bridge's listen address (on an ephemeral port here, as 8080 may be
+    // taken); the token file is an example path that does not exist.
+    std::string bridge_text = with_defaults_uncommented("ws-bridge", {"control-token-file"}, 1);
+    const auto port = bridge_text.find(":8080");
+    REQUIRE(port != std::string::npos);
+    bridge_text.replace(port, 5, ":0");
+    const ConfigFile bridge(bridge_text);
+    const std::string log = "/tmp/" + name + "-bridge.log";
+    test::KillOnExit guard;
+    const pid_t pid = test::spawn_background(
+        {test::tool_path("BRT_WS_BRIDGE"), "--config", bridge.path(), "--shm-name", name}, log);
+    guard.pids.push_back(pid);
+    std::string said;
+    for (int i = 0; i < 500 && said.find("listening on 127.0.0.1:") == std::string::npos; ++i) {
+        usleep(10'000);
+        said = test::read_file(log);
+    }
+    INFO(said);
+    CHECK_THAT(said, Catch::Contains("listening on 127.0.0.1:"));
+    kill(pid, SIGTERM);
+    CHECK(test::wait_for_exit(pid, 10'000) == 0);
+    guard.pids.clear();
+    unlink(log.c_str());
     remove_segment(name);
 }
