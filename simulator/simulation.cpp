@@ -193,8 +193,7 @@ void Simulation::recompute_effects() {
                     FaultedSensor fault;
                     fault.cell = c;
                     const auto kind = static_cast<model::SensorFault>(spec.fault);
-                    if (spec.sensor == FaultSensor::temperature &&
-                        spec.fault != FaultKind::open_wire) {
+                    if (spec.sensor == FaultSensor::temperature) {
                         fault.state.temperature_fault = kind;
                     } else {
                         fault.state.voltage_fault = kind;

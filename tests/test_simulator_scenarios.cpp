@@ -138,6 +138,7 @@ TEST_CASE("sensor faults change what is published, never the true state", "[scen
     apply(sim, "sensor_fault:rack=0,module=0,cell=2,kind=open_wire");
     apply(sim, "sensor_fault:rack=0,module=0,cell=3,kind=offset,magnitude=0.2");
     apply(sim, "sensor_fault:rack=0,module=0,cell=4,kind=stuck,sensor=temperature");
+    apply(sim, "sensor_fault:rack=0,module=0,cell=5,kind=open_wire,sensor=temperature");
     harness.run_for(1);
     const float stuck_temperature =
         harness.frame().columns[static_cast<int>(Field::temperature_c)][4];
@@ -156,6 +157,11 @@ TEST_CASE("sensor faults change what is published, never the true state", "[scen
     CHECK(voltage[3] == Approx(true_voltage[3] + 0.2f).margin(0.01));
     CHECK(temperature[4] == stuck_temperature);
     CHECK(sim.cells().temperature_c[4] != Approx(stuck_temperature).margin(0.05));
+    // An open thermistor wire reads the bottom of the range; its voltage is fine.
+    CHECK(temperature[5] == -40.0f);
+    CHECK((frame.status[5] & cell_status::open_wire) != 0);
+    CHECK((frame.status[5] & cell_status::temperature_sensor_fault) != 0);
+    CHECK(voltage[5] == Approx(true_voltage[5]).margin(0.01));
     // Healthy neighbours carry no fault bits.
     CHECK((frame.status[0] & (cell_status::dropout | cell_status::open_wire)) == 0);
     CHECK(std::isfinite(voltage[0]));
