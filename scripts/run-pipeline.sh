@@ -1,16 +1,47 @@
 #!/usr/bin/env bash
 # Quick start: installs what is missing, builds, creates the segment (default
-# geometry: 20 racks x 10 modules x 32 cells) and runs the simulator in real
-# time until Ctrl-C. Arguments go to the simulator, e.g. --speed 60.
-# Readers join here as they are built; meanwhile, from another terminal:
-#   build/shm_init/brt-shm-init --info
-#   scripts/read_segment.py --rack 0
+# geometry: 20 racks x 10 modules x 32 cells) and runs the whole pipeline until
+# Ctrl-C: the simulator in real time, the anomaly monitor (alarms in
+# build/pipeline/alarms.log), the WebSocket bridge (web page on
+# http://127.0.0.1:8080/, or $BRT_LISTEN) and, on a terminal, the viewer in
+# the foreground (q quits it and stops the pipeline). Without a terminal it
+# runs until Ctrl-C or SIGTERM. Arguments go to the simulator, e.g. --speed 60.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 scripts/build.sh build
 shm_name=${BATTERY_SHM:-brt_telemetry}
+listen=${BRT_LISTEN:-127.0.0.1:8080}
+logs=build/pipeline
+mkdir -p "$logs"
 build/shm_init/brt-shm-init --shm-name "$shm_name"
-echo "starting the simulator on $shm_name (Ctrl-C stops it)" >&2
-exec build/simulator/brt-simulator --shm-name "$shm_name" "$@"
+
+pids=()
+stop_all() {
+    trap - EXIT INT TERM
+    # The readers first, so none of them reports the writer going away.
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        kill -TERM "${pids[i]}" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+}
+trap stop_all EXIT
+trap 'exit 0' INT TERM
+
+build/simulator/brt-simulator --shm-name "$shm_name" "$@" 2>"$logs/simulator.log" &
+pids+=($!)
+build/anomaly_monitor/brt-anomaly-monitor --shm-name "$shm_name" \
+    >"$logs/alarms.log" 2>"$logs/anomaly-monitor.log" &
+pids+=($!)
+build/ws_bridge/brt-ws-bridge --shm-name "$shm_name" --listen "$listen" \
+    >"$logs/ws-bridge.log" 2>&1 &
+pids+=($!)
+
+echo "pipeline on $shm_name: web page http://$listen/, alarms in $logs/alarms.log, logs in $logs/" >&2
+if [ -t 0 ] && [ -t 1 ]; then
+    build/viewer/brt-viewer --shm-name "$shm_name"
+else
+    echo "Ctrl-C stops it; build/viewer/brt-viewer --shm-name $shm_name shows it" >&2
+    wait "${pids[0]}"
+fi
