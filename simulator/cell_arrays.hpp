@@ -39,18 +39,6 @@ struct CellArrays {
 
     void resize(std::uint64_t cells);
 
-    model::CellState state(std::uint64_t cell) const {
-        model::CellState s{};
-        s.soc = soc[cell];
-        s.v_rc_v = v_rc_v[cell];
-        s.temperature_c = temperature_c[cell];
-        s.capacity_fade = capacity_fade[cell];
-        s.resistance_growth = resistance_growth[cell];
-        s.ah_throughput = ah_throughput[cell];
-        s.calendar_age_s = calendar_age_s[cell];
-        s.runaway_progress = runaway_progress[cell];
-        return s;
-    }
     // The part of the state every step changes; the slow part (capacity
     // fade, resistance growth, calendar age) is zero in the result and only
     // ageing changes it.
@@ -70,15 +58,19 @@ struct CellArrays {
         ah_throughput[cell] = s.ah_throughput;
         runaway_progress[cell] = s.runaway_progress;
     }
+    // The whole state: the fast part and the slow part.
+    model::CellState state(std::uint64_t cell) const {
+        model::CellState s = fast_state(cell);
+        s.capacity_fade = capacity_fade[cell];
+        s.resistance_growth = resistance_growth[cell];
+        s.calendar_age_s = calendar_age_s[cell];
+        return s;
+    }
     void set_state(std::uint64_t cell, const model::CellState& s) {
-        soc[cell] = s.soc;
-        v_rc_v[cell] = s.v_rc_v;
-        temperature_c[cell] = s.temperature_c;
+        set_fast_state(cell, s);
         capacity_fade[cell] = s.capacity_fade;
         resistance_growth[cell] = s.resistance_growth;
-        ah_throughput[cell] = s.ah_throughput;
         calendar_age_s[cell] = s.calendar_age_s;
-        runaway_progress[cell] = s.runaway_progress;
     }
 };
 

@@ -24,10 +24,11 @@ FrameData FrameBuilder::build(Simulation& simulation, WorkerPool& pool) {
     auto& resistance = columns_[static_cast<int>(Field::resistance_ohm)];
     auto& soh = columns_[static_cast<int>(Field::soh)];
 
-    // Condition bits (self-heating, venting, runaway) come from the model;
+    // Condition bits (self-heating, venting, runaway) come from the model and
+    // read only the fast state (temperature, runaway progress);
     // balancing from the last step.
     auto status_bits = [&](std::uint64_t cell, const model::ChemistryParams& p) {
-        return model::cell_condition_bits(p, cells.state(cell)) |
+        return model::cell_condition_bits(p, cells.fast_state(cell)) |
                (cells.balancing[cell] ? cell_status::balancing : 0u);
     };
 
