@@ -31,18 +31,6 @@ void summarize_column(std::span<const float> values, std::uint64_t first_cell, F
     }
 }
 
-std::vector<GroupSummary> summarize_groups(const FrameBuffer& frame,
-                                           std::uint64_t cells_per_group) {
-    std::vector<GroupSummary> groups;
-    const std::uint64_t begin = frame.range.first_cell;
-    const std::uint64_t end = begin + frame.range.cell_count;
-    std::uint64_t first = (begin + cells_per_group - 1) / cells_per_group * cells_per_group;
-    for (; first + cells_per_group <= end; first += cells_per_group) {
-        groups.push_back(summarize_cells(frame, {first, cells_per_group}));
-    }
-    return groups;
-}
-
 }  // namespace
 
 void GroupSummary::merge(const GroupSummary& other) {
@@ -103,11 +91,34 @@ GroupSummary summarize_cells(const FrameBuffer& frame, CellRange cells) {
 }
 
 std::vector<GroupSummary> summarize_modules(const FrameBuffer& frame, const Geometry& geometry) {
-    return summarize_groups(frame, geometry.cells_per_module);
+    const std::uint64_t per_module = geometry.cells_per_module;
+    std::vector<GroupSummary> modules;
+    const std::uint64_t begin = frame.range.first_cell;
+    const std::uint64_t end = begin + frame.range.cell_count;
+    std::uint64_t first = (begin + per_module - 1) / per_module * per_module;
+    for (; first + per_module <= end; first += per_module) {
+        modules.push_back(summarize_cells(frame, {first, per_module}));
+    }
+    return modules;
 }
 
-std::vector<GroupSummary> summarize_racks(const FrameBuffer& frame, const Geometry& geometry) {
-    return summarize_groups(frame, geometry.cells_per_rack());
+std::vector<GroupSummary> summarize_racks(std::span<const GroupSummary> modules,
+                                          const Geometry& geometry) {
+    std::vector<GroupSummary> racks;
+    const std::size_t per_rack = geometry.modules_per_rack;
+    std::size_t first = 0;
+    while (first + per_rack <= modules.size()) {
+        if (modules[first].cells.first_cell % geometry.cells_per_rack() != 0) {
+            ++first;  // the end of a rack that began before the frame's range
+            continue;
+        }
+        GroupSummary& rack = racks.emplace_back();
+        for (std::size_t m = first; m < first + per_rack; ++m) {
+            rack.merge(modules[m]);
+        }
+        first += per_rack;
+    }
+    return racks;
 }
 
 }  // namespace brt

@@ -8,6 +8,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "common/geometry.hpp"
@@ -46,8 +47,11 @@ struct GroupSummary {
 
 // `cells` must lie inside `frame.range`.
 GroupSummary summarize_cells(const FrameBuffer& frame, CellRange cells);
-// Every whole module (or rack) inside `frame.range`, in cell order.
+// Every whole module inside `frame.range`, in cell order.
 std::vector<GroupSummary> summarize_modules(const FrameBuffer& frame, const Geometry& geometry);
-std::vector<GroupSummary> summarize_racks(const FrameBuffer& frame, const Geometry& geometry);
+// Every whole rack among `modules` (consecutive, as summarize_modules gives
+// them), merged from its module summaries: no second pass over the cells.
+std::vector<GroupSummary> summarize_racks(std::span<const GroupSummary> modules,
+                                          const Geometry& geometry);
 
 }  // namespace brt

@@ -41,7 +41,7 @@ TEST_CASE("module and rack summaries carry min, mean, max and where they are") {
     CHECK(v.max_cell == 7);
     CHECK(v.spread() == Approx(0.03f).epsilon(1e-4));
 
-    const auto racks = summarize_racks(frame, geometry);
+    const auto racks = summarize_racks(summarize_modules(frame, geometry), geometry);
     REQUIRE(racks.size() == 2);
     CHECK(racks[1].cells.first_cell == 8);
     CHECK(racks[1].field(Field::temperature_c).min == 8.0f);
@@ -81,7 +81,7 @@ TEST_CASE("a frame buffer holding one rack summarizes only that rack's modules")
     REQUIRE(modules.size() == 2);
     CHECK(modules[0].cells.first_cell == 8);
     CHECK(modules[1].field(Field::voltage_v).max_cell == 15);
-    const auto racks = summarize_racks(frame, geometry);
+    const auto racks = summarize_racks(summarize_modules(frame, geometry), geometry);
     REQUIRE(racks.size() == 1);
 
     GroupSummary merged = modules[0];

@@ -8,28 +8,25 @@ namespace brt::viewer {
 
 namespace {
 constexpr std::uint64_t kRateWindowNs = 5'000'000'000;
+
+// Where the group starting at `first_cell` is in `groups` (consecutive
+// groups of `group_cells` cells, as frame_stats makes them), or -1.
+std::int64_t group_index(const std::vector<GroupSummary>& groups, std::uint64_t first_cell,
+                         std::uint64_t group_cells) {
+    if (groups.empty() || first_cell < groups.front().cells.first_cell) {
+        return -1;
+    }
+    const std::uint64_t index = (first_cell - groups.front().cells.first_cell) / group_cells;
+    return index < groups.size() ? static_cast<std::int64_t>(index) : -1;
 }
+}  // namespace
 
 std::int64_t Snapshot::rack_index(std::uint32_t rack) const {
-    for (std::size_t i = 0; i < racks.size(); ++i) {
-        if (racks[i].cells.first_cell == geometry.cell_index(rack, 0, 0)) {
-            return static_cast<std::int64_t>(i);
-        }
-    }
-    return -1;
+    return group_index(racks, geometry.cell_index(rack, 0, 0), geometry.cells_per_rack());
 }
 
 std::int64_t Snapshot::module_index(std::uint32_t rack, std::uint32_t module) const {
-    if (modules.empty()) {
-        return -1;
-    }
-    const std::uint64_t first = geometry.cell_index(rack, module, 0);
-    const std::uint64_t base = modules.front().cells.first_cell;
-    if (first < base) {
-        return -1;
-    }
-    const std::uint64_t index = (first - base) / geometry.cells_per_module;
-    return index < modules.size() ? static_cast<std::int64_t>(index) : -1;
+    return group_index(modules, geometry.cell_index(rack, module, 0), geometry.cells_per_module);
 }
 
 float Snapshot::value(Field field, std::uint64_t cell) const {
@@ -117,16 +114,7 @@ ReadOutcome take_snapshot(SegmentReader& reader, CellRange range, RateMeter& rat
     rate.add(out.frame.frame_number, out.frame.publish_monotonic_ns);
     out.frames_per_second = rate.frames_per_second(monotonic_ns());
     out.modules = summarize_modules(out.frame, out.geometry);
-    // Racks from their modules: one pass over the cells, not two.
-    out.racks.clear();
-    const std::uint32_t per_rack = out.geometry.modules_per_rack;
-    for (std::size_t first = 0; first + per_rack <= out.modules.size(); first += per_rack) {
-        GroupSummary rack;
-        for (std::size_t m = first; m < first + per_rack; ++m) {
-            rack.merge(out.modules[m]);
-        }
-        out.racks.push_back(rack);
-    }
+    out.racks = summarize_racks(out.modules, out.geometry);
     return outcome;
 }
 

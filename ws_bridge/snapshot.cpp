@@ -22,12 +22,9 @@ std::shared_ptr<const FrameView> make_frame_view(FrameBuffer frame, const Geomet
     view->frame = std::move(frame);
     view->modules = summarize_modules(view->frame, geometry);
     // Racks and the system from the module summaries: one pass over the cells.
-    view->racks.resize(geometry.racks);
-    for (std::uint32_t rack = 0; rack < geometry.racks; ++rack) {
-        for (std::uint32_t module = 0; module < geometry.modules_per_rack; ++module) {
-            view->racks[rack].merge(view->modules[rack * geometry.modules_per_rack + module]);
-        }
-        view->system.merge(view->racks[rack]);
+    view->racks = summarize_racks(view->modules, geometry);
+    for (const GroupSummary& rack : view->racks) {
+        view->system.merge(rack);
     }
     return view;
 }

@@ -87,7 +87,7 @@ TEST_CASE("every view fits the terminal, from 20x8 to 300x100", "[viewer-units]"
     frame.status = values.status;
     frame.racks = values.racks;
     snapshot.modules = summarize_modules(frame, geometry);
-    snapshot.racks = summarize_racks(frame, geometry);
+    snapshot.racks = summarize_racks(summarize_modules(frame, geometry), geometry);
 
     const ColorScale scale(ColorDepth::truecolor);
     for (const TerminalSize size : {TerminalSize{8, 20}, TerminalSize{24, 80},
