@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <stdexcept>
 
 #include "common/cli_common.hpp"
 #include "common/clock.hpp"
@@ -26,7 +27,11 @@ void sleep_until(std::uint64_t deadline_ns) {
     }
 }
 
+// Throws UsageError when the selected rack or module does not exist.
 CellRange range_for(const Geometry& g, const Selection& selection) {
+    if (selection.rack && selection.module) {
+        module_range(g, *selection.rack, *selection.module);
+    }
     // A rack's figures need all its cells, even when one module is selected.
     return selection.rack ? rack_range(g, *selection.rack) : whole_frame(g);
 }
@@ -58,19 +63,28 @@ int run_batch(SegmentReader& reader, const BatchOptions& options) {
         next_ns += interval_ns;
         reader.refresh();
         CellRange range{};
+        std::string why_nothing;
         if (reader.attached()) {
-            // The selection was checked at start; a re-created segment may be smaller.
-            range = range_for(reader.layout().geometry, options.format.selection);
-        }
-        take_snapshot(reader, range, rate, snapshot);
-        if (!snapshot.has_frame) {
-            if (options.count == 1) {
-                fmt::print(stderr, "{}: error: {}\n", tool_name("viewer"),
-                           nothing_to_show(snapshot));
-                return kExitRuntimeFailure;
+            // The selection was checked at start; a re-created segment may be
+            // smaller, and then this snapshot has nothing to show.
+            try {
+                range = range_for(reader.layout().geometry, options.format.selection);
+            } catch (const UsageError& error) {
+                why_nothing = fmt::format("{} in the re-created segment", error.what());
             }
-            fmt::print(stderr, "{}: {} (snapshot {} skipped)\n", tool_name("viewer"),
-                       nothing_to_show(snapshot), i + 1);
+        }
+        if (why_nothing.empty()) {
+            take_snapshot(reader, range, rate, snapshot);
+            if (!snapshot.has_frame) {
+                why_nothing = nothing_to_show(snapshot);
+            }
+        }
+        if (!why_nothing.empty()) {
+            if (options.count == 1) {
+                throw std::runtime_error(why_nothing);  // run_tool: "error: ...", exit 1
+            }
+            fmt::print(stderr, "{}: {} (snapshot {} skipped)\n", tool_name("viewer"), why_nothing,
+                       i + 1);
             continue;
         }
         std::string text = format_snapshot(snapshot, options.format, first);

@@ -7,6 +7,9 @@
 
 #include <cmath>
 #include <sstream>
+#include <thread>
+
+#include <unistd.h>
 
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
@@ -248,4 +251,42 @@ TEST_CASE("colour in a table only when asked for or on a terminal", "[viewer]") 
     CHECK_THAT(forced.out, Catch::Contains("\x1b[1m"));
     const auto never = viewer(fixture.segment.name(), {"--once", "--color", "never"});
     CHECK(never.out.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("a batch run outlives a re-created segment that lost the selected rack", "[viewer]") {
+    const std::string name = test::unique_segment_name("viewer-recreate");
+    CreateOptions options;
+    options.geometry = kGeometry;
+    create_segment(name, options);
+    const std::string log = "/tmp/" + name + ".log";
+    test::KillOnExit guard;
+    pid_t viewer_pid = 0;
+    {
+        const test::CellIndexFrame values = test::known_frame(kGeometry);
+        test::BackgroundWriter writer(name, values);
+        viewer_pid =
+            test::spawn_background({test::tool_path("BRT_VIEWER"), "--shm-name", name, "-b", "-n",
+                                    "30", "-d", "0.05", "--format", "csv", "--rack", "2"},
+                                   log);
+        guard.pids.push_back(viewer_pid);
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    }
+    // The same name, one rack only: rack 2 is gone, and the run goes on.
+    remove_segment(name);
+    options.geometry.racks = 1;
+    create_segment(name, options);
+    const Geometry smaller{1, kGeometry.modules_per_rack, kGeometry.cells_per_module};
+    const test::CellIndexFrame values = test::known_frame(smaller);
+    test::BackgroundWriter writer(name, values);
+    const int exit_code = test::wait_for_exit(viewer_pid, 20'000);
+    guard.pids.clear();
+    const std::string said = test::read_file(log);
+    INFO(said);
+    CHECK(exit_code == 0);
+    CHECK_THAT(said, Catch::Contains("rack 2 does not exist") &&
+                         Catch::Contains("in the re-created segment") &&
+                         Catch::Contains("skipped"));
+    CHECK_THAT(said, Catch::Contains("rack,module,cell"));  // snapshots before the change
+    unlink(log.c_str());
+    remove_segment(name);
 }
