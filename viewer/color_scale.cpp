@@ -70,20 +70,6 @@ std::string style_for(ColorDepth depth, double t) {
 
 }  // namespace
 
-std::string_view color_depth_name(ColorDepth depth) {
-    switch (depth) {
-        case ColorDepth::none:
-            return "none";
-        case ColorDepth::ansi16:
-            return "16";
-        case ColorDepth::ansi256:
-            return "256";
-        case ColorDepth::truecolor:
-            return "truecolor";
-    }
-    return "none";
-}
-
 ColorDepth detect_color_depth(const char* colorterm_env, const char* term_env) {
     const std::string_view colorterm = colorterm_env != nullptr ? colorterm_env : "";
     const std::string_view term = term_env != nullptr ? term_env : "";

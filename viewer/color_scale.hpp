@@ -13,8 +13,6 @@ namespace brt::viewer {
 
 enum class ColorDepth { none, ansi16, ansi256, truecolor };
 
-std::string_view color_depth_name(ColorDepth depth);
-
 // What the terminal says it supports: COLORTERM=truecolor|24bit, TERM=*256color*,
 // otherwise the 16 ANSI colours. (Whether to use colour at all is decided
 // separately: NO_COLOR, --color, a terminal on stdout.)
@@ -36,7 +34,6 @@ class ColorScale {
     static constexpr int kLevels = 32;
     explicit ColorScale(ColorDepth depth);
 
-    ColorDepth depth() const { return depth_; }
     bool colored() const { return depth_ != ColorDepth::none; }
     // SGR sequence setting background and a contrasting foreground for a
     // normalised value; for NaN a neutral grey. Empty without colour.

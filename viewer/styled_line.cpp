@@ -26,14 +26,6 @@ StyledLine& StyledLine::styled(std::string_view style, std::string_view ascii) {
     return *this;
 }
 
-StyledLine& StyledLine::glyph(std::string_view utf8, int columns) {
-    if (columns <= remaining()) {
-        out_.append(utf8);
-        column_ += columns;
-    }
-    return *this;
-}
-
 StyledLine& StyledLine::pad_to(int target) {
     const int end = std::min(target, width_);
     if (end > column_) {

@@ -1,7 +1,7 @@
 // One screen line under construction: text and SGR styles, never wider than
-// the terminal. It counts visible columns itself so that escape sequences and
-// multi-byte glyphs never push a line past the right edge (which would wrap
-// and scroll the whole screen).
+// the terminal. It counts visible columns itself so that escape sequences
+// never push a line past the right edge (which would wrap and scroll the
+// whole screen).
 #pragma once
 
 #include <string>
@@ -13,7 +13,6 @@ class StyledLine {
   public:
     explicit StyledLine(int width) : width_(width < 0 ? 0 : width) {}
 
-    int width() const { return width_; }
     int column() const { return column_; }
     int remaining() const { return width_ - column_; }
 
@@ -21,13 +20,9 @@ class StyledLine {
     StyledLine& text(std::string_view ascii);
     // Text in a style (an SGR sequence; empty means plain), reset afterwards.
     StyledLine& styled(std::string_view style, std::string_view ascii);
-    // A glyph that takes `columns` columns (e.g. UTF-8 "°"); dropped if it
-    // does not fit.
-    StyledLine& glyph(std::string_view utf8, int columns = 1);
     // Spaces up to `target` (no-op when already there or beyond).
     StyledLine& pad_to(int target);
 
-    const std::string& str() const { return out_; }
     std::string take() { return std::move(out_); }
 
   private:

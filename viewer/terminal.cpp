@@ -93,7 +93,7 @@ void install(int signal_number, void (*handler)(int), int flags) {
 
 }  // namespace
 
-TerminalSession::TerminalSession(int in_fd, int out_fd) : in_fd_(in_fd), out_fd_(out_fd) {
+TerminalSession::TerminalSession(int in_fd, int out_fd) : out_fd_(out_fd) {
     if (isatty(in_fd) == 0 || isatty(out_fd) == 0) {
         throw std::runtime_error("the interactive viewer needs a terminal on stdin and stdout");
     }
@@ -150,7 +150,6 @@ bool TerminalSession::take_redraw_request() {
 }
 
 void TerminalSession::write_all(std::string_view bytes) const {
-    (void)in_fd_;
     write_raw(bytes);
 }
 

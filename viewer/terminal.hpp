@@ -35,7 +35,6 @@ class TerminalSession {
     void write_all(std::string_view bytes) const;
 
   private:
-    int in_fd_;
     int out_fd_;
 };
 
