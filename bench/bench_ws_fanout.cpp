@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -27,6 +28,7 @@
 
 #include "bench/bench_support.hpp"
 #include "common/clock.hpp"
+#include "common/file_limit.hpp"
 #include "common/json_writer.hpp"
 #include "common/segment_writer.hpp"
 
@@ -139,6 +141,9 @@ double process_cpu_s(pid_t pid) {
     std::ifstream stat(fmt::format("/proc/{}/stat", pid));
     std::string text((std::istreambuf_iterator<char>(stat)), {});
     const auto close = text.rfind(')');
+    if (close == std::string::npos || close + 2 > text.size()) {
+        throw std::runtime_error(fmt::format("cannot read /proc/{}/stat", pid));
+    }
     std::istringstream fields(text.substr(close + 2));
     std::string field;
     unsigned long utime = 0, stime = 0;
@@ -320,6 +325,9 @@ Row measure(const Bridge& bridge, const std::string& what, int count, bool binar
     return row;
 }
 
+int run(const std::string& bridge_binary, const std::vector<int>& summary_clients,
+        int binary_clients, double seconds, unsigned threads, bool json);
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -346,7 +354,31 @@ int main(int argc, char** argv) {
     app.add_option("--threads", threads, "The bridge's I/O threads")->capture_default_str();
     app.add_flag("--json", json, "One JSON object on stdout");
     CLI11_PARSE(app, argc, argv);
+    try {
+        return run(bridge_binary, summary_clients, binary_clients, seconds, threads, json);
+    } catch (const std::exception& error) {
+        // Reached after the bridge and the segment were cleaned up by their destructors.
+        fmt::print(stderr, "bench_ws_fanout: error: {}\n", error.what());
+        return 1;
+    }
+}
 
+namespace {
+
+int run(const std::string& bridge_binary, const std::vector<int>& summary_clients,
+        int binary_clients, double seconds, unsigned threads, bool json) {
+    // Every client is a socket here and one in the bridge.
+    int most_clients = binary_clients;
+    for (const int count : summary_clients) {
+        most_clients = std::max(most_clients, count);
+    }
+    const std::uint64_t wanted = static_cast<std::uint64_t>(most_clients) + 64;
+    if (raise_open_file_limit(wanted) < wanted) {
+        throw std::runtime_error(fmt::format(
+            "the open-file limit allows fewer than {} descriptors: raise the hard limit "
+            "(ulimit -Hn) or run fewer clients",
+            wanted));
+    }
     const Geometry geometry{20, 10, 32};
     bench::BenchSegment segment("ws_fanout", geometry, kDefaultSlots);
     PacedWriter writer(segment.name(), geometry, 10.0);
@@ -418,3 +450,5 @@ int main(int argc, char** argv) {
     }
     return 0;
 }
+
+}  // namespace

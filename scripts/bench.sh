@@ -16,7 +16,7 @@ set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${BUILD_DIR:-build}"
-benchmarks=(bench_snapshot bench_wake_latency bench_simulator bench_viewer)
+benchmarks=(bench_snapshot bench_wake_latency bench_simulator bench_viewer bench_monitor_latency bench_ws_fanout)
 
 cd "$repo_root"
 

@@ -2,7 +2,6 @@
 // WebSocket (JSON API, binary heatmaps, Prometheus metrics, a web page) and
 // forwards control commands to the simulator when given a token.
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
@@ -10,6 +9,7 @@
 #include "common/alarm_config_cli.hpp"
 #include "common/cli_common.hpp"
 #include "common/exit_codes.hpp"
+#include "common/file_limit.hpp"
 #include "common/json_writer.hpp"
 #include "common/shm_name.hpp"
 #include "common/stop_signal.hpp"
@@ -57,24 +57,15 @@ class EventLog {
 // Every connection is a file descriptor: raise the soft limit towards the
 // hard one, and lower the connection cap if the system allows fewer.
 void fit_file_limit(BridgeLimits& limits) {
-    constexpr rlim_t kSpareDescriptors = 64;  // segment, listening socket, logs
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-        return;
-    }
-    const rlim_t wanted = limits.max_connections + kSpareDescriptors;
-    if (limit.rlim_cur < wanted) {
-        limit.rlim_cur = std::min(wanted, limit.rlim_max);
-        setrlimit(RLIMIT_NOFILE, &limit);
-        getrlimit(RLIMIT_NOFILE, &limit);
-    }
-    if (limit.rlim_cur < wanted) {
-        const auto fitted =
-            limit.rlim_cur > 2 * kSpareDescriptors ? limit.rlim_cur - kSpareDescriptors : 64;
+    constexpr std::uint64_t kSpareDescriptors = 64;  // segment, listening socket, logs
+    const std::uint64_t wanted = limits.max_connections + kSpareDescriptors;
+    const std::uint64_t limit = raise_open_file_limit(wanted);
+    if (limit < wanted) {
+        const auto fitted = limit > 2 * kSpareDescriptors ? limit - kSpareDescriptors : 64;
         fmt::print(stderr,
                    "{}: warning: the open-file limit is {}: serving at most {} connections "
                    "instead of {} (raise LimitNOFILE= or ulimit -n)\n",
-                   tool_name("ws_bridge"), limit.rlim_cur, fitted, limits.max_connections);
+                   tool_name("ws_bridge"), limit, fitted, limits.max_connections);
         limits.max_connections = fitted;
     }
 }
