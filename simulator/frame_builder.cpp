@@ -60,7 +60,6 @@ FrameData FrameBuilder::build(Simulation& simulation, WorkerPool& pool) {
             fault.state.stuck_temperature_c = cells.temperature_c[c];
             fault.captured = true;
         }
-        fault.state.elapsed_s = static_cast<float>(now - fault.start_time_s);
         const std::uint32_t rack = static_cast<std::uint32_t>(c / geometry.cells_per_rack());
         const model::ChemistryParams& p = simulation.params(simulation.racks()[rack].chemistry);
         const model::MeasuredCell measured =

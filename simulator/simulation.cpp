@@ -145,6 +145,7 @@ void Simulation::recompute_effects() {
             captured.emplace(old.cell, &old);
         }
     }
+    std::unordered_map<std::uint64_t, std::size_t> fault_index;  // cell -> faulted_sensors_
     std::vector<RackEffects> rack_effects(geometry_.racks);
 
     for (const ActiveScenario& scenario : scenarios_) {
@@ -190,23 +191,29 @@ void Simulation::recompute_effects() {
                     cells_.short_circuit_ohm[c] = magnitude;
                     break;
                 case ScenarioKind::sensor_fault: {
-                    FaultedSensor fault;
-                    fault.cell = c;
+                    // One entry per cell: a second fault on the same cell
+                    // (the other sensor) joins the first.
+                    const auto [entry, added] = fault_index.emplace(c, faulted_sensors_.size());
+                    if (added) {
+                        FaultedSensor& fault = faulted_sensors_.emplace_back();
+                        fault.cell = c;
+                        // Keep what a stuck sensor captured before this rebuild.
+                        if (const auto old = captured.find(c); old != captured.end()) {
+                            fault.captured = true;
+                            fault.state.stuck_voltage_v = old->second->state.stuck_voltage_v;
+                            fault.state.stuck_temperature_c =
+                                old->second->state.stuck_temperature_c;
+                        }
+                    }
+                    model::SensorFaultState& state = faulted_sensors_[entry->second].state;
                     const auto kind = static_cast<model::SensorFault>(spec.fault);
                     if (spec.sensor == FaultSensor::temperature) {
-                        fault.state.temperature_fault = kind;
+                        state.temperature_fault = kind;
+                        state.temperature_offset_k = magnitude;
                     } else {
-                        fault.state.voltage_fault = kind;
+                        state.voltage_fault = kind;
+                        state.voltage_offset_v = magnitude;
                     }
-                    fault.state.magnitude = magnitude;
-                    fault.start_time_s = scenario.start_time_s;
-                    // Keep what a stuck sensor captured before this rebuild.
-                    if (const auto old = captured.find(c); old != captured.end()) {
-                        fault.captured = true;
-                        fault.state.stuck_voltage_v = old->second->state.stuck_voltage_v;
-                        fault.state.stuck_temperature_c = old->second->state.stuck_temperature_c;
-                    }
-                    faulted_sensors_.push_back(fault);
                     break;
                 }
                 default:

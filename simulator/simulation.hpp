@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "common/command_ring.hpp"
+#include "common/scenario.hpp"
 #include "common/segment_file.hpp"
 #include "simulator/cell_arrays.hpp"
 #include "simulator/load_profile.hpp"
 #include "simulator/model/chemistry_params.hpp"
 #include "simulator/model/sensor_model.hpp"
 #include "simulator/rack_state.hpp"
-#include "common/scenario.hpp"
 #include "simulator/simulation_config.hpp"
 
 namespace brt {
@@ -30,9 +30,8 @@ struct ActiveScenario {
 // A faulted sensor: few cells, so a short list rather than a column.
 struct FaultedSensor {
     std::uint64_t cell = 0;
-    double start_time_s = 0;
-    model::SensorFaultState state{};
-    bool captured = false;  // stuck values taken from the last published frame
+    model::SensorFaultState state{};  // both sensors of the cell
+    bool captured = false;            // stuck values taken from the last published frame
 };
 
 class Simulation {

@@ -236,13 +236,11 @@ TEST_CASE("sensors: a stuck sensor holds its captured value", "[model][sensor]")
     }
 }
 
-TEST_CASE("sensors: an offset fault drifts with the time since it began", "[model][sensor]") {
+TEST_CASE("sensors: an offset fault adds its own sensor's offset", "[model][sensor]") {
     SensorFaultState f{};
     f.voltage_fault = SensorFault::offset;
-    f.magnitude = 0.050f;    // +50 mV at once
-    f.drift_per_s = 0.001f;  // then +1 mV/s
-    auto mean_error_v = [&](float elapsed_s) {
-        f.elapsed_s = elapsed_s;
+    auto mean_error_v = [&](float offset_v) {
+        f.voltage_offset_v = offset_v;
         double sum = 0.0;
         for (std::uint64_t step = 0; step < 2000; ++step) {
             const MeasuredCell m = measure_cell(3.7f, 0.0f, 25.0f, f, 1, 2, step);
@@ -252,16 +250,16 @@ TEST_CASE("sensors: an offset fault drifts with the time since it began", "[mode
         }
         return sum / 2000.0;
     };
-    CHECK(mean_error_v(0.0f) == Approx(0.050).margin(1e-4));
-    CHECK(mean_error_v(100.0f) == Approx(0.150).margin(1e-4));
-    CHECK(mean_error_v(3600.0f) == Approx(3.650).margin(1e-3));
+    CHECK(mean_error_v(0.050f) == Approx(0.050).margin(1e-4));
+    CHECK(mean_error_v(0.150f) == Approx(0.150).margin(1e-4));
+    CHECK(mean_error_v(-0.5f) == Approx(-0.5).margin(1e-3));
 
     SensorFaultState t{};
     t.temperature_fault = SensorFault::offset;
-    t.magnitude = -2.0f;
-    t.drift_per_s = 0.01f;
-    t.elapsed_s = 100.0f;
+    t.temperature_offset_k = -1.0f;
+    t.voltage_offset_v = 0.5f;  // belongs to the voltage sensor, which is healthy
     const MeasuredCell m = measure_cell(3.7f, 0.0f, 30.0f, t, 1, 2, 0);
     CHECK(m.temperature_c == Approx(29.0f).margin(0.45f));
+    CHECK(m.voltage_v == Approx(3.7f).margin(0.005f));
     CHECK(m.status_bits == (status_bit::temperature_sensor_fault | status_bit::offset_drift));
 }

@@ -167,6 +167,28 @@ TEST_CASE("sensor faults change what is published, never the true state", "[scen
     CHECK(std::isfinite(voltage[0]));
 }
 
+TEST_CASE("one cell can have a faulty voltage sensor and a faulty thermistor at once",
+          "[scenario]") {
+    test::SimHarness harness("two-faults", Geometry{1, 1, 4}, discharging());
+    Simulation& sim = harness.sim();
+    apply(sim, "sensor_fault:rack=0,module=0,cell=1,kind=dropout");
+    apply(sim, "sensor_fault:rack=0,module=0,cell=1,kind=open_wire,sensor=temperature");
+    apply(sim, "sensor_fault:rack=0,module=0,cell=2,kind=offset,magnitude=0.2");
+    apply(sim, "sensor_fault:rack=0,module=0,cell=2,kind=offset,sensor=temperature,magnitude=5");
+    harness.run_for(10, 1.0);
+    const FrameData frame = harness.frame();
+    const auto& voltage = frame.columns[static_cast<int>(Field::voltage_v)];
+    const auto& temperature = frame.columns[static_cast<int>(Field::temperature_c)];
+    CHECK(std::isnan(voltage[1]));
+    CHECK(temperature[1] == -40.0f);
+    CHECK((frame.status[1] & cell_status::dropout) != 0);
+    CHECK((frame.status[1] & cell_status::open_wire) != 0);
+    // Each sensor its own offset.
+    CHECK(voltage[2] == Approx(sim.cells().voltage_v[2] + 0.2f).margin(0.01));
+    CHECK(temperature[2] ==
+          Approx(static_cast<float>(sim.cells().temperature_c[2]) + 5.0f).margin(0.5));
+}
+
 TEST_CASE("a cell imbalance lowers the target's charge; an internal short drains and heats it",
           "[scenario]") {
     test::SimHarness harness("imbalance", Geometry{1, 2, 8});

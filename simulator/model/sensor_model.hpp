@@ -26,7 +26,7 @@ inline constexpr float kOpenThermistorReadingC = -40.0f;
 enum class SensorFault : std::uint32_t {
     none = 0,
     stuck = 1,      // holds the value captured when the fault began
-    offset = 2,     // adds magnitude + drift_per_s * elapsed_s (V or K)
+    offset = 2,     // adds a constant offset (V or K)
     dropout = 3,    // NaN, with the dropout bit
     open_wire = 4,  // voltage reads ~0 V (thermistor: -40 C), with the open_wire bit
 };
@@ -34,9 +34,10 @@ enum class SensorFault : std::uint32_t {
 struct SensorFaultState {
     SensorFault voltage_fault;
     SensorFault temperature_fault;
-    float magnitude;    // offset faults: V for voltage, K for temperature
-    float drift_per_s;  // offset faults: change of the offset per second
-    float elapsed_s;    // time since the fault began (the engine advances it)
+    // Each sensor has its own fault, so one cell can carry a voltage and a
+    // temperature fault at once.
+    float voltage_offset_v;      // offset faults of the voltage sensor
+    float temperature_offset_k;  // offset faults of the thermistor
     float stuck_voltage_v;
     float stuck_temperature_c;
 };
@@ -55,7 +56,6 @@ BRT_HD inline MeasuredCell measure_cell(float true_voltage_v, float true_current
                                         std::uint64_t seed, std::uint64_t cell,
                                         std::uint64_t step) {
     MeasuredCell m{};
-    const float offset = f.magnitude + f.drift_per_s * f.elapsed_s;
     const std::uint64_t noise_key = mix_key(seed, cell, step, random_stream::sensor_noise);
 
     const float v_noise = kVoltageNoiseSigmaV * approx_standard_normal(sequence_draw(noise_key, 0));
@@ -65,7 +65,7 @@ BRT_HD inline MeasuredCell measure_cell(float true_voltage_v, float true_current
             m.status_bits |= status_bit::voltage_sensor_fault | status_bit::stuck;
             break;
         case SensorFault::offset:
-            m.voltage_v = quantise(true_voltage_v + v_noise + offset, kVoltageQuantumV);
+            m.voltage_v = quantise(true_voltage_v + v_noise + f.voltage_offset_v, kVoltageQuantumV);
             m.status_bits |= status_bit::voltage_sensor_fault | status_bit::offset_drift;
             break;
         case SensorFault::dropout:
@@ -90,7 +90,8 @@ BRT_HD inline MeasuredCell measure_cell(float true_voltage_v, float true_current
             m.status_bits |= status_bit::temperature_sensor_fault | status_bit::stuck;
             break;
         case SensorFault::offset:
-            m.temperature_c = quantise(true_temperature_c + t_noise + offset, kTemperatureQuantumK);
+            m.temperature_c = quantise(true_temperature_c + t_noise + f.temperature_offset_k,
+                                       kTemperatureQuantumK);
             m.status_bits |= status_bit::temperature_sensor_fault | status_bit::offset_drift;
             break;
         case SensorFault::dropout:
