@@ -206,13 +206,7 @@ ScenarioSpec parse_scenario_spec(std::string_view text) {
             }
             spec.fault = *fault;
         } else if (key == "sensor") {
-            if (value == "voltage") {
-                spec.sensor = FaultSensor::voltage;
-            } else if (value == "temperature") {
-                spec.sensor = FaultSensor::temperature;
-            } else {
-                throw UsageError(fmt::format("sensor={}: use voltage or temperature", value));
-            }
+            spec.sensor = parse_fault_sensor(value);
         } else {
             throw UsageError(fmt::format(
                 "unknown scenario option '{}'; known: rack, module, cell, start, duration, "
@@ -220,10 +214,35 @@ ScenarioSpec parse_scenario_spec(std::string_view text) {
                 key));
         }
     }
-    if (spec.start_s < 0 || spec.duration_s < 0) {
-        throw UsageError("scenario start and duration must not be negative");
-    }
+    validate_scenario_spec(spec);
     return spec;
+}
+
+FaultSensor parse_fault_sensor(std::string_view name) {
+    if (name == "voltage") {
+        return FaultSensor::voltage;
+    }
+    if (name == "temperature") {
+        return FaultSensor::temperature;
+    }
+    throw UsageError(fmt::format("sensor '{}': use voltage or temperature", name));
+}
+
+std::string scenario_spec_problem(const ScenarioSpec& spec) {
+    if (!(std::isfinite(spec.start_s) && spec.start_s >= 0 && std::isfinite(spec.duration_s) &&
+          spec.duration_s >= 0)) {
+        return "a scenario's start and duration must be finite and not negative";
+    }
+    if (std::isinf(spec.magnitude)) {
+        return "a scenario's magnitude must be finite";
+    }
+    return {};
+}
+
+void validate_scenario_spec(const ScenarioSpec& spec) {
+    if (std::string problem = scenario_spec_problem(spec); !problem.empty()) {
+        throw UsageError(std::move(problem));
+    }
 }
 
 Command encode_apply_command(const ScenarioSpec& spec) {
@@ -254,8 +273,7 @@ std::optional<ScenarioSpec> decode_apply_command(const Command& command) {
     spec.magnitude = command.args[2];
     const double fault = command.args[3];
     const double sensor = command.args[4];
-    if (!std::isfinite(spec.start_s) || spec.start_s < 0 || !std::isfinite(spec.duration_s) ||
-        spec.duration_s < 0 || std::isinf(spec.magnitude) || !(fault >= 1 && fault <= 4) ||
+    if (!scenario_spec_problem(spec).empty() || !(fault >= 1 && fault <= 4) ||
         !(sensor == 0 || sensor == 1)) {
         return std::nullopt;
     }

@@ -71,6 +71,15 @@ struct ScenarioSpec {
     double magnitude_or_default() const;
 };
 
+// "voltage" or "temperature"; throws UsageError otherwise.
+FaultSensor parse_fault_sensor(std::string_view name);
+
+// Why `spec` cannot be applied (a start or duration that is negative or not
+// finite, an infinite magnitude); empty when it can. validate_scenario_spec
+// throws UsageError with it.
+std::string scenario_spec_problem(const ScenarioSpec& spec);
+void validate_scenario_spec(const ScenarioSpec& spec);
+
 // "thermal_runaway:rack=3,module=2,cell=5,start=60" (commas or spaces).
 // Keys: rack, module, cell, start, duration, magnitude, kind, sensor.
 // Throws UsageError naming the bad part.

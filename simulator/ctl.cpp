@@ -3,13 +3,14 @@
 #include <fmt/format.h>
 
 #include "common/command_ring.hpp"
+#include "common/control_command.hpp"
 #include "common/errors.hpp"
 #include "common/exit_codes.hpp"
 #include "common/json_writer.hpp"
 #include "common/liveness.hpp"
-#include "common/rack_mode.hpp"
 #include "common/scenario.hpp"
 #include "common/segment_file.hpp"
+#include "simulator/simulation_config.hpp"
 
 namespace brt {
 
@@ -21,25 +22,23 @@ void add_target_options(CLI::App* command, CtlOptions& options) {
     command->add_option("--cell", options.cell, "Cell within the module");
 }
 
-std::uint32_t index_or_all(std::int64_t value) {
-    return value < 0 ? kAllTargets : static_cast<std::uint32_t>(value);
+std::uint32_t index_or_all(const char* option, std::int64_t value) {
+    if (value < 0) {
+        return kAllTargets;
+    }
+    if (value >= kAllTargets) {  // not an index any segment can have
+        throw UsageError(fmt::format("{} {} is out of range", option, value));
+    }
+    return static_cast<std::uint32_t>(value);
 }
 
 Target target_of(const CtlOptions& options) {
-    return {index_or_all(options.rack), index_or_all(options.module), index_or_all(options.cell)};
+    return {index_or_all("--rack", options.rack), index_or_all("--module", options.module),
+            index_or_all("--cell", options.cell)};
 }
 
-Command build_command(const CtlOptions& options, const Geometry& geometry, std::string& what) {
-    Command command;
+ControlCommand build_command(const CtlOptions& options, const Geometry& geometry) {
     const Target target = target_of(options);
-    if (options.rack >= 0 && options.rack >= geometry.racks) {
-        throw UsageError(fmt::format("rack {} does not exist: this segment has racks 0..{}",
-                                     options.rack, geometry.racks - 1));
-    }
-    target_cells(geometry, target);  // names the bad module or cell
-    command.rack = target.rack;
-    command.module = target.module;
-    command.cell = target.cell;
     if (options.apply->parsed()) {
         const ScenarioInfo* info = find_scenario(options.scenario);
         if (info == nullptr) {
@@ -51,13 +50,6 @@ Command build_command(const CtlOptions& options, const Geometry& geometry, std::
             throw UsageError(fmt::format("--kind {}: use stuck, offset, dropout or open_wire",
                                          options.fault_kind));
         }
-        if (options.sensor != "voltage" && options.sensor != "temperature") {
-            throw UsageError(
-                fmt::format("--sensor {}: use voltage or temperature", options.sensor));
-        }
-        if (options.start_s < 0 || options.duration_s < 0) {
-            throw UsageError("--start and --duration must not be negative");
-        }
         ScenarioSpec spec;
         spec.kind = info->kind;
         spec.target = target;
@@ -65,54 +57,36 @@ Command build_command(const CtlOptions& options, const Geometry& geometry, std::
         spec.duration_s = options.duration_s;
         spec.magnitude = options.magnitude;
         spec.fault = *fault;
-        spec.sensor =
-            options.sensor == "temperature" ? FaultSensor::temperature : FaultSensor::voltage;
-        command = encode_apply_command(spec);
-        what = fmt::format("apply {} at {}", info->name, target_text(target));
-    } else if (options.clear->parsed()) {
-        command.kind = CommandKind::clear_scenario;
-        if (!options.scenario.empty() && options.scenario != "all") {
-            const ScenarioInfo* info = find_scenario(options.scenario);
-            if (info == nullptr) {
-                throw UsageError(fmt::format("unknown scenario '{}'", options.scenario));
-            }
-            command.code = static_cast<std::uint32_t>(info->kind);
-        }
-        what = fmt::format("clear {} at {}", options.scenario.empty() ? "all" : options.scenario,
-                           target_text(target));
-    } else if (options.set_mode->parsed()) {
-        const auto mode = parse_rack_mode(options.mode);
-        if (!mode) {
-            throw UsageError(fmt::format(
-                "unknown mode '{}'; known: idle, charge, float, discharge, equalize, profile",
-                options.mode));
-        }
+        spec.sensor = parse_fault_sensor(options.sensor);
+        return make_apply_command(spec, geometry);
+    }
+    if (options.clear->parsed()) {
+        return make_clear_command(options.scenario, target, geometry);
+    }
+    if (options.set_mode->parsed()) {
         if (options.module >= 0 || options.cell >= 0) {
             throw UsageError("a mode applies to a whole rack: give --rack only");
         }
-        if (options.current_a < 0 || options.power_w < 0) {
-            throw UsageError("--current and --power are discharge demands and must be positive");
-        }
-        command.kind = CommandKind::set_rack_mode;
-        command.code = static_cast<std::uint32_t>(*mode);
-        command.args[0] = options.current_a;
-        command.args[1] = options.power_w;
-        what = fmt::format("mode {} at {}", options.mode, target_text(target));
-    } else if (options.ambient->parsed()) {
-        if (options.ambient_c < -50 || options.ambient_c > 70) {
-            throw UsageError(fmt::format("ambient {} C is outside -50..70 C", options.ambient_c));
-        }
-        command.kind = CommandKind::set_ambient;
-        command.args[0] = options.ambient_c;
-        what = fmt::format("ambient {} C", options.ambient_c);
-    } else if (options.pause->parsed()) {
-        command.kind = CommandKind::pause;
-        what = "pause";
-    } else {
-        command.kind = CommandKind::resume;
-        what = "resume";
+        return make_mode_command(target.rack, options.mode, options.current_a, options.power_w,
+                                 geometry);
     }
-    return command;
+    ControlCommand out;
+    if (options.ambient->parsed()) {
+        if (!ambient_in_range(options.ambient_c)) {
+            throw UsageError(fmt::format("ambient {} C is outside {}..{} C", options.ambient_c,
+                                         kMinAmbientC, kMaxAmbientC));
+        }
+        out.command.kind = CommandKind::set_ambient;
+        out.command.args[0] = options.ambient_c;
+        out.what = fmt::format("ambient {} C", options.ambient_c);
+    } else if (options.pause->parsed()) {
+        out.command.kind = CommandKind::pause;
+        out.what = "pause";
+    } else {
+        out.command.kind = CommandKind::resume;
+        out.what = "resume";
+    }
+    return out;
 }
 
 }  // namespace
@@ -166,19 +140,12 @@ CLI::App* add_ctl_subcommand(CLI::App& app, CtlOptions& options) {
 
 int run_ctl(const std::string& shm_name, const CtlOptions& options) {
     const MappedSegment segment = open_segment(shm_name, SegmentAccess::reader);
-    std::string what;
-    const Command command = build_command(options, segment.layout().geometry, what);
+    const ControlCommand built = build_command(options, segment.layout().geometry);
+    const std::string& what = built.what;
+    const std::uint64_t position = post_command(segment, built.command);
     CommandRing ring(segment);
-    const auto position = ring.post(command);
-    if (!position) {
-        const WriterStatus writer = read_writer_status(segment);
-        throw SegmentError(SegmentErrorKind::system,
-                           fmt::format("the command ring is full: the simulator is not taking "
-                                       "commands ({}: {})",
-                                       liveness_name(writer.liveness), writer.detail));
-    }
     const auto timeout = std::chrono::milliseconds(static_cast<long>(options.timeout_s * 1000));
-    const auto status = ring.wait_for_result(*position, timeout);
+    const auto status = ring.wait_for_result(position, timeout);
     std::string answer;
     int exit_code = kExitOk;
     if (!status) {
@@ -198,7 +165,7 @@ int run_ctl(const std::string& shm_name, const CtlOptions& options) {
             .key("command")
             .value(what)
             .key("position")
-            .value(*position)
+            .value(position)
             .key("status")
             .value(status ? command_status_name(*status) : "no answer")
             .key("applied")

@@ -148,8 +148,15 @@ int main(int argc, char** argv) {
         if (config.physics_dt_s > 1.0) {
             throw UsageError("--physics-dt above 1 s makes the thermal model unstable");
         }
-        if (run.duration_s < 0 || config.ageing_speedup < 0 || threads < 0 || threads > 4096) {
-            throw UsageError("--duration, --ageing-speedup and --threads must not be negative");
+        if (run.duration_s < 0 || config.ageing_speedup < 0) {
+            throw UsageError("--duration and --ageing-speedup must not be negative");
+        }
+        if (threads < 0 || threads > 4096) {
+            throw UsageError(fmt::format("--threads {}: use 0 (every core) to 4096", threads));
+        }
+        if (!ambient_in_range(config.ambient_c)) {
+            throw UsageError(fmt::format("--ambient {} C is outside {}..{} C", config.ambient_c,
+                                         kMinAmbientC, kMaxAmbientC));
         }
         if (!(config.initial_soc_mean >= 0 && config.initial_soc_mean <= 1)) {
             throw UsageError("--soc must be between 0 and 1");

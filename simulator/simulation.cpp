@@ -353,7 +353,7 @@ CommandStatus Simulation::handle_command(const ReceivedCommand& received) {
             return CommandStatus::applied;
         }
         case CommandKind::set_ambient:
-            if (!std::isfinite(command.args[0]) || command.args[0] < -50 || command.args[0] > 70) {
+            if (!ambient_in_range(command.args[0])) {
                 return CommandStatus::rejected_argument;
             }
             ambient_c_ = static_cast<float>(command.args[0]);

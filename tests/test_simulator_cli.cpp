@@ -53,6 +53,9 @@ TEST_CASE("the simulator rejects bad usage with exit code 2", "[simulator-cli]")
         {"--scenario", "meteor_strike"},
         {"--scenario", "thermal_runaway:rack=99"},
         {"--soc", "1.5"},
+        {"--ambient", "nan"},
+        {"--ambient", "500"},
+        {"--threads", "5000"},
         {"--bogus"},
     };
     for (const auto& args : bad) {
@@ -136,6 +139,13 @@ TEST_CASE("ctl commands take effect within one publish period", "[simulator-cli]
     CHECK(bad_rack.exit_code == 2);
     CHECK_THAT(bad_rack.err, Catch::Contains("racks 0..2"));
     CHECK(ctl({"apply", "meteor_strike"}).exit_code == 2);
+    // Refused before posting: an index no segment has (not cut to 32 bits),
+    // a start that is not a number.
+    const auto huge = ctl({"apply", "hvac_failure", "--rack", "0", "--module", "4294967296"});
+    CHECK(huge.exit_code == 2);
+    CHECK_THAT(huge.err, Catch::Contains("--module 4294967296 is out of range"));
+    CHECK(ctl({"apply", "hvac_failure", "--start", "nan"}).exit_code == 2);
+    CHECK(ctl({"ambient", "nan"}).exit_code == 2);
     const auto applied = ctl({"apply", "sensor_fault", "--rack", "0", "--module", "1", "--cell",
                               "2", "--kind", "dropout", "--json"});
     CHECK(applied.exit_code == 0);

@@ -8,10 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/command_ring.hpp"
+#include "common/control_command.hpp"
 #include "common/errors.hpp"
 #include "common/json_writer.hpp"
-#include "common/liveness.hpp"
-#include "common/rack_mode.hpp"
 #include "common/scenario.hpp"
 #include "ws_bridge/rest_api.hpp"
 #include "ws_bridge/views.hpp"
@@ -72,32 +71,19 @@ std::string string_field(const json& body, const char* key, const std::string& f
     return found->get<std::string>();
 }
 
-Target body_target(const json& body, const Geometry& geometry) {
-    const Target target{target_index(body, "rack"), target_index(body, "module"),
-                        target_index(body, "cell")};
-    try {
-        target_cells(geometry, target);
-    } catch (const UsageError& error) {
-        throw BadRequest{
-            400, fmt::format("{} (this segment has {} racks x {} modules x {} cells)", error.what(),
-                             geometry.racks, geometry.modules_per_rack, geometry.cells_per_module)};
-    }
-    return target;
+Target body_target(const json& body) {
+    return {target_index(body, "rack"), target_index(body, "module"), target_index(body, "cell")};
 }
 
-Command apply_command(const json& body, const Geometry& geometry, std::string& what) {
+// The shared makers check everything else and name what is wrong.
+ControlCommand apply_command(const json& body, const Geometry& geometry) {
     ScenarioSpec spec;
     if (const auto text = body.find("spec"); text != body.end()) {
         // The simulator's own spec syntax, e.g. "thermal_runaway:rack=3,module=2".
         if (!text->is_string()) {
             throw BadRequest{400, "\"spec\" must be a string like \"hvac_failure:rack=2\""};
         }
-        try {
-            spec = parse_scenario_spec(text->get<std::string>());
-            target_cells(geometry, spec.target);
-        } catch (const UsageError& error) {
-            throw BadRequest{400, error.what()};
-        }
+        spec = parse_scenario_spec(text->get<std::string>());
     } else {
         const std::string name = string_field(body, "scenario", "");
         const ScenarioInfo* info = find_scenario(name);
@@ -107,71 +93,33 @@ Command apply_command(const json& body, const Geometry& geometry, std::string& w
                                               name)};
         }
         spec.kind = info->kind;
-        spec.target = body_target(body, geometry);
+        spec.target = body_target(body);
         spec.start_s = number_field(body, "start_s", 0);
         spec.duration_s = number_field(body, "duration_s", 0);
         spec.magnitude = number_field(body, "magnitude", NAN);
-        if (spec.start_s < 0 || spec.duration_s < 0) {
-            throw BadRequest{400, "\"start_s\" and \"duration_s\" must not be negative"};
-        }
         const auto fault = parse_fault_kind(string_field(body, "kind", "dropout"));
         if (!fault) {
             throw BadRequest{400, "\"kind\" must be stuck, offset, dropout or open_wire"};
         }
         spec.fault = *fault;
-        const std::string sensor = string_field(body, "sensor", "voltage");
-        if (sensor != "voltage" && sensor != "temperature") {
-            throw BadRequest{400, "\"sensor\" must be voltage or temperature"};
-        }
-        spec.sensor = sensor == "voltage" ? FaultSensor::voltage : FaultSensor::temperature;
+        spec.sensor = parse_fault_sensor(string_field(body, "sensor", "voltage"));
     }
-    what = fmt::format("apply {} at {}", find_scenario(spec.kind)->name, target_text(spec.target));
-    return encode_apply_command(spec);
+    return make_apply_command(spec, geometry);
 }
 
-Command clear_command(const json& body, const Geometry& geometry, std::string& what) {
-    Command command;
-    command.kind = CommandKind::clear_scenario;
-    const Target target = body_target(body, geometry);
-    command.rack = target.rack;
-    command.module = target.module;
-    command.cell = target.cell;
-    const std::string name = string_field(body, "scenario", "all");
-    if (name != "all") {
-        const ScenarioInfo* info = find_scenario(name);
-        if (info == nullptr) {
-            throw BadRequest{400, fmt::format("unknown scenario \"{}\"", name)};
-        }
-        command.code = static_cast<std::uint32_t>(info->kind);
-    }
-    what = fmt::format("clear {} at {}", name, target_text(target));
-    return command;
+ControlCommand clear_command(const json& body, const Geometry& geometry) {
+    return make_clear_command(string_field(body, "scenario", "all"), body_target(body), geometry);
 }
 
-Command mode_command(std::uint32_t rack, const json& body, const Geometry& geometry,
-                     std::string& what) {
-    if (const std::string wrong = out_of_range_message(geometry, rack, std::nullopt);
-        !wrong.empty()) {
-        throw BadRequest{404, wrong};
+ControlCommand mode_command(std::uint32_t rack, const json& body, const Geometry& geometry) {
+    try {
+        rack_range(geometry, rack);
+    } catch (const UsageError& error) {
+        throw BadRequest{404, error.what()};  // the rack is in the path: no such resource
     }
-    const std::string name = string_field(body, "mode", "");
-    const auto mode = parse_rack_mode(name);
-    if (!mode) {
-        throw BadRequest{400, fmt::format("unknown mode \"{}\": use idle, charge, float, "
-                                          "discharge, equalize or profile",
-                                          name)};
-    }
-    Command command;
-    command.kind = CommandKind::set_rack_mode;
-    command.rack = rack;
-    command.code = static_cast<std::uint32_t>(*mode);
-    command.args[0] = number_field(body, "current_a", 0);
-    command.args[1] = number_field(body, "power_w", 0);
-    if (command.args[0] < 0 || command.args[1] < 0) {
-        throw BadRequest{400, "\"current_a\" and \"power_w\" are discharge demands: not negative"};
-    }
-    what = fmt::format("mode {} at rack {}", name, rack);
-    return command;
+    return make_mode_command(rack, string_field(body, "mode", ""),
+                             number_field(body, "current_a", 0), number_field(body, "power_w", 0),
+                             geometry);
 }
 
 std::string answer_json(const PendingCommand& pending, std::string_view status) {
@@ -237,29 +185,34 @@ std::variant<HttpReply, PendingCommand> ControlService::submit(
         }());
         const Geometry& geometry = segment->layout().geometry;
         const auto parts = split_path(path);
-        std::string what;
-        Command command;
-        if (parts[2] == "scenarios" && parts[3] == "apply") {
-            command = apply_command(body, geometry, what);
-        } else if (parts[2] == "scenarios") {
-            command = clear_command(body, geometry, what);
-        } else {
-            const auto rack = parse_index(parts[3]);
-            if (!rack) {
-                throw BadRequest{400, "racks are numbered from 0"};
+        ControlCommand built;
+        try {
+            if (parts[2] == "scenarios" && parts[3] == "apply") {
+                built = apply_command(body, geometry);
+            } else if (parts[2] == "scenarios") {
+                built = clear_command(body, geometry);
+            } else {
+                const auto rack = parse_index(parts[3]);
+                if (!rack) {
+                    throw BadRequest{400, "racks are numbered from 0"};
+                }
+                built = mode_command(*rack, body, geometry);
             }
-            command = mode_command(*rack, body, geometry, what);
+        } catch (const UsageError& error) {
+            throw BadRequest{
+                400,
+                fmt::format("{} (this segment has {} racks x {} modules x {} cells)", error.what(),
+                            geometry.racks, geometry.modules_per_rack, geometry.cells_per_module)};
         }
-        CommandRing ring(*segment);
-        const auto position = ring.post(command);
-        if (!position) {
-            const WriterStatus writer = read_writer_status(*segment);
-            throw BadRequest{503, fmt::format("the command ring is full: the simulator is not "
-                                              "taking commands ({}: {})",
-                                              liveness_name(writer.liveness), writer.detail)};
-        }
+        const std::uint64_t position = [&] {
+            try {
+                return post_command(*segment, built.command);
+            } catch (const SegmentError& error) {
+                throw BadRequest{503, error.what()};
+            }
+        }();
         BridgeStats::bump(stats_.control_commands_total);
-        return PendingCommand{std::move(segment), *position, std::move(what)};
+        return PendingCommand{std::move(segment), position, std::move(built.what)};
     } catch (const BadRequest& bad) {
         return HttpReply::json(bad.status, error_json(bad.message));
     }
