@@ -113,6 +113,31 @@ TEST_CASE("zero or absurd geometry in a header is refused", "[validation]") {
     CHECK_THAT(message, Catch::Contains("--force"));
 }
 
+TEST_CASE("a field descriptor with another name, type or size is refused", "[validation]") {
+    test::ScopedSegment scoped("descriptor");
+    const std::size_t soc = offsetof(SegmentHeader, fields) + 3 * sizeof(FieldDescriptor);
+    SECTION("name") {
+        corrupt_segment(scoped.name(), [&](std::byte* bytes) {
+            std::memcpy(bytes + soc + offsetof(FieldDescriptor, name), "charge", 7);
+        });
+    }
+    SECTION("type") {
+        corrupt_segment(scoped.name(), [&](std::byte* bytes) {
+            const auto uint32 = static_cast<std::uint32_t>(FieldType::uint32);
+            std::memcpy(bytes + soc + offsetof(FieldDescriptor, element_type), &uint32, 4);
+        });
+    }
+    SECTION("size") {
+        corrupt_segment(scoped.name(), [&](std::byte* bytes) {
+            const std::uint32_t eight = 8;
+            std::memcpy(bytes + soc + offsetof(FieldDescriptor, element_size), &eight, 4);
+        });
+    }
+    std::string message;
+    CHECK(open_error_kind(scoped.name(), message) == SegmentErrorKind::malformed);
+    CHECK_THAT(message, Catch::Contains("field descriptor 3 is not 'soc'"));
+}
+
 TEST_CASE("a segment whose magic is still zero is reported as initialising", "[validation]") {
     test::ScopedSegment scoped("initialising");
     corrupt_segment(scoped.name(), [](std::byte* bytes) { std::memset(bytes, 0, 8); });
