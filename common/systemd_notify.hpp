@@ -19,8 +19,6 @@ class SystemdNotifier {
 
     bool enabled() const { return fd_ >= 0; }
     bool watchdog_enabled() const { return watchdog_interval_.count() > 0; }
-    // Half of WATCHDOG_USEC, as systemd recommends; zero when not enabled.
-    std::chrono::microseconds watchdog_interval() const { return watchdog_interval_; }
 
     void ready();
     void stopping();
@@ -41,7 +39,8 @@ class SystemdNotifier {
     void send(const std::string& message);
     int fd_ = -1;
     std::string socket_path_;
-    std::chrono::microseconds watchdog_interval_{0};
+    std::chrono::microseconds watchdog_interval_{
+        0};  // half of WATCHDOG_USEC, as systemd recommends
     std::chrono::steady_clock::time_point last_watchdog_{};
     std::string stall_file_;
 };

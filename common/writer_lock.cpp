@@ -27,10 +27,6 @@ bool try_lock_exclusive(int fd) {
     return true;
 }
 
-void unlock(int fd) {
-    flock(fd, LOCK_UN);
-}
-
 std::optional<pid_t> flock_holder_pid(int fd) {
     struct stat file_status {};
     if (fstat(fd, &file_status) != 0) {

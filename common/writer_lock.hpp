@@ -12,7 +12,6 @@ namespace brt {
 // Takes LOCK_EX without blocking. False when another open file holds it;
 // throws SegmentError on any other failure.
 bool try_lock_exclusive(int fd);
-void unlock(int fd);
 
 // The pid holding a flock on the file behind `fd`, from /proc/locks; empty
 // when nobody holds one (or /proc is not mounted).

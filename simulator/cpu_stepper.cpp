@@ -69,9 +69,10 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps,
         float heat_to_air_w = 0.0f;
         for (std::uint32_t module = 0; module < geometry.modules_per_rack; ++module) {
             const std::uint64_t first = geometry.cell_index(rack_index, module, 0);
-            // Passive balancing bleeds the cells above the module's lowest.
+            // Passive balancing bleeds the cells above the module's lowest
+            // (looked for only while balancing is on).
             float module_min_v = cells.voltage_v[first];
-            for (std::uint32_t c = 1; c < cells_per_module; ++c) {
+            for (std::uint32_t c = 1; balancing_on && c < cells_per_module; ++c) {
                 module_min_v = std::min(module_min_v, cells.voltage_v[first + c]);
             }
             // Conduction uses the temperatures before this step (Jacobi), so

@@ -15,6 +15,7 @@
 #include "common/systemd_notify.hpp"
 #include "simulator/cpu_stepper.hpp"
 #include "simulator/frame_builder.hpp"
+#include "simulator/rack_control.hpp"
 
 namespace brt {
 
@@ -133,8 +134,8 @@ int run_simulator(const std::string& shm_name, const SimulationConfig& config,
         SystemdNotifier systemd;
 
         const double sim_s_per_frame = options.speed / options.rate_hz;
-        const auto steps_per_frame = static_cast<std::uint64_t>(
-            std::max(1.0, std::round(sim_s_per_frame / config.physics_dt_s)));
+        const std::uint64_t steps_per_frame =
+            steps_per_interval(sim_s_per_frame, config.physics_dt_s);
         fmt::print(stderr,
                    "{} cells in {} racks, {} physics steps of {} ms per frame at {} Hz{}, CPU "
                    "backend on {} threads\n",

@@ -236,27 +236,6 @@ TEST_CASE("variation scales the cell's resistance", "[model][cell]") {
     CHECK(worn.r0_ohm == Approx(fresh.r0_ohm * 1.1 * 1.5).epsilon(1e-6));
 }
 
-TEST_CASE("the CV helper finds the current that holds the terminal voltage", "[model][cell]") {
-    const ChemistryParams p = make_chemistry_params(Chemistry::nmc);
-    CellState s = make_cell_state(0.9, 25.0);
-    // Charge at 1 C until the cell reaches the CV target, then hold it.
-    CellStepOutput out{};
-    for (int i = 0; i < 100000 && out.terminal_voltage_v < p.v_charge_cv_v; ++i) {
-        out = step_cell(p, kNominal, s, inputs(-100.0f, 25.0f, 0.01f));
-    }
-    REQUIRE(out.terminal_voltage_v >= p.v_charge_cv_v);
-    float previous_a = -100.0f;
-    for (int i = 0; i < 120000; ++i) {
-        const float i_a = current_for_terminal_voltage_a(p, kNominal, s, p.v_charge_cv_v, 0.01f);
-        out = step_cell(p, kNominal, s, inputs(i_a, 25.0f, 0.01f));
-        REQUIRE(out.terminal_voltage_v == Approx(p.v_charge_cv_v).margin(0.001));
-        REQUIRE(i_a >= previous_a - 0.01f);  // the charge current tapers
-        previous_a = i_a;
-    }
-    CHECK(previous_a > -5.0f);  // after 20 min of CV, below C/20
-    CHECK(previous_a < 0.0f);
-}
-
 TEST_CASE("below the onset there is no self-heating", "[model][cell][runaway]") {
     for (const Chemistry chemistry : {Chemistry::nmc, Chemistry::lfp}) {
         INFO(chemistry_name(chemistry));

@@ -69,7 +69,6 @@ struct CellStepOutput {
     float heat_to_air_w;       // conducted to the rack air this step
     float open_circuit_voltage_v;
     float short_circuit_current_a;  // through the internal short
-    float heat_vented_w;            // energy above the runaway peak, carried off by the vent gas
     std::uint32_t status_bits;      // status_bit::self_heating, venting, thermal_runaway
 };
 
@@ -395,13 +394,8 @@ BRT_HD inline CellStepOutput step_cell_with(const ChemistryParams& p, const Cell
     const float to_air_w = p.cell_to_air_w_per_k * (t_old - in.air_temperature_c);
     const float net_w = heat_w + in.neighbour_heat_w + in.external_heat_w - to_air_w;
     double t_new = s.temperature_c + static_cast<double>(dt * net_w / p.heat_capacity_j_per_k);
-    float vented_w = 0.0f;
     if (t_new > static_cast<double>(p.runaway_peak_c)) {
-        if (dt > 0.0f) {
-            vented_w = static_cast<float>(t_new - static_cast<double>(p.runaway_peak_c)) *
-                       p.heat_capacity_j_per_k / dt;
-        }
-        t_new = static_cast<double>(p.runaway_peak_c);
+        t_new = static_cast<double>(p.runaway_peak_c);  // the vent gas carries off the rest
     }
     s.temperature_c = t_new;
 
@@ -421,7 +415,6 @@ BRT_HD inline CellStepOutput step_cell_with(const ChemistryParams& p, const Cell
     out.heat_generated_w = heat_w;
     out.heat_to_air_w = to_air_w;
     out.short_circuit_current_a = short_a;
-    out.heat_vented_w = vented_w;
     out.status_bits = cell_condition_bits(p, s);
     return out;
 }
@@ -431,19 +424,6 @@ BRT_HD inline CellStepOutput step_cell_with(const ChemistryParams& p, const Cell
 BRT_HD inline CellStepOutput step_cell(const ChemistryParams& p, const CellVariation& v,
                                        CellState& s, const CellInputs& in) {
     return step_cell_with(p, cell_coefficients(p, v, s), rc_approach(p, in.dt_s), s, in);
-}
-
-// The current (negative = charge) that brings the terminal voltage to
-// target_v at the end of a step of dt_s, from the exact RC update and
-// ignoring the step's own SoC change: a charger's CV phase.
-BRT_HD inline float current_for_terminal_voltage_a(const ChemistryParams& p, const CellVariation& v,
-                                                   const CellState& s, float target_v, float dt_s) {
-    const float r_dc = cell_resistance_dc_ohm(p, v, s);
-    const float r0 = p.r0_fraction * r_dc;
-    const float r1 = r_dc - r0;
-    const float approach = detail::one_minus_exp_neg(detail::max_f(dt_s, 0.0f) / p.tau_rc_s);
-    const float ocv = ocv_v(p, static_cast<float>(s.soc));
-    return (ocv - s.v_rc_v * (1.0f - approach) - target_v) / (r0 + r1 * approach);
 }
 
 // A fresh cell at rest.

@@ -7,6 +7,7 @@
 
 #include "simulator/cpu_stepper.hpp"
 #include "simulator/frame_builder.hpp"
+#include "simulator/rack_control.hpp"
 #include "simulator/simulation.hpp"
 #include "support/test_segment.hpp"
 
@@ -39,8 +40,8 @@ class SimHarness {
 
     // Runs `seconds` of simulated time in publish intervals of `interval_s`.
     void run_for(double seconds, double interval_s = 0.1) {
-        const auto steps = static_cast<std::uint64_t>(
-            std::llround(interval_s / simulation_->config().physics_dt_s));
+        const std::uint64_t steps =
+            steps_per_interval(interval_s, simulation_->config().physics_dt_s);
         const auto intervals = static_cast<std::uint64_t>(std::llround(seconds / interval_s));
         for (std::uint64_t i = 0; i < intervals; ++i) {
             simulation_->prepare_interval();
