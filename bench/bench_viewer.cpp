@@ -112,7 +112,7 @@ CaseResult measure(const Config& config, viewer::TerminalSize size) {
 
     const viewer::ColorScale scale(viewer::ColorDepth::truecolor);
     viewer::Snapshot snapshot;
-    viewer::RateMeter rate;
+    RateMeter rate;
     viewer::Screen screen;
     viewer::ViewState state;
     const int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);

@@ -7,8 +7,6 @@
 namespace brt::viewer {
 
 namespace {
-constexpr std::uint64_t kRateWindowNs = 5'000'000'000;
-
 // Where the group starting at `first_cell` is in `groups` (consecutive
 // groups of `group_cells` cells, as frame_stats makes them), or -1.
 std::int64_t group_index(const std::vector<GroupSummary>& groups, std::uint64_t first_cell,
@@ -47,31 +45,6 @@ std::uint32_t Snapshot::status(std::uint64_t cell) const {
 
 const RackRecord* Snapshot::rack_record(std::uint32_t rack) const {
     return has_frame && rack < frame.racks.size() ? &frame.racks[rack] : nullptr;
-}
-
-void RateMeter::add(std::uint64_t frame_number, std::uint64_t publish_monotonic_ns) {
-    if (!samples_.empty() && (frame_number < samples_.back().frame_number ||
-                              publish_monotonic_ns < samples_.back().ns)) {
-        samples_.clear();  // a new segment or a restarted writer: start again
-    }
-    if (!samples_.empty() && frame_number == samples_.back().frame_number) {
-        return;
-    }
-    samples_.push_back({frame_number, publish_monotonic_ns});
-    while (samples_.size() > 2 && publish_monotonic_ns - samples_.front().ns > kRateWindowNs) {
-        samples_.pop_front();
-    }
-}
-
-double RateMeter::frames_per_second(std::uint64_t now_ns) const {
-    if (!samples_.empty() && now_ns > samples_.back().ns + kRateWindowNs) {
-        return 0.0;
-    }
-    if (samples_.size() < 2 || samples_.back().ns == samples_.front().ns) {
-        return NAN;
-    }
-    return static_cast<double>(samples_.back().frame_number - samples_.front().frame_number) * 1e9 /
-           static_cast<double>(samples_.back().ns - samples_.front().ns);
 }
 
 ReadOutcome take_snapshot(SegmentReader& reader, CellRange range, RateMeter& rate, Snapshot& out) {

@@ -4,12 +4,12 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <vector>
 
 #include "common/frame_stats.hpp"
 #include "common/liveness.hpp"
+#include "common/rate_meter.hpp"
 #include "common/segment_reader.hpp"
 
 namespace brt::viewer {
@@ -36,25 +36,6 @@ struct Snapshot {
     float value(Field field, std::uint64_t cell) const;
     std::uint32_t status(std::uint64_t cell) const;
     const RackRecord* rack_record(std::uint32_t rack) const;
-};
-
-// The publish rate, from frame numbers and the writer's publish times over a
-// sliding window, so a viewer refreshing at 2 Hz still reports 10 frames/s.
-class RateMeter {
-  public:
-    void add(std::uint64_t frame_number, std::uint64_t publish_monotonic_ns);
-    void reset() { samples_.clear(); }
-    // Frames per second over the window; 0 once nothing has been published
-    // for a whole window before `now_ns` (CLOCK_MONOTONIC, as the writer's
-    // publish times); NaN before two frames were seen.
-    double frames_per_second(std::uint64_t now_ns) const;
-
-  private:
-    struct Sample {
-        std::uint64_t frame_number;
-        std::uint64_t ns;
-    };
-    std::deque<Sample> samples_;
 };
 
 // Reads the newest frame's cells in `range` (the whole frame or whole racks)

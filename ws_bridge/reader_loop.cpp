@@ -1,5 +1,7 @@
 #include "ws_bridge/reader_loop.hpp"
 
+#include <cmath>
+
 #include "common/alarm_event_format.hpp"
 #include "common/chemistry.hpp"
 #include "common/clock.hpp"
@@ -15,7 +17,6 @@ constexpr auto kRefreshInterval = std::chrono::seconds(1);
 // Without frames, clients still get the writer's state this often.
 constexpr auto kStatusInterval = std::chrono::milliseconds(500);
 // The publish rate is measured over this much of the writer's time.
-constexpr std::uint64_t kRateWindowNs = 3'000'000'000;
 // Raise and clear events kept for the page's alarm history.
 constexpr std::size_t kRecentAlarmEvents = 100;
 
@@ -73,8 +74,7 @@ void ReaderLoop::step(std::chrono::milliseconds wait) {
         if (change != AttachChange::unchanged) {
             // Another segment (or none): the old frame and rate mean nothing now.
             frames_missed_before_ += reader_.frames_missed();
-            recent_frames_.clear();
-            frame_rate_hz_ = 0;
+            rate_.reset();
             changed = true;
             if (reader_.attached()) {
                 // A new segment: new geometry and chemistry, fresh alarm state.
@@ -92,7 +92,7 @@ void ReaderLoop::step(std::chrono::milliseconds wait) {
         FrameBuffer buffer;
         if (reader_.read_latest(buffer) == ReadOutcome::ok) {
             ++frames_seen_;
-            frame_rate_hz_ = frame_rate_hz(buffer.frame_number, buffer.publish_monotonic_ns);
+            rate_.add(buffer.frame_number, buffer.publish_monotonic_ns);
             if (engine_ && buffer.frame_number != engine_->last_frame_evaluated()) {
                 record_alarm_events(engine_->evaluate(buffer, realtime_ns()));
             }
@@ -122,30 +122,16 @@ void ReaderLoop::publish(std::shared_ptr<const FrameView> view) {
         snapshot->rack_chemistry = rack_chemistry(reader_.segment());
     }
     if (snapshot->writer.liveness != Liveness::live) {
-        frame_rate_hz_ = 0;
-        recent_frames_.clear();
+        rate_.reset();
     }
     snapshot->view = std::move(view);
     snapshot->frames_seen = frames_seen_;
     snapshot->frames_missed = frames_missed_before_ + reader_.frames_missed();
-    snapshot->frame_rate_hz = frame_rate_hz_;
+    const double rate_hz = rate_.frames_per_second(monotonic_ns());
+    snapshot->frame_rate_hz = std::isnan(rate_hz) ? 0.0 : rate_hz;  // 0 until two frames
     last_publish_ = snapshot->made_at;
     latest_ = snapshot;
     publish_(std::move(snapshot));
-}
-
-double ReaderLoop::frame_rate_hz(std::uint64_t frame_number, std::uint64_t publish_ns) {
-    recent_frames_.emplace_back(frame_number, publish_ns);
-    while (recent_frames_.size() > 2 &&
-           publish_ns - recent_frames_.front().second > kRateWindowNs) {
-        recent_frames_.pop_front();
-    }
-    const auto& [first_frame, first_ns] = recent_frames_.front();
-    if (recent_frames_.size() < 2 || publish_ns <= first_ns) {
-        return frame_rate_hz_;
-    }
-    return static_cast<double>(frame_number - first_frame) * 1e9 /
-           static_cast<double>(publish_ns - first_ns);
 }
 
 }  // namespace brt::bridge

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "common/alarm_engine.hpp"
+#include "common/rate_meter.hpp"
 #include "common/segment_reader.hpp"
 #include "ws_bridge/snapshot.hpp"
 
@@ -37,8 +38,6 @@ class ReaderLoop {
     // Keeps the events for the page and rebuilds the alarm view when there
     // are any (or when `rebuild`: a new engine).
     void record_alarm_events(const std::vector<AlarmEvent>& events, bool rebuild = false);
-    double frame_rate_hz(std::uint64_t frame_number, std::uint64_t publish_ns);
-
     SegmentReader reader_;
     Publish publish_;
     std::shared_ptr<const AlarmConfig> alarm_config_;
@@ -49,8 +48,7 @@ class ReaderLoop {
     std::uint64_t sequence_ = 0;
     std::uint64_t frames_seen_ = 0;
     std::uint64_t frames_missed_before_ = 0;  // of earlier attachments
-    double frame_rate_hz_ = 0;
-    std::deque<std::pair<std::uint64_t, std::uint64_t>> recent_frames_;  // number, publish ns
+    RateMeter rate_;
     std::chrono::steady_clock::time_point last_refresh_{};
     std::chrono::steady_clock::time_point last_publish_{};
 };
