@@ -37,19 +37,29 @@ CellRange whole_frame(const Geometry& geometry) {
     return {0, geometry.cell_count()};
 }
 
-CellRange rack_range(const Geometry& geometry, std::uint32_t rack) {
+std::string selection_problem(const Geometry& geometry, std::uint32_t rack,
+                              std::optional<std::uint32_t> module) {
     if (rack >= geometry.racks) {
-        throw UsageError(fmt::format("rack {} does not exist: this segment has racks 0..{}", rack,
-                                     geometry.racks - 1));
+        return fmt::format("rack {} does not exist: this segment has racks 0..{}", rack,
+                           geometry.racks - 1);
+    }
+    if (module && *module >= geometry.modules_per_rack) {
+        return fmt::format("module {} does not exist: racks have modules 0..{}", *module,
+                           geometry.modules_per_rack - 1);
+    }
+    return {};
+}
+
+CellRange rack_range(const Geometry& geometry, std::uint32_t rack) {
+    if (std::string problem = selection_problem(geometry, rack); !problem.empty()) {
+        throw UsageError(std::move(problem));
     }
     return {geometry.cell_index(rack, 0, 0), geometry.cells_per_rack()};
 }
 
 CellRange module_range(const Geometry& geometry, std::uint32_t rack, std::uint32_t module) {
-    rack_range(geometry, rack);
-    if (module >= geometry.modules_per_rack) {
-        throw UsageError(fmt::format("module {} does not exist: racks have modules 0..{}", module,
-                                     geometry.modules_per_rack - 1));
+    if (std::string problem = selection_problem(geometry, rack, module); !problem.empty()) {
+        throw UsageError(std::move(problem));
     }
     return {geometry.cell_index(rack, module, 0), geometry.cells_per_module};
 }

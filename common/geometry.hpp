@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 namespace brt {
 
@@ -42,6 +44,11 @@ struct CellRange {
 };
 
 CellRange whole_frame(const Geometry& geometry);
+// Why the rack (or the rack's module) does not exist, empty when it does:
+// the text rack_range and module_range throw, for callers that answer
+// instead of throwing.
+std::string selection_problem(const Geometry& geometry, std::uint32_t rack,
+                              std::optional<std::uint32_t> module = std::nullopt);
 // Throw UsageError when the rack or module does not exist.
 CellRange rack_range(const Geometry& geometry, std::uint32_t rack);
 CellRange module_range(const Geometry& geometry, std::uint32_t rack, std::uint32_t module);

@@ -50,7 +50,7 @@ HttpReply rack_or_module(std::string_view target, const SnapshotPtr& snapshot,
     if (!snapshot || !snapshot->geometry) {
         return no_data_reply(snapshot.get());
     }
-    if (const std::string wrong = out_of_range_message(*snapshot->geometry, *rack, module);
+    if (const std::string wrong = selection_problem(*snapshot->geometry, *rack, module);
         !wrong.empty()) {
         return HttpReply::json(404, error_json(wrong));
     }
@@ -91,19 +91,6 @@ std::optional<std::uint32_t> parse_index(std::string_view text) {
         return std::nullopt;
     }
     return value;
-}
-
-std::string out_of_range_message(const Geometry& geometry, std::uint32_t rack,
-                                 std::optional<std::uint32_t> module) {
-    if (rack >= geometry.racks) {
-        return fmt::format("rack {} does not exist: this segment has racks 0..{}", rack,
-                           geometry.racks - 1);
-    }
-    if (module && *module >= geometry.modules_per_rack) {
-        return fmt::format("module {} does not exist: racks have modules 0..{}", *module,
-                           geometry.modules_per_rack - 1);
-    }
-    return {};
 }
 
 HttpReply handle_get(std::string_view target, const SnapshotPtr& snapshot,

@@ -22,9 +22,4 @@ std::optional<std::uint32_t> parse_index(std::string_view text);
 HttpReply handle_get(std::string_view target, const SnapshotPtr& snapshot,
                      const BridgeStats& stats);
 
-// The message for a rack or module that does not exist in this geometry
-// (empty when both exist); shared by REST, WebSocket and control.
-std::string out_of_range_message(const Geometry& geometry, std::uint32_t rack,
-                                 std::optional<std::uint32_t> module);
-
 }  // namespace brt::bridge

@@ -149,7 +149,7 @@ void WsSession::subscribe(const SubscribeRequest& request) {
             return;
         }
         if (const std::string wrong =
-                out_of_range_message(*latest_->geometry, *request.rack, request.module);
+                selection_problem(*latest_->geometry, *request.rack, request.module);
             !wrong.empty()) {
             BridgeStats::bump(context_.stats.client_errors_total);
             send_text(error_json(wrong));
@@ -218,8 +218,8 @@ void WsSession::push(Subscription& subscription, const SnapshotPtr& snapshot, bo
     if (subscription.request.rack) {
         // The segment may have been re-created with fewer racks.
         if (!snapshot->geometry ||
-            !out_of_range_message(*snapshot->geometry, *subscription.request.rack,
-                                  subscription.request.module)
+            !selection_problem(*snapshot->geometry, *subscription.request.rack,
+                               subscription.request.module)
                  .empty()) {
             return;
         }
