@@ -162,9 +162,6 @@ TEST_CASE("the defaults the installed config files document are valid options an
 }
 
 TEST_CASE("the readers' installed config files hold valid options", "[config]") {
-    if (std::getenv("BRT_ANOMALY_MONITOR") == nullptr || std::getenv("BRT_WS_BRIDGE") == nullptr) {
-        return;  // built without the readers
-    }
     const std::string name = test::unique_segment_name("config-readers");
     REQUIRE(test::run_command({test::tool_path("BRT_SHM_INIT"), "--shm-name", name}).exit_code ==
             0);

@@ -58,14 +58,13 @@ bool no_outside_sign(const Context&) {
 
 struct NotifyTool {
     const char* name;           // as in its unit, brt-<name>@.service
-    const char* path_variable;  // the built tool; unset when it is not built
+    const char* path_variable;  // the built tool, set by tests/meson.build
     bool needs_writer;          // a reader: a simulator publishes first
     bool listens;               // takes --listen 127.0.0.1:PORT
     bool (*serving)(const Context&);
 };
 
-// One line per Type=notify tool. A reader's line is live once its build
-// defines its executable (tests/systemd/meson.build sets the variable).
+// One line per Type=notify tool.
 const NotifyTool kTools[] = {
     {"simulator", "BRT_SIMULATOR", false, false, frames_published},
     {"anomaly-monitor", "BRT_ANOMALY_MONITOR", true, false, no_outside_sign},
@@ -81,16 +80,17 @@ bool has_line(const std::string& message, const std::string& line) {
     return ("\n" + message + "\n").find("\n" + line + "\n") != std::string::npos;
 }
 
-int free_tcp_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    close(fd);
-    return ntohs(address.sin_port);
+// The port a tool started with --listen 127.0.0.1:0 says it took.
+int announced_port(const std::string& log) {
+    const std::string marker = "listening on 127.0.0.1:";
+    for (int i = 0; i < 500; ++i) {
+        const std::string said = test::read_file(log);
+        if (const auto at = said.find(marker); at != std::string::npos) {
+            return std::atoi(said.c_str() + at + marker.size());
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+    return 0;
 }
 
 bool running(pid_t pid) {
@@ -154,14 +154,10 @@ TEST_CASE("every Type=notify tool: READY=1 when serving, WATCHDOG=1 from its mai
     unsetenv("WATCHDOG_USEC");
     unsetenv("WATCHDOG_PID");
     for (const NotifyTool& tool : kTools) {
-        const char* path = std::getenv(tool.path_variable);
-        if (path == nullptr) {
-            WARN("brt-" << tool.name << " is not built here: not tested");
-            continue;
-        }
+        const std::string path = test::tool_path(tool.path_variable);
         DYNAMIC_SECTION("brt-" << tool.name) {
             test::ScopedSegment scoped(std::string("notify-") + tool.name, Geometry{2, 2, 8});
-            const Context context{scoped.name(), tool.listens ? free_tcp_port() : 0};
+            Context context{scoped.name(), 0};
             const std::string stem = "/tmp/" + test::unique_segment_name(tool.name);
             const std::string stall_file = stem + ".stall";
             const std::string log = stem + ".log";
@@ -189,7 +185,7 @@ TEST_CASE("every Type=notify tool: READY=1 when serving, WATCHDOG=1 from its mai
                                              std::string(config_dir) + "/" + tool.name + ".conf",
                                              "--shm-name", scoped.name()};
             if (tool.listens) {
-                argv.insert(argv.end(), {"--listen", "127.0.0.1:" + std::to_string(context.port)});
+                argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});  // any free port
             }
             const pid_t pid = test::spawn_background(
                 argv, log,
@@ -202,6 +198,10 @@ TEST_CASE("every Type=notify tool: READY=1 when serving, WATCHDOG=1 from its mai
             // READY=1 once serving (checked the moment it arrives).
             if (!listener.wait_for("READY=1", 30s)) {
                 FAIL("no READY=1 within 30 s; the tool said:\n" << test::read_file(log));
+            }
+            if (tool.listens) {
+                context.port = announced_port(log);
+                REQUIRE(context.port > 0);
             }
             CHECK(tool.serving(context));
 
