@@ -118,7 +118,8 @@ class AlarmEngine {
 
     // The writer_liveness rule: raises when the writer is not live (stale,
     // stopped, never started, no segment), clears when it is live again.
-    // Cheap; call it whenever a wait for a frame times out, or with every frame.
+    // Cheap itself; read_writer_status() looks at the lock only when the
+    // heartbeat is late, so calling both with every frame is fine.
     std::vector<AlarmEvent> evaluate_liveness(const WriterStatus& status,
                                               std::uint64_t now_realtime_ns);
 

@@ -73,6 +73,18 @@ WriterStatus read_writer_status(const MappedSegment& segment) {
         case WriterState::paused:
             break;
     }
+    // A heartbeat younger than one publish period (at least 20 ms) is proof
+    // of life on its own. Only a late heartbeat needs the lock to tell a
+    // crash from a hang: finding its holder reads /proc/locks, which can
+    // sleep for an RCU grace period (several ms), and readers ask after
+    // every frame. A killed writer is reported one period later for it.
+    constexpr std::uint64_t kFreshFloorNs = 20'000'000;
+    if (status.heartbeat_age_ns <= std::max(kFreshFloorNs, status.publish_period_ns)) {
+        status.liveness = Liveness::live;
+        status.detail = fmt::format("writer pid {} is {}", status.pid,
+                                    status.state == WriterState::paused ? "paused" : "publishing");
+        return status;
+    }
     const auto holder = flock_holder_pid(segment.fd());
     if (!holder) {
         status.liveness = Liveness::stale;

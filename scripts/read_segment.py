@@ -84,6 +84,8 @@ WRITER_STATES = {0: "never started", 1: "running", 2: "paused",
 CHEMISTRIES = {1: "nmc", 2: "lfp"}
 
 STALE_FLOOR_NS = 250_000_000
+# A heartbeat younger than one publish period, at least this, proves life.
+FRESH_FLOOR_NS = 20_000_000
 INITIALISING_GRACE_S = 0.5
 MAX_READ_ATTEMPTS = 64
 
@@ -285,7 +287,10 @@ class Segment:
             status["liveness"] = "stopped"
         elif state_code in (1, 2):
             stale_after = max(STALE_FLOOR_NS, 4 * status["publish_period_ns"])
-            if self.lock_holder_pid() is None:
+            fresh = max(FRESH_FLOOR_NS, status["publish_period_ns"])
+            if status["heartbeat_age_ns"] <= fresh:
+                status["liveness"] = "live"  # a fresh heartbeat needs no lock check
+            elif self.lock_holder_pid() is None:
                 status["liveness"] = "stale"  # the writer died without saying so
             elif status["heartbeat_age_ns"] > stale_after:
                 status["liveness"] = "stale"  # alive but hung or suspended
