@@ -36,7 +36,6 @@ class CriticalCommand {
     bool run(const AlarmEvent& event);
     // Reaps finished commands; reports a failing exit status on stderr.
     void reap();
-    std::size_t running() const { return children_.size(); }
 
   private:
     std::vector<std::string> argv_;

@@ -31,7 +31,6 @@ class EventOutput {
     // Writes the events at or above the minimum severity and flushes.
     // Returns how many were written.
     std::size_t write(const std::vector<AlarmEvent>& events);
-    const EventTextStyle& style() const { return style_; }
 
   private:
     OutputFormat format_;

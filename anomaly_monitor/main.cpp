@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
         "  {0}                               watch everything, text events\n"
         "  {0} --format json --min-severity warning\n"
         "  {0} --rack 3 --exit-on critical   for scripts: exit 3 at the first critical alarm\n"
-        "  {0} --config /etc/brt/anomaly-monitor.conf --nmc-voltage-max 4.1,4.15,4.2\n"
+        "  {0} --config /etc/brt/brt_telemetry/anomaly-monitor.conf --nmc-voltage-max "
+        "4.1,4.15,4.2\n"
         "Exit codes: 0 stopped (SIGINT/SIGTERM, --duration, --frames), 1 runtime failure "
         "(no segment...), 2 bad usage or config file, 3 an alarm matched --exit-on.\n"
         "Details: docs/anomaly-monitor.md",

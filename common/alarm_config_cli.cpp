@@ -9,6 +9,7 @@
 #include <istream>
 #include <set>
 
+#include "common/config_file.hpp"
 #include "common/errors.hpp"
 
 namespace brt {
@@ -386,11 +387,11 @@ struct AlarmConfigOptions::Values {
 };
 
 AlarmConfigOptions::AlarmConfigOptions(CLI::App& app) : values_(std::make_unique<Values>()) {
-    values_->config_option =
-        app.set_config("--config", "",
-                       "Read settings from this file (CLI11 INI/TOML: key = value lines, [nmc] and "
-                       "[lfp] sections); the command line overrides it")
-            ->check(CLI::ExistingFile);
+    // The project's --config, read by a stricter reader that knows the
+    // limit sections and names the line of a mistake.
+    values_->config_option = add_config_option(app)->description(
+        "Read settings from FILE (key = value lines, [nmc] and [lfp] sections for the "
+        "limits); the command line overrides it");
     app.config_formatter(std::make_shared<StrictConfigReader>(app));
     for (const Setting& setting : settings()) {
         auto* option =
@@ -422,11 +423,6 @@ AlarmConfig AlarmConfigOptions::config() const {
     }
     config.validate();
     return config;
-}
-
-std::string AlarmConfigOptions::config_path() const {
-    const CLI::Option* option = values_->config_option;
-    return option != nullptr && option->count() > 0 ? option->as<std::string>() : std::string();
 }
 
 AlarmConfig load_alarm_config_file(const std::string& path) {

@@ -45,7 +45,6 @@ class AlarmConfigOptions {
     // values applied, validated. Throws UsageError naming the bad option.
     AlarmConfig config() const;
     // The --config path, empty when none was given.
-    std::string config_path() const;
 
   private:
     struct Values;

@@ -814,18 +814,6 @@ std::uint64_t AlarmEngine::last_frame_evaluated() const {
     return state_->last_frame;
 }
 
-const AlarmConfig& AlarmEngine::config() const {
-    return state_->config;
-}
-
-const Geometry& AlarmEngine::geometry() const {
-    return state_->geometry;
-}
-
-Chemistry AlarmEngine::rack_chemistry(std::uint32_t rack) const {
-    return state_->chemistry.at(rack);
-}
-
 std::string_view transition_name(AlarmTransition transition) {
     return transition == AlarmTransition::raise ? "raise" : "clear";
 }

@@ -131,9 +131,6 @@ class AlarmEngine {
 
     std::uint64_t frames_evaluated() const;
     std::uint64_t last_frame_evaluated() const;  // 0 before the first
-    const AlarmConfig& config() const;
-    const Geometry& geometry() const;
-    Chemistry rack_chemistry(std::uint32_t rack) const;
 
   private:
     struct State;

@@ -12,59 +12,58 @@ struct RuleInfo {
     Rule rule;
     std::string_view name;
     std::string_view unit;
-    RuleScope scope;
     Severity fixed_severity;  // for the rules without levels
     std::string_view description;
 };
 
 constexpr RuleInfo kRules[kRuleCount] = {
-    {Rule::cell_overvoltage, "cell_overvoltage", "V", RuleScope::rack, Severity::info,
+    {Rule::cell_overvoltage, "cell_overvoltage", "V", Severity::info,
      "highest cell voltage of a rack above its limit"},
-    {Rule::cell_undervoltage, "cell_undervoltage", "V", RuleScope::rack, Severity::info,
+    {Rule::cell_undervoltage, "cell_undervoltage", "V", Severity::info,
      "lowest cell voltage of a rack below its limit"},
-    {Rule::overtemperature_charge, "overtemperature_charge", "°C", RuleScope::rack, Severity::info,
+    {Rule::overtemperature_charge, "overtemperature_charge", "°C", Severity::info,
      "hottest cell of a charging rack above the charge limit"},
-    {Rule::overtemperature_discharge, "overtemperature_discharge", "°C", RuleScope::rack,
-     Severity::info, "hottest cell of a discharging or resting rack above the discharge limit"},
-    {Rule::undertemperature, "undertemperature", "°C", RuleScope::rack, Severity::info,
+    {Rule::overtemperature_discharge, "overtemperature_discharge", "°C", Severity::info,
+     "hottest cell of a discharging or resting rack above the discharge limit"},
+    {Rule::undertemperature, "undertemperature", "°C", Severity::info,
      "coldest cell of a rack below its limit"},
-    {Rule::overcurrent_discharge, "overcurrent_discharge", "A", RuleScope::rack, Severity::info,
+    {Rule::overcurrent_discharge, "overcurrent_discharge", "A", Severity::info,
      "rack discharge current above its limit (C-rate x nominal Ah)"},
-    {Rule::overcurrent_charge, "overcurrent_charge", "A", RuleScope::rack, Severity::info,
+    {Rule::overcurrent_charge, "overcurrent_charge", "A", Severity::info,
      "rack charge current above its limit (C-rate x nominal Ah)"},
-    {Rule::soc_high, "soc_high", "", RuleScope::rack, Severity::info,
+    {Rule::soc_high, "soc_high", "", Severity::info,
      "highest cell state of charge of a rack above the window"},
-    {Rule::soc_low, "soc_low", "", RuleScope::rack, Severity::info,
+    {Rule::soc_low, "soc_low", "", Severity::info,
      "lowest cell state of charge of a rack below the window"},
-    {Rule::soh_low, "soh_low", "", RuleScope::rack, Severity::info,
+    {Rule::soh_low, "soh_low", "", Severity::info,
      "lowest cell state of health of a rack below the floor"},
-    {Rule::voltage_plausibility, "voltage_plausibility", "V", RuleScope::cell, Severity::warning,
+    {Rule::voltage_plausibility, "voltage_plausibility", "V", Severity::warning,
      "cell voltage far from its module's median (value: the difference)"},
-    {Rule::temperature_plausibility, "temperature_plausibility", "K", RuleScope::cell,
-     Severity::warning, "cell temperature far from its module's median (value: the difference)"},
-    {Rule::sensor_dropout, "sensor_dropout", "", RuleScope::cell, Severity::warning,
+    {Rule::temperature_plausibility, "temperature_plausibility", "K", Severity::warning,
+     "cell temperature far from its module's median (value: the difference)"},
+    {Rule::sensor_dropout, "sensor_dropout", "", Severity::warning,
      "a reading is NaN or the front end reports a dropout"},
-    {Rule::voltage_range, "voltage_range", "V", RuleScope::cell, Severity::warning,
+    {Rule::voltage_range, "voltage_range", "V", Severity::warning,
      "voltage reading outside the physical range"},
-    {Rule::temperature_range, "temperature_range", "°C", RuleScope::cell, Severity::warning,
+    {Rule::temperature_range, "temperature_range", "°C", Severity::warning,
      "temperature reading outside the physical range"},
-    {Rule::voltage_stuck, "voltage_stuck", "s", RuleScope::cell, Severity::warning,
+    {Rule::voltage_stuck, "voltage_stuck", "s", Severity::warning,
      "voltage reading unchanged while the module's other readings move (value: seconds)"},
-    {Rule::temperature_stuck, "temperature_stuck", "s", RuleScope::cell, Severity::warning,
+    {Rule::temperature_stuck, "temperature_stuck", "s", Severity::warning,
      "temperature reading unchanged while the module's other readings move (value: seconds)"},
-    {Rule::sensor_status, "sensor_status", "", RuleScope::cell, Severity::warning,
+    {Rule::sensor_status, "sensor_status", "", Severity::warning,
      "the front end flags a sensor fault (value: the status word)"},
-    {Rule::temperature_rise_rate, "temperature_rise_rate", "K/s", RuleScope::cell,
-     Severity::warning, "temperature rising fast: thermal runaway early warning"},
-    {Rule::thermal_runaway, "thermal_runaway", "K/s", RuleScope::cell, Severity::critical,
+    {Rule::temperature_rise_rate, "temperature_rise_rate", "K/s", Severity::warning,
+     "temperature rising fast: thermal runaway early warning"},
+    {Rule::thermal_runaway, "thermal_runaway", "K/s", Severity::critical,
      "thermal runaway confirmed: dT/dt held with a voltage drop or over-temperature (latched)"},
-    {Rule::voltage_imbalance, "voltage_imbalance", "V", RuleScope::module, Severity::warning,
+    {Rule::voltage_imbalance, "voltage_imbalance", "V", Severity::warning,
      "voltage spread (max - min) within a module"},
-    {Rule::resistance_outlier, "resistance_outlier", "", RuleScope::cell, Severity::warning,
+    {Rule::resistance_outlier, "resistance_outlier", "", Severity::warning,
      "resistance stands out from the module's peers (value: robust z-score)"},
-    {Rule::self_discharge, "self_discharge", "%/h", RuleScope::cell, Severity::warning,
+    {Rule::self_discharge, "self_discharge", "%/h", Severity::warning,
      "loses charge faster than the module's peers (value: excess SoC loss per hour)"},
-    {Rule::writer_liveness, "writer_liveness", "s", RuleScope::system, Severity::critical,
+    {Rule::writer_liveness, "writer_liveness", "s", Severity::critical,
      "the writer is stale or gone: no fresh measurements (value: heartbeat age)"},
 };
 
@@ -145,21 +144,8 @@ std::string_view rule_name(Rule rule) {
     return info(rule).name;
 }
 
-std::optional<Rule> parse_rule(std::string_view name) {
-    for (const RuleInfo& entry : kRules) {
-        if (entry.name == name) {
-            return entry.rule;
-        }
-    }
-    return std::nullopt;
-}
-
 std::string_view rule_unit(Rule rule) {
     return info(rule).unit;
-}
-
-RuleScope rule_scope(Rule rule) {
-    return info(rule).scope;
 }
 
 std::string_view rule_description(Rule rule) {
@@ -168,10 +154,6 @@ std::string_view rule_description(Rule rule) {
 
 Severity rule_fixed_severity(Rule rule) {
     return info(rule).fixed_severity;
-}
-
-bool rule_has_levels(Rule rule) {
-    return rule <= Rule::soh_low;
 }
 
 ChemistryLimits default_chemistry_limits(Chemistry chemistry) {

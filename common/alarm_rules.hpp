@@ -75,17 +75,12 @@ enum class Rule : std::uint8_t {
 };
 inline constexpr std::size_t kRuleCount = static_cast<std::size_t>(Rule::writer_liveness) + 1;
 
-enum class RuleScope : std::uint8_t { system, rack, module, cell };
-
 std::string_view rule_name(Rule rule);
-std::optional<Rule> parse_rule(std::string_view name);
 std::string_view rule_unit(Rule rule);  // "V", "°C", "A", "K/s", "%/h", ...
-RuleScope rule_scope(Rule rule);
 // One line for people (docs, --help).
 std::string_view rule_description(Rule rule);
 // The severity of the single-level rules (plausibility, trends, liveness).
 Severity rule_fixed_severity(Rule rule);
-bool rule_has_levels(Rule rule);  // the ten limit rules
 
 // MOL / RSL / MSL for one quantity. A NaN level is switched off.
 struct LevelLimits {
