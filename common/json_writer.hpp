@@ -25,6 +25,8 @@ class JsonWriter {
     JsonWriter& value(std::int32_t number) { return value(std::int64_t{number}); }
     JsonWriter& value(bool flag);
     JsonWriter& null();
+    // A value that is already JSON text (e.g. an event line), written as is.
+    JsonWriter& raw(std::string_view json);
 
     const std::string& str() const { return out_; }
 

@@ -29,3 +29,10 @@ TEST_CASE("JSON output escapes text and writes NaN as null", "[json]") {
           R"({"name":"rack \"3\"\n\\","values":[1.5,null,null,7],"ok":true,"empty":{}})");
     CHECK(json_escape(std::string(1, '\x01')) == "\\u0001");
 }
+
+TEST_CASE("raw JSON values are separated like any other", "[json]") {
+    JsonWriter json;
+    json.begin_object().key("events").begin_array().raw(R"({"a":1})").raw(R"({"b":2})");
+    json.end_array().key("n").value(std::uint64_t{2}).end_object();
+    CHECK(json.str() == R"({"events":[{"a":1},{"b":2}],"n":2})");
+}

@@ -320,21 +320,16 @@ std::string alarms_json(const Snapshot& snapshot) {
         json.end_object();
     }
     json.end_array();
-    json.key("recent_events").begin_array().end_array();
-    json.end_object();
     // The events are already JSON objects (alarm_event_json, the monitor's
-    // --format json lines): spliced into the empty array, newest first.
-    std::string text = json.str();
-    std::string events;
+    // --format json lines), newest first.
+    json.key("recent_events").begin_array();
     for (auto event = alarms.recent_events.rbegin(); event != alarms.recent_events.rend();
          ++event) {
-        if (!events.empty()) {
-            events += ',';
-        }
-        events += *event;
+        json.raw(*event);
     }
-    text.insert(text.size() - 2, events);  // before "]}"
-    return text;
+    json.end_array();
+    json.end_object();
+    return json.str();
 }
 
 std::string scenarios_json() {
