@@ -466,8 +466,11 @@ function statusText(status) {
 function showTooltip(event) {
   const tooltip = $('tooltip');
   const found = cellAt(event.clientX, event.clientY);
-  hoverCell = found;
-  requestDraw();
+  // Redraw only when the outlined cell changes, not on every mouse move.
+  if ((found && found.index) !== (hoverCell && hoverCell.index)) {
+    hoverCell = found;
+    requestDraw();
+  }
   if (!found || !heatmap) { tooltip.hidden = true; return; }
   const i = found.index - heatmap.firstCell;
   const lines = [`rack ${found.rack} module ${found.module} cell ${found.cell}`];
