@@ -29,7 +29,7 @@ struct BatchFormatOptions {
     BatchFormat format = BatchFormat::table;
     Selection selection;
     std::vector<Field> fields;  // empty: the format's default
-    bool color = false;         // tables only: bold headings, coloured writer state
+    bool color = false;         // tables only: bold headings
 };
 
 // `first`: the first snapshot of a series (CSV writes its header row once).

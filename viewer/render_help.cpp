@@ -25,7 +25,8 @@ constexpr std::array<std::string_view, 21> kHelp = {
     "  Cells with: counts from the cells' status words: Flt sensor fault (voltage, temperature,",
     "  current sensor, dropout, open wire, stuck, drift), Run thermal runaway, Vent venting,",
     "  Bal passive balancing on.  These are states reported by the writer, not alarm rules.",
-    "  Modules: each module's mean of the chosen metric; the scale spans what is shown (legend",
+    "  Modules: each module's mean of the chosen metric; the scale spans every rack's modules "
+    "(legend",
     "  on the last line, low on the left, high on the right; without colour: . : - = + * # % @).",
     "",
     "Header: segment, geometry, writer pid and state (live, stale, stopped, no writer, no",
