@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "bench/bench_support.hpp"
+#include "bench/paced_writer.hpp"
 #include "common/alarm_engine.hpp"
 #include "common/json_writer.hpp"
 #include "common/segment_reader.hpp"
@@ -55,72 +56,21 @@ Percentiles percentiles(std::vector<double> latencies_us) {
     return p;
 }
 
-double thread_cpu_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+// Healthy NMC cells at 3.7 V; cell 0 at 4.30 V (above MOL, RSL and MSL) on
+// odd frames, so every frame makes events.
+bench::PacedWriter crossing_writer(const std::string& name, const Geometry& geometry,
+                                   std::chrono::microseconds period) {
+    return bench::PacedWriter(
+        name, geometry, period,
+        [](int field, std::uint64_t) {
+            constexpr float kHealthy[6] = {3.7f, 0.0f, 25.0f, 0.6f, 0.0004f, 0.98f};
+            return kHealthy[field];
+        },
+        RackRecord{0.0f, 25.0f, 0, 0},
+        [](std::uint64_t frame, bench::PacedWriter::Columns& columns) {
+            columns[0][0] = frame % 2 == 1 ? 4.30f : 3.70f;
+        });
 }
-
-// Publishes frames every `period` until stopped: healthy NMC cells at 3.7 V,
-// cell 0 at 4.30 V (above MOL, RSL and MSL) on odd frames.
-class PacedWriter {
-  public:
-    PacedWriter(const std::string& name, const Geometry& geometry, std::chrono::microseconds period)
-        : writer_(SegmentWriter::acquire(name, static_cast<std::uint64_t>(period.count()) * 1000)),
-          period_(period) {
-        const std::uint64_t cells = geometry.cell_count();
-        const float healthy[6] = {3.7f, 0.0f, 25.0f, 0.6f, 0.0004f, 0.98f};
-        for (int field = 0; field < 6; ++field) {
-            columns_[field].assign(cells, healthy[field]);
-        }
-        status_.assign(cells, 0);
-        racks_.assign(geometry.racks, RackRecord{0.0f, 25.0f, 0, 0});
-        thread_ = std::thread([this] { run(); });
-    }
-    ~PacedWriter() {
-        stop_ = true;
-        thread_.join();
-    }
-    std::uint64_t published() const { return published_.load(); }
-    std::uint64_t late() const { return late_.load(); }
-
-  private:
-    void run() {
-        auto deadline = std::chrono::steady_clock::now();
-        std::uint64_t frame = 0;
-        while (!stop_) {
-            ++frame;
-            columns_[0][0] = frame % 2 == 1 ? 4.30f : 3.70f;
-            FrameData data;
-            for (int field = 0; field < 6; ++field) {
-                data.columns[field] = columns_[field];
-            }
-            data.status = status_;
-            data.racks = racks_;
-            data.sim_time_ns = frame * static_cast<std::uint64_t>(period_.count()) * 1000;
-            writer_.publish_frame(data);
-            published_ = frame;
-            deadline += period_;
-            const auto now = std::chrono::steady_clock::now();
-            if (now > deadline) {
-                ++late_;
-                deadline = now;  // no burst to catch up
-            } else {
-                std::this_thread::sleep_until(deadline);
-            }
-        }
-    }
-
-    SegmentWriter writer_;
-    std::chrono::microseconds period_;
-    std::vector<float> columns_[6];
-    std::vector<std::uint32_t> status_;
-    std::vector<RackRecord> racks_;
-    std::atomic<bool> stop_{false};
-    std::atomic<std::uint64_t> published_{0};
-    std::atomic<std::uint64_t> late_{0};
-    std::thread thread_;
-};
 
 struct PhaseResult {
     Percentiles latency;
@@ -135,7 +85,7 @@ PhaseResult run_baseline(const std::string& name, std::uint64_t frames) {
     FrameBuffer buffer;
     std::vector<double> latencies;
     latencies.reserve(frames);
-    const double cpu_start = thread_cpu_s();
+    const std::uint64_t cpu_start_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     std::uint64_t missed_start = 0;
     bool first = true;
     while (latencies.size() < frames) {
@@ -154,7 +104,9 @@ PhaseResult run_baseline(const std::string& name, std::uint64_t frames) {
         latencies.push_back(latency_us);
     }
     PhaseResult result;
-    result.cpu_per_frame_us = (thread_cpu_s() - cpu_start) / static_cast<double>(frames) * 1e6;
+    result.cpu_per_frame_us =
+        static_cast<double>(clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu_start_ns) / 1e3 /
+        static_cast<double>(frames);
     result.latency = percentiles(std::move(latencies));
     result.frames_checked = frames;
     result.frames_missed = reader.frames_missed() - missed_start;
@@ -174,13 +126,14 @@ double engine_cpu_per_frame_us(const std::string& name, std::uint64_t frames) {
     while (reader.read_latest(buffer) != ReadOutcome::ok) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    const double cpu_start = thread_cpu_s();
+    const std::uint64_t cpu_start_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     for (std::uint64_t i = 0; i < frames; ++i) {
         buffer.sim_time_ns += 100'000'000;
         ++buffer.frame_number;
         bench::keep(engine.evaluate(buffer, realtime_ns()).data());
     }
-    return (thread_cpu_s() - cpu_start) / static_cast<double>(frames) * 1e6;
+    return static_cast<double>(clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu_start_ns) / 1e3 /
+           static_cast<double>(frames);
 }
 
 std::uint64_t json_number(const std::string& text, const std::string& key) {
@@ -315,7 +268,8 @@ int main(int argc, char** argv) {
     }
     for (const Case& c : cases) {
         bench::BenchSegment segment("monitor", c.geometry, kDefaultSlots);
-        PacedWriter writer(segment.name(), c.geometry, std::chrono::microseconds(c.period_us));
+        const bench::PacedWriter writer =
+            crossing_writer(segment.name(), c.geometry, std::chrono::microseconds(c.period_us));
         const PhaseResult baseline = run_baseline(segment.name(), baseline_frames);
         const PhaseResult tool = run_monitor(monitor, segment.name(), frames);
         const double engine_us =

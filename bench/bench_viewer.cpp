@@ -44,13 +44,6 @@ struct Config {
     int refreshes;  // timed refreshes per case
 };
 
-std::uint64_t thread_cpu_ns() {
-    timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return static_cast<std::uint64_t>(t.tv_sec) * 1'000'000'000 +
-           static_cast<std::uint64_t>(t.tv_nsec);
-}
-
 // Plausible, frame-dependent cell values, so every refresh has new numbers.
 class FrameSource {
   public:
@@ -149,19 +142,19 @@ CaseResult measure(const Config& config, viewer::TerminalSize size) {
     refresh();  // warm-up: first full draw
     for (int i = 0; i < config.refreshes; ++i) {
         writer.publish_frame(source.make(frame++));  // not timed: the writer's work
-        const std::uint64_t cpu0 = thread_cpu_ns();
+        const std::uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         const std::uint64_t wall0 = monotonic_ns();
         bytes_total += static_cast<double>(refresh());
         new_wall.push_back(static_cast<double>(monotonic_ns() - wall0) / 1e3);
-        new_cpu.push_back(static_cast<double>(thread_cpu_ns() - cpu0) / 1e3);
+        new_cpu.push_back(static_cast<double>(clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / 1e3);
 
-        const std::uint64_t cpu1 = thread_cpu_ns();
+        const std::uint64_t cpu1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         refresh();  // the same frame again: nothing to write
-        same_cpu.push_back(static_cast<double>(thread_cpu_ns() - cpu1) / 1e3);
+        same_cpu.push_back(static_cast<double>(clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu1) / 1e3);
 
-        const std::uint64_t cpu2 = thread_cpu_ns();
+        const std::uint64_t cpu2 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         baseline();
-        base.push_back(static_cast<double>(thread_cpu_ns() - cpu2) / 1e3);
+        base.push_back(static_cast<double>(clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu2) / 1e3);
     }
     close(null_fd);
     return {config.label,

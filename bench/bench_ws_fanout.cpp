@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "bench/bench_support.hpp"
+#include "bench/paced_writer.hpp"
 #include "common/clock.hpp"
 #include "common/file_limit.hpp"
 #include "common/json_writer.hpp"
@@ -39,54 +40,6 @@ using tcp = asio::ip::tcp;
 using namespace brt;
 
 namespace {
-
-// Publishes plausible frames at a fixed period from its own thread.
-class PacedWriter {
-  public:
-    PacedWriter(const std::string& name, const Geometry& geometry, double rate_hz)
-        : writer_(SegmentWriter::acquire(name, static_cast<std::uint64_t>(1e9 / rate_hz))),
-          period_(std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / rate_hz))) {
-        const auto cells = geometry.cell_count();
-        const float base[6] = {3.7f, 10.0f, 25.0f, 0.6f, 0.0004f, 0.99f};
-        for (int f = 0; f < 6; ++f) {
-            columns_[f].resize(cells);
-            for (std::uint64_t c = 0; c < cells; ++c) {
-                columns_[f][c] = base[f] * (1.0f + 0.01f * static_cast<float>(c % 17) / 17.0f);
-            }
-        }
-        status_.assign(cells, 0);
-        racks_.assign(geometry.racks, RackRecord{10.0f, 25.0f, 5, 1});
-        thread_ = std::thread([this] { run(); });
-    }
-    ~PacedWriter() {
-        stop_ = true;
-        thread_.join();
-    }
-
-  private:
-    void run() {
-        FrameData frame;
-        for (int f = 0; f < 6; ++f) {
-            frame.columns[f] = columns_[f];
-        }
-        frame.status = status_;
-        frame.racks = racks_;
-        auto next = std::chrono::steady_clock::now();
-        while (!stop_) {
-            frame.sim_time_ns += static_cast<std::uint64_t>(period_.count());
-            writer_.publish_frame(frame);
-            next += period_;
-            std::this_thread::sleep_until(next);
-        }
-    }
-    SegmentWriter writer_;
-    std::chrono::nanoseconds period_;
-    std::vector<float> columns_[6];
-    std::vector<std::uint32_t> status_;
-    std::vector<RackRecord> racks_;
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
-};
 
 struct Bridge {
     pid_t pid = -1;
@@ -381,7 +334,14 @@ int run(const std::string& bridge_binary, const std::vector<int>& summary_client
     }
     const Geometry geometry{20, 10, 32};
     bench::BenchSegment segment("ws_fanout", geometry, kDefaultSlots);
-    PacedWriter writer(segment.name(), geometry, 10.0);
+    // Plausible values, a little different from cell to cell.
+    const bench::PacedWriter writer(
+        segment.name(), geometry, std::chrono::milliseconds(100),
+        [](int field, std::uint64_t cell) {
+            constexpr float kBase[6] = {3.7f, 10.0f, 25.0f, 0.6f, 0.0004f, 0.99f};
+            return kBase[field] * (1.0f + 0.01f * static_cast<float>(cell % 17) / 17.0f);
+        },
+        RackRecord{10.0f, 25.0f, 5, 1});
     Bridge bridge;
     start_bridge(bridge, bridge_binary, segment.name(), threads);
     std::this_thread::sleep_for(std::chrono::seconds(1));
