@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "simulator/rack_control.hpp"
-
 namespace brt {
 
 CpuStepper::CpuStepper(Simulation& simulation, WorkerPool& pool)
@@ -12,7 +10,10 @@ CpuStepper::CpuStepper(Simulation& simulation, WorkerPool& pool)
 
 void CpuStepper::run(std::uint64_t steps) {
     pool_.parallel_for(simulation_.geometry().racks, [&](std::uint64_t begin, std::uint64_t end) {
-        std::vector<float> scratch(simulation_.geometry().cells_per_module);
+        RackScratch scratch;
+        scratch.neighbour_heat_w.resize(simulation_.geometry().cells_per_module);
+        scratch.heat_to_air_w.resize(simulation_.geometry().cells_per_module);
+        scratch.module_quiet.resize(simulation_.geometry().modules_per_rack);
         for (std::uint64_t r = begin; r < end; ++r) {
             run_rack(static_cast<std::uint32_t>(r), steps, scratch);
         }
@@ -20,20 +21,38 @@ void CpuStepper::run(std::uint64_t steps) {
     simulation_.advance_clock(steps);
 }
 
-void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps,
-                          std::vector<float>& neighbour_heat_w) {
+bool CpuStepper::module_is_quiet(const model::ChemistryParams& p, std::uint64_t first_cell) const {
+    const CellArrays& cells = simulation_.cells();
+    for (std::uint64_t cell = first_cell;
+         cell < first_cell + simulation_.geometry().cells_per_module; ++cell) {
+        if (!model::cell_is_quiet(p, cells.fast_state(cell), cells.short_circuit_ohm[cell])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps, RackScratch& scratch) {
     const Geometry& geometry = simulation_.geometry();
     const SimulationConfig& config = simulation_.config();
     RackState& rack = simulation_.racks()[rack_index];
-    CellArrays& cells = simulation_.cells();
     const model::ChemistryParams& p = simulation_.params(rack.chemistry);
-    const auto dt_s = static_cast<float>(config.physics_dt_s);
-    const std::uint32_t cells_per_module = geometry.cells_per_module;
     const float taper_current_a = config.taper_c_rate * rack.capacity_ah;
     const std::uint64_t coefficient_every = coefficient_interval_steps(config.physics_dt_s);
     const std::uint64_t ageing_every = ageing_interval_steps(config.physics_dt_s);
     const std::uint64_t first_step = simulation_.step_count();
-    const float approach = model::rc_approach(p, dt_s);
+
+    ModuleStep module_step{};
+    module_step.params = &p;
+    module_step.dt_s = std::max(static_cast<float>(config.physics_dt_s), 0.0f);
+    module_step.approach = model::rc_approach(p, module_step.dt_s);
+
+    // Scenarios may have changed shorts and heaters since the last interval;
+    // from here on each step tells the next which modules are quiet.
+    for (std::uint32_t module = 0; module < geometry.modules_per_rack; ++module) {
+        scratch.module_quiet[module] =
+            module_is_quiet(p, geometry.cell_index(rack_index, module, 0)) ? 1 : 0;
+    }
 
     for (std::uint64_t step = 0; step < steps; ++step) {
         // Ageing is slow and costly (powers, exponentials): it runs on every
@@ -63,79 +82,28 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps,
             rack.charge_complete = true;  // CV tapered out: float from now on
             rack.action = kActionFloat;
         }
-        const bool balancing_on = rack.mode == RackMode::equalize || output.constant_voltage;
+        module_step.rack_current_a = rack.current_a;
+        module_step.air_temperature_c = rack.air_temperature_c;
+        module_step.balancing_on = rack.mode == RackMode::equalize || output.constant_voltage;
 
         RackLimits limits;
         float heat_to_air_w = 0.0f;
         for (std::uint32_t module = 0; module < geometry.modules_per_rack; ++module) {
-            const std::uint64_t first = geometry.cell_index(rack_index, module, 0);
-            // Passive balancing bleeds the cells above the module's lowest
-            // (looked for only while balancing is on).
-            float module_min_v = cells.voltage_v[first];
-            for (std::uint32_t c = 1; balancing_on && c < cells_per_module; ++c) {
-                module_min_v = std::min(module_min_v, cells.voltage_v[first + c]);
+            module_step.first_cell = geometry.cell_index(rack_index, module, 0);
+            float module_min_v = 0.0f;
+            prepare_module(module_step, scratch.neighbour_heat_w, module_min_v);
+            // A quiet module takes the SIMD path on every step but the
+            // ageing ones (its coefficients refreshed first when due, as
+            // step_module would at the start of the step).
+            const bool quiet = quiet_path_ && scratch.module_quiet[module] != 0 && !ageing_step;
+            if (quiet && coefficient_step) {
+                refresh_coefficients(p, module_step.first_cell);
             }
-            // Conduction uses the temperatures before this step (Jacobi), so
-            // the order cells are stepped in does not matter: the GPU steps
-            // them all at once.
-            for (std::uint32_t c = 0; c < cells_per_module; ++c) {
-                const float t = cells.temperature_c[first + c];
-                float flow = 0.0f;
-                if (c > 0) {
-                    flow += cells.temperature_c[first + c - 1] - t;
-                }
-                if (c + 1 < cells_per_module) {
-                    flow += cells.temperature_c[first + c + 1] - t;
-                }
-                neighbour_heat_w[c] = p.cell_to_cell_w_per_k * flow;
-            }
-            for (std::uint32_t c = 0; c < cells_per_module; ++c) {
-                const std::uint64_t cell = first + c;
-                const bool bleeding =
-                    balancing_on &&
-                    cells.voltage_v[cell] > module_min_v + config.balancing_threshold_v;
-                model::CellInputs inputs{};
-                inputs.current_a = rack.current_a + (bleeding ? config.balancing_current_a : 0.0f);
-                inputs.air_temperature_c = rack.air_temperature_c;
-                inputs.neighbour_heat_w = neighbour_heat_w[c];
-                inputs.external_heat_w = cells.external_heat_w[cell];
-                inputs.short_circuit_ohm = cells.short_circuit_ohm[cell];
-                inputs.dt_s = dt_s;
-                inputs.ageing_speedup =
-                    ageing_dt_factor * config.ageing_speedup * cells.ageing_multiplier[cell];
-                // Between ageing steps only the fast part of the state moves;
-                // the slow part (fade, growth, calendar age) is neither read
-                // nor written, which halves a step's memory traffic.
-                model::CellState state =
-                    ageing_step || coefficient_step ? cells.state(cell) : cells.fast_state(cell);
-                // Resistance and capacity move with temperature, SoC and age:
-                // refreshed on their cadence, held in between.
-                if (coefficient_step) {
-                    const model::CellVariation variation{cells.capacity_factor[cell],
-                                                         cells.resistance_factor[cell]};
-                    const model::CellCoefficients fresh =
-                        model::cell_coefficients(p, variation, state);
-                    cells.coefficient_r0_ohm[cell] = fresh.r0_ohm;
-                    cells.coefficient_r1_ohm[cell] = fresh.r1_ohm;
-                    cells.coefficient_capacity_ah[cell] = fresh.capacity_ah;
-                }
-                const model::CellCoefficients coefficients{cells.coefficient_r0_ohm[cell],
-                                                           cells.coefficient_r1_ohm[cell],
-                                                           cells.coefficient_capacity_ah[cell]};
-                const model::CellStepOutput out =
-                    model::step_cell_with(p, coefficients, approach, state, inputs);
-                if (ageing_step) {
-                    cells.set_state(cell, state);
-                } else {
-                    cells.set_fast_state(cell, state);
-                }
-                cells.voltage_v[cell] = out.terminal_voltage_v;
-                cells.current_a[cell] = inputs.current_a;
-                cells.balancing[cell] = bleeding ? 1 : 0;
-                heat_to_air_w += out.heat_to_air_w;
-                accumulate_cell_limits(limits, rack.current_a, out.terminal_voltage_v, out.r0_ohm,
-                                       p.v_charge_cv_v, p.v_float_v, p.v_discharge_cutoff_v);
-            }
+            scratch.module_quiet[module] =
+                quiet ? step_quiet_module(module_step, scratch, module_min_v, limits, heat_to_air_w)
+                      : step_module(module_step, scratch.neighbour_heat_w, module_min_v,
+                                    coefficient_step, ageing_step, ageing_dt_factor, limits,
+                                    heat_to_air_w);
         }
         // Rack air: the cells' heat, the enclosure's exchange with ambient,
         // and the HVAC holding its setpoint within its capacity.
@@ -148,12 +116,203 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps,
         const float air_heat_w =
             heat_to_air_w +
             config.rack_to_ambient_w_per_k * (rack.ambient_c - rack.air_temperature_c) + hvac_w;
-        rack.air_temperature_c += dt_s * air_heat_w / config.rack_air_heat_capacity_j_per_k;
+        rack.air_temperature_c +=
+            module_step.dt_s * air_heat_w / config.rack_air_heat_capacity_j_per_k;
         rack.charge_limit_a = limits.charge_limit_a;
         rack.float_limit_a = limits.float_limit_a;
         rack.discharge_limit_a = limits.discharge_limit_a;
         rack.string_voltage_v = limits.string_voltage_v;
     }
+}
+
+void CpuStepper::refresh_coefficients(const model::ChemistryParams& p, std::uint64_t cell,
+                                      const model::CellState& state) {
+    CellArrays& cells = simulation_.cells();
+    const model::CellVariation variation{cells.capacity_factor[cell],
+                                         cells.resistance_factor[cell]};
+    const model::CellCoefficients fresh = model::cell_coefficients(p, variation, state);
+    cells.coefficient_r0_ohm[cell] = fresh.r0_ohm;
+    cells.coefficient_r1_ohm[cell] = fresh.r1_ohm;
+    cells.coefficient_capacity_ah[cell] = fresh.capacity_ah;
+}
+
+void CpuStepper::refresh_coefficients(const model::ChemistryParams& p, std::uint64_t first_cell) {
+    const CellArrays& cells = simulation_.cells();
+    for (std::uint64_t cell = first_cell;
+         cell < first_cell + simulation_.geometry().cells_per_module; ++cell) {
+        refresh_coefficients(p, cell, cells.state(cell));
+    }
+}
+
+void CpuStepper::prepare_module(const ModuleStep& step, std::vector<float>& neighbour_heat_w,
+                                float& module_min_v) const {
+    const CellArrays& cells = simulation_.cells();
+    const std::uint32_t n = simulation_.geometry().cells_per_module;
+    const float* voltage_v = cells.voltage_v.data() + step.first_cell;
+    const double* temperature_c = cells.temperature_c.data() + step.first_cell;
+    // Passive balancing bleeds the cells above the module's lowest (looked
+    // for only while balancing is on).
+    module_min_v = voltage_v[0];
+    for (std::uint32_t c = 1; step.balancing_on && c < n; ++c) {
+        module_min_v = std::min(module_min_v, voltage_v[c]);
+    }
+    // Conduction uses the temperatures before this step (Jacobi), so the
+    // order cells are stepped in does not matter: the GPU steps them all at
+    // once.
+    const float k = step.params->cell_to_cell_w_per_k;
+    float* heat_w = neighbour_heat_w.data();
+    if (n == 1) {
+        heat_w[0] = 0.0f;
+        return;
+    }
+    heat_w[0] = k * (static_cast<float>(temperature_c[1]) - static_cast<float>(temperature_c[0]));
+#pragma omp simd
+    for (std::uint32_t c = 1; c < n - 1; ++c) {
+        const float t = static_cast<float>(temperature_c[c]);
+        heat_w[c] = k * ((static_cast<float>(temperature_c[c - 1]) - t) +
+                         (static_cast<float>(temperature_c[c + 1]) - t));
+    }
+    heat_w[n - 1] =
+        k * (static_cast<float>(temperature_c[n - 2]) - static_cast<float>(temperature_c[n - 1]));
+}
+
+bool CpuStepper::step_module(const ModuleStep& step, const std::vector<float>& neighbour_heat_w,
+                             float module_min_v, bool coefficient_step, bool ageing_step,
+                             float ageing_dt_factor, RackLimits& limits, float& heat_to_air_w) {
+    const SimulationConfig& config = simulation_.config();
+    const model::ChemistryParams& p = *step.params;
+    CellArrays& cells = simulation_.cells();
+    const std::uint32_t n = simulation_.geometry().cells_per_module;
+    bool all_quiet = true;
+    for (std::uint32_t c = 0; c < n; ++c) {
+        const std::uint64_t cell = step.first_cell + c;
+        const bool bleeding = step.balancing_on &&
+                              cells.voltage_v[cell] > module_min_v + config.balancing_threshold_v;
+        model::CellInputs inputs{};
+        inputs.current_a = step.rack_current_a + (bleeding ? config.balancing_current_a : 0.0f);
+        inputs.air_temperature_c = step.air_temperature_c;
+        inputs.neighbour_heat_w = neighbour_heat_w[c];
+        inputs.external_heat_w = cells.external_heat_w[cell];
+        inputs.short_circuit_ohm = cells.short_circuit_ohm[cell];
+        inputs.dt_s = step.dt_s;
+        inputs.ageing_speedup =
+            ageing_dt_factor * config.ageing_speedup * cells.ageing_multiplier[cell];
+        // Between ageing steps only the fast part of the state moves; the
+        // slow part (fade, growth, calendar age) is neither read nor written,
+        // which halves a step's memory traffic.
+        model::CellState state =
+            ageing_step || coefficient_step ? cells.state(cell) : cells.fast_state(cell);
+        // Resistance and capacity move with temperature, SoC and age:
+        // refreshed on their cadence, held in between.
+        if (coefficient_step) {
+            refresh_coefficients(p, cell, state);
+        }
+        const model::CellCoefficients coefficients{cells.coefficient_r0_ohm[cell],
+                                                   cells.coefficient_r1_ohm[cell],
+                                                   cells.coefficient_capacity_ah[cell]};
+        const model::CellStepOutput out =
+            model::step_cell_with(p, coefficients, step.approach, state, inputs);
+        if (ageing_step) {
+            cells.set_state(cell, state);
+        } else {
+            cells.set_fast_state(cell, state);
+        }
+        cells.voltage_v[cell] = out.terminal_voltage_v;
+        cells.current_a[cell] = inputs.current_a;
+        cells.balancing[cell] = bleeding ? 1 : 0;
+        heat_to_air_w += out.heat_to_air_w;
+        accumulate_cell_limits(limits, step.rack_current_a, out.terminal_voltage_v, out.r0_ohm,
+                               p.v_charge_cv_v, p.v_float_v, p.v_discharge_cutoff_v);
+        all_quiet = all_quiet && model::cell_is_quiet(p, state, inputs.short_circuit_ohm);
+    }
+    return all_quiet;
+}
+
+// The common case, written so the compiler can step several cells at once
+// (SIMD): model::step_quiet_cell has no branches, and the rack's limits are
+// reduced as maxima, minima and sums. The reductions' order differs from
+// step_module's, which changes the rack's sums in their last bits only; the
+// result is still the same for every run and thread count.
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+// x86-64's baseline (SSE2) has no gather or blend and two doubles a vector;
+// CPUs with AVX2 (x86-64-v3) get their own copy, picked at load time.
+// -ffp-contract=off (simulator/model/meson.build) keeps both copies' results identical.
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+bool CpuStepper::step_quiet_module(const ModuleStep& step, RackScratch& scratch,
+                                   float module_min_v, RackLimits& limits, float& heat_to_air_w) {
+    const SimulationConfig& config = simulation_.config();
+    const model::ChemistryParams& p = *step.params;
+    CellArrays& cells = simulation_.cells();
+    const std::uint32_t n = simulation_.geometry().cells_per_module;
+    const std::uint64_t first = step.first_cell;
+    double* soc = cells.soc.data() + first;
+    double* ah_throughput = cells.ah_throughput.data() + first;
+    float* v_rc_v = cells.v_rc_v.data() + first;
+    double* temperature_c = cells.temperature_c.data() + first;
+    float* voltage_v = cells.voltage_v.data() + first;
+    float* current_a = cells.current_a.data() + first;
+    std::uint8_t* balancing = cells.balancing.data() + first;
+    const float* r0_ohm = cells.coefficient_r0_ohm.data() + first;
+    const float* r1_ohm = cells.coefficient_r1_ohm.data() + first;
+    const float* capacity_ah = cells.coefficient_capacity_ah.data() + first;
+    const float* external_heat_w = cells.external_heat_w.data() + first;
+    const float* neighbour_w = scratch.neighbour_heat_w.data();
+    const float bleed_above_v = module_min_v + config.balancing_threshold_v;
+    const float bleed_a = step.balancing_on ? config.balancing_current_a : 0.0f;
+    const float quiet_below_c = model::quiet_temperature_limit_c(p);
+    // Locals, not `step.` members: stores into the arrays could alias those.
+    const float rack_current_a = step.rack_current_a;
+    const float air_temperature_c = step.air_temperature_c;
+    const float approach = step.approach;
+    const float dt_s = step.dt_s;
+    const std::uint8_t balancing_on = step.balancing_on ? 1 : 0;
+    const float v_charge_cv_v = p.v_charge_cv_v;
+    const float v_float_v = p.v_float_v;
+    const float v_cutoff_v = p.v_discharge_cutoff_v;
+
+    // First the cells' physics, element by element; then the reductions in a
+    // loop of their own (in one loop they leave too few registers).
+    float* to_air_w = scratch.heat_to_air_w.data();
+#pragma omp simd
+    for (std::uint32_t c = 0; c < n; ++c) {
+        const bool bleeding = voltage_v[c] > bleed_above_v;
+        const float cell_current_a = rack_current_a + (bleeding ? bleed_a : 0.0f);
+        const model::QuietStepOutput out = model::step_quiet_cell(
+            p, {r0_ohm[c], r1_ohm[c], capacity_ah[c]}, approach, dt_s, soc[c], ah_throughput[c],
+            v_rc_v[c], temperature_c[c], cell_current_a, air_temperature_c, neighbour_w[c],
+            external_heat_w[c]);
+        voltage_v[c] = out.terminal_voltage_v;
+        current_a[c] = cell_current_a;
+        balancing[c] = bleeding ? balancing_on : 0;
+        to_air_w[c] = out.heat_to_air_w;
+    }
+    float charge_limit_a = limits.charge_limit_a;
+    float float_limit_a = limits.float_limit_a;
+    float discharge_limit_a = limits.discharge_limit_a;
+    float string_voltage_v = 0.0f;
+    float module_to_air_w = 0.0f;
+    int hot = 0;
+#pragma omp simd reduction(max : charge_limit_a, float_limit_a) reduction(min : discharge_limit_a) \
+    reduction(+ : string_voltage_v, module_to_air_w) reduction(| : hot)
+    for (std::uint32_t c = 0; c < n; ++c) {
+        const float v = voltage_v[c];
+        const float g = cell_conductance_s(r0_ohm[c]);
+        charge_limit_a =
+            std::max(charge_limit_a, limit_current_a(rack_current_a, v, v_charge_cv_v, g));
+        float_limit_a = std::max(float_limit_a, limit_current_a(rack_current_a, v, v_float_v, g));
+        discharge_limit_a =
+            std::min(discharge_limit_a, limit_current_a(rack_current_a, v, v_cutoff_v, g));
+        string_voltage_v += v;
+        module_to_air_w += to_air_w[c];
+        hot |= static_cast<float>(temperature_c[c]) < quiet_below_c ? 0 : 1;
+    }
+    limits.charge_limit_a = charge_limit_a;
+    limits.float_limit_a = float_limit_a;
+    limits.discharge_limit_a = discharge_limit_a;
+    limits.string_voltage_v += string_voltage_v;
+    heat_to_air_w += module_to_air_w;
+    return hot == 0;
 }
 
 }  // namespace brt

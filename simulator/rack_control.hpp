@@ -45,13 +45,25 @@ struct RackLimits {
     float string_voltage_v = 0.0f;
 };
 
+// 1 / R0, bounded for a cell with no resistance. The division is done
+// whatever r0 is: no branch, so a loop over cells can run as SIMD.
+BRT_HD inline float cell_conductance_s(float r0_ohm) {
+    const float inverse = 1.0f / r0_ohm;
+    return r0_ohm > 1e-9f ? inverse : 1e9f;
+}
+// The current at which a cell now at voltage_v with current_a would be at limit_v.
+BRT_HD inline float limit_current_a(float current_a, float voltage_v, float limit_v,
+                                    float conductance_s) {
+    return current_a + (voltage_v - limit_v) * conductance_s;
+}
+
 BRT_HD inline void accumulate_cell_limits(RackLimits& limits, float current_a, float voltage_v,
                                           float r0_ohm, float v_charge_cv_v, float v_float_v,
                                           float v_cutoff_v) {
-    const float conductance = r0_ohm > 1e-9f ? 1.0f / r0_ohm : 1e9f;
-    const float charge = current_a + (voltage_v - v_charge_cv_v) * conductance;
-    const float hold = current_a + (voltage_v - v_float_v) * conductance;
-    const float discharge = current_a + (voltage_v - v_cutoff_v) * conductance;
+    const float g = cell_conductance_s(r0_ohm);
+    const float charge = limit_current_a(current_a, voltage_v, v_charge_cv_v, g);
+    const float hold = limit_current_a(current_a, voltage_v, v_float_v, g);
+    const float discharge = limit_current_a(current_a, voltage_v, v_cutoff_v, g);
     limits.charge_limit_a = charge > limits.charge_limit_a ? charge : limits.charge_limit_a;
     limits.float_limit_a = hold > limits.float_limit_a ? hold : limits.float_limit_a;
     limits.discharge_limit_a =

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 
 #include "simulator/model/cell_model.hpp"
 
@@ -430,4 +431,74 @@ TEST_CASE("deep discharge stops at the SoC floor, the voltage far below the cut-
         CHECK(out.terminal_voltage_v < p.v_discharge_cutoff_v - 0.2f);
         CHECK(out.terminal_voltage_v > 0.0f);
     }
+}
+
+TEST_CASE("a quiet cell's SIMD step gives the very bits of the general step", "[model][cell]") {
+    // step_quiet_cell is what the CPU backend runs for nearly every cell;
+    // it must be step_cell_with with the rare branches taken out, not an
+    // approximation of it. States span charge and discharge, SoC beyond
+    // both table ends, cold to just below the onset, heaters and neighbours.
+    for (const Chemistry chemistry : {Chemistry::nmc, Chemistry::lfp}) {
+        INFO(chemistry_name(chemistry));
+        const ChemistryParams p = make_chemistry_params(chemistry);
+        const float dt_s = 0.001f;
+        const float approach = rc_approach(p, dt_s);
+        std::uint64_t compared = 0;
+        for (std::uint64_t i = 0; i < 20000; ++i) {
+            auto uniform = [&](std::uint32_t stream, double lo, double hi) {
+                return lo + (hi - lo) * uniform01(mix_key(7, i, 0, stream));
+            };
+            CellState s = make_cell_state(uniform(1, -0.04, 1.04),
+                                          uniform(2, -20.0, quiet_temperature_limit_c(p) - 0.01));
+            s.v_rc_v = static_cast<float>(uniform(3, -0.05, 0.05));
+            s.ah_throughput = uniform(4, 0.0, 1e4);
+            s.capacity_fade = uniform(5, 0.0, 0.3);
+            REQUIRE(cell_is_quiet(p, s, 0.0f));
+            const CellCoefficients k =
+                cell_coefficients(p, {static_cast<float>(uniform(6, 0.9, 1.1)), 1.0f}, s);
+            CellInputs in{};
+            in.current_a = static_cast<float>(uniform(7, -2.0, 2.0) * p.nominal_capacity_ah);
+            in.air_temperature_c = static_cast<float>(uniform(8, 0.0, 50.0));
+            in.neighbour_heat_w = static_cast<float>(uniform(9, -5.0, 5.0));
+            in.external_heat_w = i % 4 == 0 ? static_cast<float>(uniform(10, 0.0, 500.0)) : 0.0f;
+            in.dt_s = dt_s;
+
+            CellState general = s;
+            const CellStepOutput expected = step_cell_with(p, k, approach, general, in);
+            CellState quiet = s;
+            const QuietStepOutput got =
+                step_quiet_cell(p, k, approach, dt_s, quiet.soc, quiet.ah_throughput, quiet.v_rc_v,
+                                quiet.temperature_c, in.current_a, in.air_temperature_c,
+                                in.neighbour_heat_w, in.external_heat_w);
+            REQUIRE(std::memcmp(&got.terminal_voltage_v, &expected.terminal_voltage_v, 4) == 0);
+            REQUIRE(std::memcmp(&got.heat_to_air_w, &expected.heat_to_air_w, 4) == 0);
+            REQUIRE(std::memcmp(&quiet.soc, &general.soc, 8) == 0);
+            REQUIRE(std::memcmp(&quiet.temperature_c, &general.temperature_c, 8) == 0);
+            REQUIRE(std::memcmp(&quiet.ah_throughput, &general.ah_throughput, 8) == 0);
+            REQUIRE(std::memcmp(&quiet.v_rc_v, &general.v_rc_v, 4) == 0);
+            ++compared;
+        }
+        CHECK(compared == 20000);
+    }
+}
+
+TEST_CASE("a cell stops being quiet at the reaction onset, in runaway or with a short",
+          "[model][cell]") {
+    const ChemistryParams p = make_chemistry_params(Chemistry::nmc);
+    const float limit_c = quiet_temperature_limit_c(p);
+    CHECK(limit_c == p.self_heating_onset_c);
+    CHECK(cell_is_quiet(p, make_cell_state(0.5, limit_c - 0.5), 0.0f));
+    CHECK_FALSE(cell_is_quiet(p, make_cell_state(0.5, limit_c), 0.0f));
+    CHECK_FALSE(cell_is_quiet(p, make_cell_state(0.5, 25.0), 0.01f));
+    CellState running = make_cell_state(0.5, 25.0);
+    running.runaway_progress = 0.01f;
+    CHECK_FALSE(cell_is_quiet(p, running, 0.0f));
+    // A NaN temperature is never quiet: the general step handles it.
+    CHECK_FALSE(cell_is_quiet(p, make_cell_state(0.5, std::nan("")), 0.0f));
+}
+
+TEST_CASE("OCV of a NaN SoC is NaN, with no table index out of range (ASan build)",
+          "[model][cell]") {
+    const ChemistryParams p = make_chemistry_params(Chemistry::nmc);
+    CHECK(std::isnan(ocv_v(p, std::nanf(""))));
 }

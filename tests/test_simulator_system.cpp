@@ -151,3 +151,46 @@ TEST_CASE("commands are validated before they change anything", "[simulator]") {
     command.command.args[0] = 500;
     CHECK(sim.handle_command(command) == CommandStatus::rejected_argument);
 }
+
+TEST_CASE("the quiet-cell SIMD path follows the general step", "[simulator]") {
+    // Racks on the daily profile (charge with CV and balancing, discharge,
+    // idle), one cell past its runaway trigger heating its module, one cell
+    // shorted: every path is taken, and cells move between the two.
+    SimulationConfig config = test::SimHarness::default_config();
+    config.initial_mode = RackMode::profile;
+    config.profile_period_s = 120;
+    config.physics_dt_s = 0.001;
+    const std::uint64_t heated = Geometry{4, 3, 16}.cell_index(1, 1, 4);
+    auto run = [&](bool quiet_path) {
+        test::SimHarness harness(quiet_path ? "quiet" : "general", Geometry{4, 3, 16}, config);
+        harness.stepper().set_quiet_path(quiet_path);
+        set_mode(harness.sim(), 3, RackMode::equalize);
+        harness.sim().cells().temperature_c[heated] =
+            harness.sim().params(Chemistry::nmc).runaway_trigger_c + 1.0;
+        harness.sim().apply_scenario(
+            parse_scenario_spec("internal_short:rack=2,module=0,cell=2,start=1"));
+        harness.run_for(10);
+        return std::make_pair(harness.sim().cells(), harness.sim().racks());
+    };
+    const auto [quiet, quiet_racks] = run(true);
+    const auto [general, general_racks] = run(false);
+    // The paths sum a rack's cells in another order, so values drift apart
+    // in their last bits only.
+    for (std::size_t c = 0; c < quiet.soc.size(); ++c) {
+        INFO("cell " << c);
+        CHECK(quiet.soc[c] == Approx(general.soc[c]).margin(1e-6));
+        CHECK(quiet.temperature_c[c] == Approx(general.temperature_c[c]).margin(1e-3));
+        CHECK(quiet.voltage_v[c] == Approx(general.voltage_v[c]).margin(1e-4));
+        CHECK(quiet.current_a[c] == Approx(general.current_a[c]).margin(1e-3));
+        CHECK(quiet.balancing[c] == general.balancing[c]);
+        CHECK(quiet.runaway_progress[c] == Approx(general.runaway_progress[c]).margin(1e-4));
+    }
+    for (std::size_t r = 0; r < quiet_racks.size(); ++r) {
+        CHECK(quiet_racks[r].air_temperature_c ==
+              Approx(general_racks[r].air_temperature_c).margin(1e-3));
+        CHECK(quiet_racks[r].current_a == Approx(general_racks[r].current_a).margin(1e-3));
+    }
+    // The heated cell ran away and warmed its neighbours: both paths ran.
+    CHECK(quiet.runaway_progress[heated] > 0.0f);
+    CHECK(quiet.temperature_c[heated + 1] > quiet.temperature_c[heated + 8]);
+}

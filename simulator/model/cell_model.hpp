@@ -131,24 +131,23 @@ BRT_HD inline float cyclic_coefficient(const CyclicLaw& law, float ocv_v, float 
 }  // namespace detail
 
 // Open-circuit voltage: linear interpolation on the uniform SoC grid; outside
-// [0, 1] linear extrapolation from the end points, limited to 0.3 V.
+// [0, 1] linear extrapolation from the end points, limited to 0.3 V. Every
+// case is computed and one selected, with no branch, so that a loop over
+// cells can run several side by side (SIMD); a NaN SoC lands below 0.
 BRT_HD inline float ocv_v(const ChemistryParams& p, float soc) {
     const int last = p.ocv_points - 1;
-    if (!(soc > 0.0f)) {  // NaN lands here too: no index from it
-        const float slope = (p.ocv_v[1] - p.ocv_v[0]) * static_cast<float>(last);
-        return p.ocv_v[0] - detail::min_f(slope * -soc, kOcvExtrapolationLimitV);
-    }
-    if (soc >= 1.0f) {
-        const float slope = (p.ocv_v[last] - p.ocv_v[last - 1]) * static_cast<float>(last);
-        return p.ocv_v[last] + detail::min_f(slope * (soc - 1.0f), kOcvExtrapolationLimitV);
-    }
-    const float x = soc * static_cast<float>(last);
+    const auto last_f = static_cast<float>(last);
+    const float x = detail::clampf(soc * last_f, 0.0f, last_f);
     int i = static_cast<int>(x);
-    if (i > last - 1) {
-        i = last - 1;
-    }
+    i = i > last - 1 ? last - 1 : i;
     const float f = x - static_cast<float>(i);
-    return p.ocv_v[i] + f * (p.ocv_v[i + 1] - p.ocv_v[i]);
+    const float inside = p.ocv_v[i] + f * (p.ocv_v[i + 1] - p.ocv_v[i]);
+    const float slope_low = (p.ocv_v[1] - p.ocv_v[0]) * last_f;
+    const float below = p.ocv_v[0] - detail::min_f(slope_low * -soc, kOcvExtrapolationLimitV);
+    const float slope_high = (p.ocv_v[last] - p.ocv_v[last - 1]) * last_f;
+    const float above =
+        p.ocv_v[last] + detail::min_f(slope_high * (soc - 1.0f), kOcvExtrapolationLimitV);
+    return !(soc > 0.0f) ? below : (soc >= 1.0f ? above : inside);
 }
 
 // R(soc) / R(0.5), interpolated in the 11-point table, flat outside [0, 1].
@@ -337,6 +336,48 @@ BRT_HD inline float rc_approach(const ChemistryParams& p, float dt_s) {
     return detail::one_minus_exp_neg(detail::max_f(dt_s, 0.0f) / p.tau_rc_s);
 }
 
+// The pieces of a step, shared by step_cell_with and step_quiet_cell so that
+// both do the very same arithmetic.
+namespace step_part {
+
+// Coulomb counting against the present capacity: the step's change is exact
+// to float precision, the sum is kept in double. `cell_a` flows through the
+// electrodes (string current plus an internal short's), `current_a` through
+// the terminals (what the throughput counts).
+BRT_HD inline void count_charge(double& soc, double& ah_throughput, float cell_a, float current_a,
+                                float dt, float capacity_ah) {
+    const float dsoc = cell_a * dt / (3600.0f * capacity_ah);
+    soc = detail::clampd(soc - static_cast<double>(dsoc), kSocMin, kSocMax);
+    ah_throughput += static_cast<double>(fabsf(current_a)) * static_cast<double>(dt) / 3600.0;
+}
+
+// RC pair: the exact solution for a current held over the step, written as
+// an approach towards I R1 so the steady state is exact in float.
+BRT_HD inline float relax_rc(float v_rc_old, float cell_a, float r1, float approach) {
+    return v_rc_old + (cell_a * r1 - v_rc_old) * approach;
+}
+
+// Joule heat in the cell (W): I^2 R0 and the RC pair's loss.
+BRT_HD inline float joule_heat_w(float cell_a, float r0, float v_rc_old, float r1) {
+    return cell_a * cell_a * r0 + v_rc_old * v_rc_old / r1;
+}
+
+// Heat conducted to the rack air (W).
+BRT_HD inline float heat_to_air_w(const ChemistryParams& p, float t_old, float air_temperature_c) {
+    return p.cell_to_air_w_per_k * (t_old - air_temperature_c);
+}
+
+// Heat balance, explicit Euler (dt k / C is below 1e-4 at 10 ms), capped at
+// the runaway's peak: the vent gas carries off the rest.
+BRT_HD inline double heat_cell(const ChemistryParams& p, double temperature_c, float net_w,
+                               float dt) {
+    const double t_new = temperature_c + static_cast<double>(dt * net_w / p.heat_capacity_j_per_k);
+    return t_new > static_cast<double>(p.runaway_peak_c) ? static_cast<double>(p.runaway_peak_c)
+                                                         : t_new;
+}
+
+}  // namespace step_part
+
 // One explicit step of dt_s with the inputs held constant over it, using
 // coefficients evaluated earlier (see cell_coefficients) and
 // approach = rc_approach(p, in.dt_s).
@@ -353,23 +394,18 @@ BRT_HD inline CellStepOutput step_cell_with(const ChemistryParams& p, const Cell
     // cell's electrodes carry I + V_t/R_s.
     float shunt_factor = 1.0f;
     float short_a = 0.0f;
+    float short_w = 0.0f;
     if (in.short_circuit_ohm > 0.0f) {
         shunt_factor = 1.0f / (1.0f + r0 / in.short_circuit_ohm);
         const float v_t = (ocv_v(p, soc_old) - in.current_a * r0 - s.v_rc_v) * shunt_factor;
         short_a = detail::max_f(v_t, 0.0f) / in.short_circuit_ohm;
+        short_w = short_a * short_a * in.short_circuit_ohm;
     }
-    const float cell_a = in.current_a + short_a;
+    const float cell_a = short_a > 0.0f ? in.current_a + short_a : in.current_a;
 
-    // Coulomb counting against the present capacity: the step's change is
-    // exact to float precision, the sum is kept in double.
-    const float dsoc = cell_a * dt / (3600.0f * k.capacity_ah);
-    s.soc = detail::clampd(s.soc - static_cast<double>(dsoc), kSocMin, kSocMax);
-    s.ah_throughput += static_cast<double>(fabsf(in.current_a)) * static_cast<double>(dt) / 3600.0;
-
-    // RC pair: the exact solution for a current held over the step, written
-    // as an approach towards I R1 so the steady state is exact in float.
+    step_part::count_charge(s.soc, s.ah_throughput, cell_a, in.current_a, dt, k.capacity_ah);
     const float v_rc_old = s.v_rc_v;
-    s.v_rc_v = v_rc_old + (cell_a * r1 - v_rc_old) * approach;
+    s.v_rc_v = step_part::relax_rc(v_rc_old, cell_a, r1, approach);
 
     // Reaction heat: self-heating until the trigger, then the runaway
     // releases its energy evenly over its duration, whatever the temperature
@@ -387,17 +423,10 @@ BRT_HD inline CellStepOutput step_cell_with(const ChemistryParams& p, const Cell
         }
     }
 
-    // Heat balance, explicit Euler (dt k / C is below 1e-4 at 10 ms).
-    const float joule_w =
-        cell_a * cell_a * r0 + v_rc_old * v_rc_old / r1 + short_a * short_a * in.short_circuit_ohm;
-    const float heat_w = joule_w + reaction_w;
-    const float to_air_w = p.cell_to_air_w_per_k * (t_old - in.air_temperature_c);
+    const float heat_w = step_part::joule_heat_w(cell_a, r0, v_rc_old, r1) + short_w + reaction_w;
+    const float to_air_w = step_part::heat_to_air_w(p, t_old, in.air_temperature_c);
     const float net_w = heat_w + in.neighbour_heat_w + in.external_heat_w - to_air_w;
-    double t_new = s.temperature_c + static_cast<double>(dt * net_w / p.heat_capacity_j_per_k);
-    if (t_new > static_cast<double>(p.runaway_peak_c)) {
-        t_new = static_cast<double>(p.runaway_peak_c);  // the vent gas carries off the rest
-    }
-    s.temperature_c = t_new;
+    s.temperature_c = step_part::heat_cell(p, s.temperature_c, net_w, dt);
 
     CellStepOutput out{};
     const float soc_new = static_cast<float>(s.soc);
@@ -417,6 +446,44 @@ BRT_HD inline CellStepOutput step_cell_with(const ChemistryParams& p, const Cell
     out.short_circuit_current_a = short_a;
     out.status_bits = cell_condition_bits(p, s);
     return out;
+}
+
+// Below this temperature, with no internal short and no runaway under way, a
+// cell makes no reaction heat: it is "quiet", which is nearly every cell
+// nearly all the time.
+BRT_HD inline float quiet_temperature_limit_c(const ChemistryParams& p) {
+    return detail::min_f(p.self_heating_onset_c, p.runaway_trigger_c);
+}
+BRT_HD inline bool cell_is_quiet(const ChemistryParams& p, const CellState& s,
+                                 float short_circuit_ohm) {
+    return !(short_circuit_ohm > 0.0f) && !(s.runaway_progress > 0.0f) &&
+           static_cast<float>(s.temperature_c) < quiet_temperature_limit_c(p);
+}
+
+// step_cell_with for a quiet cell (cell_is_quiet) on a step without ageing,
+// with none of the branches the rare cases need, so that a backend can step
+// many cells side by side (SIMD lanes). It gives the same bits as
+// step_cell_with for such a cell (tests/test_model_cell.cpp holds it to that).
+struct QuietStepOutput {
+    float terminal_voltage_v;
+    float heat_to_air_w;
+};
+BRT_HD inline QuietStepOutput step_quiet_cell(const ChemistryParams& p, const CellCoefficients& k,
+                                              float approach, float dt, double& soc,
+                                              double& ah_throughput, float& v_rc_v,
+                                              double& temperature_c, float current_a,
+                                              float air_temperature_c, float neighbour_heat_w,
+                                              float external_heat_w) {
+    const float t_old = static_cast<float>(temperature_c);
+    step_part::count_charge(soc, ah_throughput, current_a, current_a, dt, k.capacity_ah);
+    const float v_rc_old = v_rc_v;
+    v_rc_v = step_part::relax_rc(v_rc_old, current_a, k.r1_ohm, approach);
+    const float heat_w = step_part::joule_heat_w(current_a, k.r0_ohm, v_rc_old, k.r1_ohm);
+    const float to_air_w = step_part::heat_to_air_w(p, t_old, air_temperature_c);
+    const float net_w = heat_w + neighbour_heat_w + external_heat_w - to_air_w;
+    temperature_c = step_part::heat_cell(p, temperature_c, net_w, dt);
+    const float ocv = ocv_v(p, static_cast<float>(soc));
+    return {ocv - current_a * k.r0_ohm - v_rc_v, to_air_w};
 }
 
 // One explicit step of dt_s with the inputs held constant over it, every

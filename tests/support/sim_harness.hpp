@@ -51,6 +51,7 @@ class SimHarness {
     FrameData frame() { return builder_->build(*simulation_, *pool_); }
 
     Simulation& sim() { return *simulation_; }
+    CpuStepper& stepper() { return *stepper_; }
     const Geometry& geometry() const { return simulation_->geometry(); }
     const std::string& name() const { return name_; }
 
