@@ -19,6 +19,11 @@ class FrameBuilder {
     FrameData build(Simulation& simulation, WorkerPool& pool);
 
   private:
+    // Measures every cell of racks [first_rack, last_rack) with healthy
+    // sensors (faulted ones are redone after).
+    void measure_racks(const Simulation& simulation, std::uint64_t first_rack,
+                       std::uint64_t last_rack);
+
     std::vector<float> columns_[6];
     std::vector<std::uint32_t> status_;
     std::vector<RackRecord> racks_;
