@@ -1,13 +1,17 @@
 // bench_simulator: the CPU backend's speed in cell-steps per second for
 // 6,400 to 6.4 million cells, on one thread and on every core, next to a
 // floor measured in the same run (one pass that reads and writes every state
-// column, which no step can beat); the cost of publishing a frame; and the
-// share of a core the real binary uses at 6,400 cells, 1 kHz physics, 10 Hz.
+// column, which no step can beat) and the general step alone (the quiet-cell
+// SIMD path off); the cost of publishing a frame; the share of a core the
+// real binary uses at 6,400 cells, 1 kHz physics, 10 Hz; and whether it
+// keeps real time at 1,000,000 cells and 100 Hz physics.
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -50,6 +54,7 @@ struct Row {
     std::uint64_t cells;
     unsigned threads;
     double cell_steps_per_s;
+    double general_cell_steps_per_s;  // every cell through the general step
     double floor_cell_steps_per_s;
     double publish_ms;
 };
@@ -78,6 +83,14 @@ Row measure(const Geometry& geometry, unsigned threads, double target_s) {
         stepper.run(10);
     }
     const double stepping_s = seconds_since(start);
+    // Baseline in the same run: the same frames with the quiet path off.
+    stepper.set_quiet_path(false);
+    const std::uint64_t general_start = monotonic_ns();
+    for (std::uint64_t f = 0; f < frames; ++f) {
+        simulation.prepare_interval();
+        stepper.run(10);
+    }
+    const double general_s = seconds_since(general_start);
 
     std::vector<double> passes;
     for (int i = 0; i < 5; ++i) {
@@ -93,6 +106,7 @@ Row measure(const Geometry& geometry, unsigned threads, double target_s) {
     row.cells = geometry.cell_count();
     row.threads = pool.thread_count();
     row.cell_steps_per_s = static_cast<double>(frames * 10 * row.cells) / stepping_s;
+    row.general_cell_steps_per_s = static_cast<double>(frames * 10 * row.cells) / general_s;
     row.floor_cell_steps_per_s = row.cells / bench::median(passes);
     row.publish_ms = bench::median(publishes) * 1e3;
     return row;
@@ -123,6 +137,49 @@ double realtime_core_share(const std::string& simulator, double seconds) {
     const double cpu_s = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
                          usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
     return cpu_s / wall_s;
+}
+
+// Runs the real simulator as fast as it goes at 1,000,000 cells (100 racks
+// of 10 x 1,000), 100 Hz physics and 10 Hz publish, on every core, for
+// `seconds` of simulated time, and returns simulated seconds per wall second
+// (1 or more keeps real time).
+double realtime_factor_1m(const std::string& simulator, double seconds) {
+    bench::BenchSegment segment("sim1m", Geometry{100, 10, 1000}, 4);
+    const std::string duration = fmt::format("{}", seconds);
+    int out[2];
+    if (pipe(out) != 0) {
+        return -1;
+    }
+    const pid_t pid = fork();
+    if (pid == 0) {
+        dup2(out[1], STDOUT_FILENO);
+        close(out[0]);
+        std::freopen("/dev/null", "w", stderr);
+        execl(simulator.c_str(), simulator.c_str(), "--shm-name", segment.name().c_str(),
+              "--physics-dt", "0.01", "--rate", "10", "--max-speed", "--json", "--duration",
+              duration.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    close(out[1]);
+    std::string summary;
+    char buffer[4096];
+    for (ssize_t n; (n = read(out[0], buffer, sizeof buffer)) > 0;) {
+        summary.append(buffer, static_cast<std::size_t>(n));
+    }
+    close(out[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    auto number = [&](const std::string& key) {
+        const std::size_t at = summary.find("\"" + key + "\":");
+        return at == std::string::npos
+                   ? -1.0
+                   : std::strtod(summary.c_str() + at + key.size() + 3, nullptr);
+    };
+    const double wall_s = number("wall_s");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || wall_s <= 0) {
+        return -1;
+    }
+    return number("simulated_s") / wall_s;
 }
 
 }  // namespace
@@ -161,6 +218,8 @@ int main(int argc, char** argv) {
         }
     }
     const double core_share = realtime_s > 0 ? realtime_core_share(simulator, realtime_s) : -1;
+    const double factor_1m =
+        realtime_s > 0 && max_cells >= 1'000'000 ? realtime_factor_1m(simulator, realtime_s) : -1;
 
     if (json) {
         JsonWriter out;
@@ -173,23 +232,31 @@ int main(int argc, char** argv) {
                 .value(row.threads)
                 .key("cell_steps_per_s")
                 .value(row.cell_steps_per_s)
+                .key("general_path_cell_steps_per_s")
+                .value(row.general_cell_steps_per_s)
                 .key("floor_cell_steps_per_s")
                 .value(row.floor_cell_steps_per_s)
                 .key("publish_ms")
                 .value(row.publish_ms)
                 .end_object();
         }
-        out.end_array().key("realtime_6400_cells_1khz_core_share").value(core_share).end_object();
+        out.end_array()
+            .key("realtime_6400_cells_1khz_core_share")
+            .value(core_share)
+            .key("realtime_factor_1m_cells_100hz")
+            .value(factor_1m)
+            .end_object();
         fmt::print("{}\n", out.str());
         return 0;
     }
     fmt::print("bench_simulator: CPU backend, racks of 10 x 32 cells, frames of 10 steps\n{}\n\n",
                bench::machine_line());
-    fmt::print("{:>10} {:>7} {:>16} {:>18} {:>11} {:>12}\n", "cells", "threads", "cell-steps/s",
-               "floor (state pass)", "x floor", "publish ms");
+    fmt::print("{:>10} {:>7} {:>14} {:>14} {:>10} {:>14} {:>8} {:>11}\n", "cells", "threads",
+               "cell-steps/s", "general path", "x general", "floor", "x floor", "publish ms");
     for (const Row& row : rows) {
-        fmt::print("{:>10} {:>7} {:>16.3g} {:>18.3g} {:>11.3f} {:>12.3f}\n", row.cells, row.threads,
-                   row.cell_steps_per_s, row.floor_cell_steps_per_s,
+        fmt::print("{:>10} {:>7} {:>14.3g} {:>14.3g} {:>10.2f} {:>14.3g} {:>8.3f} {:>11.3f}\n",
+                   row.cells, row.threads, row.cell_steps_per_s, row.general_cell_steps_per_s,
+                   row.cell_steps_per_s / row.general_cell_steps_per_s, row.floor_cell_steps_per_s,
                    row.cell_steps_per_s / row.floor_cell_steps_per_s, row.publish_ms);
     }
     if (core_share >= 0) {
@@ -197,6 +264,12 @@ int main(int argc, char** argv) {
             "\nreal time, 6,400 cells, 1 kHz physics, 10 Hz publish, 1 thread: {:.1f} % of "
             "one core over {} s\n",
             core_share * 100, realtime_s);
+    }
+    if (factor_1m >= 0) {
+        fmt::print(
+            "1,000,000 cells, 100 Hz physics, 10 Hz publish, every thread, as fast as it goes: "
+            "{:.2f} x real time over {} simulated s\n",
+            factor_1m, realtime_s);
     }
     return 0;
 }
