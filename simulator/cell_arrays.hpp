@@ -31,7 +31,9 @@ struct CellArrays {
     // Outputs of the last step.
     std::vector<float> voltage_v;
     std::vector<float> current_a;  // string current plus the cell's balancing bleed
-    std::vector<std::uint8_t> balancing;
+    // 1 while the cell bleeds. 32 bits, as wide as a float, so the SIMD step
+    // runs as many cells per vector as its floats allow.
+    std::vector<std::uint32_t> balancing;
     // Scenario effects.
     std::vector<float> external_heat_w;
     std::vector<float> short_circuit_ohm;

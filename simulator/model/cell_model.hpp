@@ -348,7 +348,9 @@ BRT_HD inline void count_charge(double& soc, double& ah_throughput, float cell_a
                                 float dt, float capacity_ah) {
     const float dsoc = cell_a * dt / (3600.0f * capacity_ah);
     soc = detail::clampd(soc - static_cast<double>(dsoc), kSocMin, kSocMax);
-    ah_throughput += static_cast<double>(fabsf(current_a)) * static_cast<double>(dt) / 3600.0;
+    // dt in hours is the same for every cell: a multiplication, not a division.
+    const double dt_h = static_cast<double>(dt) / 3600.0;
+    ah_throughput += static_cast<double>(fabsf(current_a)) * dt_h;
 }
 
 // RC pair: the exact solution for a current held over the step, written as
@@ -371,7 +373,9 @@ BRT_HD inline float heat_to_air_w(const ChemistryParams& p, float t_old, float a
 // the runaway's peak: the vent gas carries off the rest.
 BRT_HD inline double heat_cell(const ChemistryParams& p, double temperature_c, float net_w,
                                float dt) {
-    const double t_new = temperature_c + static_cast<double>(dt * net_w / p.heat_capacity_j_per_k);
+    // dt / C is the same for every cell of a chemistry: a multiplication per cell.
+    const float kelvin_per_joule = dt / p.heat_capacity_j_per_k;
+    const double t_new = temperature_c + static_cast<double>(net_w * kelvin_per_joule);
     return t_new > static_cast<double>(p.runaway_peak_c) ? static_cast<double>(p.runaway_peak_c)
                                                          : t_new;
 }
