@@ -5,7 +5,10 @@
 // CLOCK_MONOTONIC publish stamp, carried in every message, against the
 // client's clock at receipt; same host, same clock), and the bridge
 // process's CPU and memory. The clients run in this process on one thread,
-// so on a two-core machine they compete with the bridge for the CPUs.
+// so on a two-core machine they compete with the bridge for the CPUs. Two
+// kinds of client: a lean one that parses the frames itself (what the bridge
+// costs, with the clients as cheap as they go) and a Beast one (a full
+// WebSocket client: it checks every text message's UTF-8, as a browser does).
 #include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
@@ -15,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -24,6 +28,7 @@
 #include <fstream>
 #include <memory>
 #include <regex>
+#include <string_view>
 #include <thread>
 
 #include "bench/bench_support.hpp"
@@ -127,17 +132,208 @@ struct Stats {
     std::uint64_t bytes = 0;
     std::vector<double> latencies_ms;
     bool measuring = false;
+
+    // A message received at `now`: counted when it is of the measured view
+    // (heatmaps are binary, summaries text), with its publish stamp.
+    void record(std::uint64_t now, std::string_view payload, bool binary_message,
+                bool binary_view) {
+        if (!measuring || binary_message != binary_view) {
+            return;
+        }
+        std::uint64_t published = 0;
+        if (binary_view) {
+            if (payload.size() < 64) {
+                return;
+            }
+            std::memcpy(&published, payload.data() + 16, sizeof published);
+        } else {
+            static constexpr std::string_view kKey = "\"publish_monotonic_ns\":";
+            const auto at = payload.find(kKey);
+            if (at == std::string_view::npos ||
+                payload.find("\"type\":\"summary\"") == std::string_view::npos) {
+                return;
+            }
+            published = std::strtoull(payload.data() + at + kKey.size(), nullptr, 10);
+        }
+        ++messages;
+        bytes += payload.size();
+        if (published > 0 && now >= published) {
+            latencies_ms.push_back(static_cast<double>(now - published) / 1e6);
+        }
+    }
 };
 
-class Client : public std::enable_shared_from_this<Client> {
+enum class ClientKind { lean, beast };
+
+class BenchClient {
   public:
-    Client(asio::io_context& io, Stats& stats, std::string subscribe, bool binary)
+    virtual ~BenchClient() = default;
+    // Connects, subscribes, then reads until closed; `ready` says whether
+    // the subscription went out.
+    virtual void start(unsigned short port, std::function<void(bool)> ready) = 0;
+    virtual void close() = 0;
+};
+
+// A WebSocket client with no library: the handshake, one subscription, then
+// frames parsed in place from one buffer (the server sends them unmasked;
+// pings are answered). The cheapest a client can be, so that the figures
+// are the bridge's.
+class LeanClient : public BenchClient, public std::enable_shared_from_this<LeanClient> {
+  public:
+    LeanClient(asio::io_context& io, Stats& stats, std::string subscribe, bool binary)
+        : socket_(io), stats_(stats), subscribe_(std::move(subscribe)), binary_(binary) {}
+
+    void start(unsigned short port, std::function<void(bool)> ready) override {
+        ready_ = std::move(ready);
+        socket_.async_connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+            [self = shared_from_this(), this](beast::error_code error) {
+                if (error) {
+                    return ready_(false);
+                }
+                socket_.set_option(tcp::no_delay(true));
+                static const std::string kRequest =
+                    "GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    "Sec-WebSocket-Version: 13\r\n\r\n";
+                asio::async_write(socket_, asio::buffer(kRequest),
+                                  [self, this](beast::error_code w, std::size_t) {
+                                      if (w) {
+                                          return ready_(false);
+                                      }
+                                      read_handshake();
+                                  });
+            });
+    }
+    void close() override {
+        asio::post(socket_.get_executor(), [self = shared_from_this(), this] {
+            beast::error_code ignored;
+            socket_.shutdown(tcp::socket::shutdown_both, ignored);
+            socket_.close(ignored);
+        });
+    }
+
+  private:
+    void read_handshake() {
+        asio::async_read_until(
+            socket_, asio::dynamic_buffer(handshake_), "\r\n\r\n",
+            [self = shared_from_this(), this](beast::error_code error, std::size_t end) {
+                if (error || !handshake_.starts_with("HTTP/1.1 101")) {
+                    return ready_(false);
+                }
+                // Frames that came with the response.
+                buffer_.assign(handshake_.begin() + static_cast<std::ptrdiff_t>(end),
+                               handshake_.end());
+                used_ = buffer_.size();
+                beast::error_code w;
+                send_frame(0x1, subscribe_, w);
+                ready_(!w);
+                if (!w) {
+                    read();
+                }
+            });
+    }
+    // A client frame: masked, with the key 0 (the payload goes as it is).
+    void send_frame(unsigned opcode, std::string_view payload, beast::error_code& error) {
+        if (payload.size() >= 126) {
+            throw std::invalid_argument("the lean client sends short frames only");
+        }
+        std::string frame{
+            static_cast<char>(0x80 | opcode), static_cast<char>(0x80 | payload.size()), 0, 0, 0, 0};
+        frame += payload;
+        asio::write(socket_, asio::buffer(frame), error);
+    }
+    void read() {
+        if (buffer_.size() - used_ < kReadBytes) {
+            buffer_.resize(used_ + kReadBytes);
+        }
+        socket_.async_read_some(
+            asio::buffer(buffer_.data() + used_, buffer_.size() - used_),
+            [self = shared_from_this(), this](beast::error_code error, std::size_t bytes) {
+                if (error) {
+                    return;
+                }
+                used_ += bytes;
+                if (parse_frames(monotonic_ns())) {
+                    read();
+                }
+            });
+    }
+    // Takes every whole frame from the buffer; false once the server closed.
+    bool parse_frames(std::uint64_t now) {
+        std::size_t at = 0;
+        while (used_ - at >= 2) {
+            const auto* head = reinterpret_cast<const unsigned char*>(buffer_.data() + at);
+            const bool fin = (head[0] & 0x80u) != 0;
+            const unsigned opcode = head[0] & 0x0Fu;
+            std::size_t header = 2;
+            std::uint64_t length = head[1] & 0x7Fu;
+            if (length >= 126) {
+                const std::size_t extra = length == 126 ? 2 : 8;
+                if (used_ - at < header + extra) {
+                    break;
+                }
+                length = 0;
+                for (std::size_t i = 0; i < extra; ++i) {  // network byte order
+                    length = length << 8 | head[2 + i];
+                }
+                header += extra;
+            }
+            if (used_ - at < header + length) {
+                break;
+            }
+            const std::string_view payload(buffer_.data() + at + header, length);
+            at += header + length;
+            if (opcode == 0x8) {
+                return false;
+            }
+            if (opcode == 0x9) {
+                beast::error_code ignored;
+                send_frame(0xA, payload, ignored);
+            } else if (opcode == 0x1 || opcode == 0x2 || opcode == 0x0) {
+                // A message in several frames is put together; one frame is
+                // read where it lies.
+                if (opcode != 0x0) {
+                    message_binary_ = opcode == 0x2;
+                }
+                if (fin && message_.empty()) {
+                    stats_.record(now, payload, message_binary_, binary_);
+                } else {
+                    message_ += payload;
+                    if (fin) {
+                        stats_.record(now, message_, message_binary_, binary_);
+                        message_.clear();
+                    }
+                }
+            }
+        }
+        std::memmove(buffer_.data(), buffer_.data() + at, used_ - at);
+        used_ -= at;
+        return true;
+    }
+
+    static constexpr std::size_t kReadBytes = 256 * 1024;
+    tcp::socket socket_;
+    Stats& stats_;
+    std::string subscribe_;
+    bool binary_;
+    std::function<void(bool)> ready_;
+    std::string handshake_;
+    std::vector<char> buffer_;
+    std::size_t used_ = 0;
+    std::string message_;  // a fragmented message so far
+    bool message_binary_ = false;
+};
+
+class BeastClient : public BenchClient, public std::enable_shared_from_this<BeastClient> {
+  public:
+    BeastClient(asio::io_context& io, Stats& stats, std::string subscribe, bool binary)
         : ws_(asio::make_strand(io)),
           stats_(stats),
           subscribe_(std::move(subscribe)),
           binary_(binary) {}
 
-    void start(unsigned short port, std::function<void(bool)> ready) {
+    void start(unsigned short port, std::function<void(bool)> ready) override {
         ready_ = std::move(ready);
         beast::get_lowest_layer(ws_).async_connect(
             tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
@@ -158,7 +354,7 @@ class Client : public std::enable_shared_from_this<Client> {
                 });
             });
     }
-    void close() {
+    void close() override {
         asio::post(ws_.get_executor(), [self = shared_from_this(), this] {
             beast::error_code ignored;
             beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -173,37 +369,13 @@ class Client : public std::enable_shared_from_this<Client> {
                 if (error) {
                     return;
                 }
-                const std::uint64_t now = monotonic_ns();
-                if (stats_.measuring) {
-                    record(now, bytes);
-                }
+                const auto data = buffer_.data();
+                stats_.record(monotonic_ns(),
+                              std::string_view(static_cast<const char*>(data.data()), bytes),
+                              ws_.got_binary(), binary_);
                 buffer_.consume(buffer_.size());
                 read();
             });
-    }
-    void record(std::uint64_t now, std::size_t bytes) {
-        std::uint64_t published = 0;
-        const auto data = buffer_.data();
-        const char* text = static_cast<const char*>(data.data());
-        if (binary_ && ws_.got_binary() && data.size() >= 64) {
-            std::memcpy(&published, text + 16, sizeof published);
-        } else if (!binary_ && ws_.got_text()) {
-            const std::string_view view(text, data.size());
-            static constexpr std::string_view kKey = "\"publish_monotonic_ns\":";
-            const auto at = view.find(kKey);
-            if (at == std::string_view::npos ||
-                view.find("\"type\":\"summary\"") == std::string_view::npos) {
-                return;
-            }
-            published = std::strtoull(text + at + kKey.size(), nullptr, 10);
-        } else {
-            return;
-        }
-        ++stats_.messages;
-        stats_.bytes += bytes;
-        if (published > 0 && now >= published) {
-            stats_.latencies_ms.push_back(static_cast<double>(now - published) / 1e6);
-        }
     }
 
     websocket::stream<beast::tcp_stream> ws_;
@@ -216,6 +388,7 @@ class Client : public std::enable_shared_from_this<Client> {
 
 struct Row {
     std::string what;
+    std::string client_kind;
     int clients = 0;
     double rate_per_client_hz = 0;
     double total_messages_per_s = 0;
@@ -227,17 +400,21 @@ struct Row {
     double client_cpu_percent = 0;  // this process: the clients
 };
 
-Row measure(const Bridge& bridge, const std::string& what, int count, bool binary,
+Row measure(const Bridge& bridge, const std::string& what, ClientKind kind, int count, bool binary,
             double duration_s) {
     asio::io_context io;
     Stats stats;
     const std::string subscribe = binary
                                       ? R"({"action":"subscribe","view":"heatmap","rate_hz":10})"
                                       : R"({"action":"subscribe","view":"summary","rate_hz":10})";
-    std::vector<std::shared_ptr<Client>> clients;
+    std::vector<std::shared_ptr<BenchClient>> clients;
     int ready = 0, failed = 0;
     for (int i = 0; i < count; ++i) {
-        clients.push_back(std::make_shared<Client>(io, stats, subscribe, binary));
+        if (kind == ClientKind::lean) {
+            clients.push_back(std::make_shared<LeanClient>(io, stats, subscribe, binary));
+        } else {
+            clients.push_back(std::make_shared<BeastClient>(io, stats, subscribe, binary));
+        }
         clients.back()->start(bridge.port, [&](bool ok) { ok ? ++ready : ++failed; });
     }
     while (ready + failed < count) {
@@ -259,6 +436,7 @@ Row measure(const Bridge& bridge, const std::string& what, int count, bool binar
     const double client_after = process_cpu_s(getpid());
     Row row;
     row.what = what;
+    row.client_kind = kind == ClientKind::lean ? "lean" : "beast";
     row.clients = ready;
     row.total_messages_per_s = static_cast<double>(stats.messages) / wall_s;
     row.rate_per_client_hz = ready > 0 ? row.total_messages_per_s / ready : 0;
@@ -278,8 +456,9 @@ Row measure(const Bridge& bridge, const std::string& what, int count, bool binar
     return row;
 }
 
-int run(const std::string& bridge_binary, const std::vector<int>& summary_clients,
-        int binary_clients, double seconds, unsigned threads, bool json);
+int run(const std::string& bridge_binary, const std::vector<ClientKind>& kinds,
+        const std::vector<int>& summary_clients, int binary_clients, double seconds,
+        unsigned threads, bool json);
 
 }  // namespace
 
@@ -303,12 +482,23 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--binary-clients", binary_clients, "Clients of full-system heatmaps (0: skip)")
         ->capture_default_str();
+    std::vector<std::string> client_kinds = {"lean", "beast"};
+    app.add_option("--client", client_kinds,
+                   "Kinds of client, each measured in turn: lean (parses the frames itself) "
+                   "or beast (Boost.Beast, validates UTF-8)")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"lean", "beast"}))
+        ->capture_default_str();
     app.add_option("--seconds", seconds, "Measurement time per run")->capture_default_str();
     app.add_option("--threads", threads, "The bridge's I/O threads")->capture_default_str();
     app.add_flag("--json", json, "One JSON object on stdout");
     CLI11_PARSE(app, argc, argv);
+    std::vector<ClientKind> kinds;
+    for (const std::string& kind : client_kinds) {
+        kinds.push_back(kind == "lean" ? ClientKind::lean : ClientKind::beast);
+    }
     try {
-        return run(bridge_binary, summary_clients, binary_clients, seconds, threads, json);
+        return run(bridge_binary, kinds, summary_clients, binary_clients, seconds, threads, json);
     } catch (const std::exception& error) {
         // Reached after the bridge and the segment were cleaned up by their destructors.
         fmt::print(stderr, "bench_ws_fanout: error: {}\n", error.what());
@@ -318,8 +508,9 @@ int main(int argc, char** argv) {
 
 namespace {
 
-int run(const std::string& bridge_binary, const std::vector<int>& summary_clients,
-        int binary_clients, double seconds, unsigned threads, bool json) {
+int run(const std::string& bridge_binary, const std::vector<ClientKind>& kinds,
+        const std::vector<int>& summary_clients, int binary_clients, double seconds,
+        unsigned threads, bool json) {
     // Every client is a socket here and one in the bridge.
     int most_clients = binary_clients;
     for (const int count : summary_clients) {
@@ -347,12 +538,14 @@ int run(const std::string& bridge_binary, const std::vector<int>& summary_client
     std::this_thread::sleep_for(std::chrono::seconds(1));
 
     std::vector<Row> rows;
-    for (int count : summary_clients) {
-        rows.push_back(measure(bridge, "summary 10 Hz", count, false, seconds));
-    }
-    if (binary_clients > 0) {
-        rows.push_back(measure(bridge, "heatmap 10 Hz (6400 cells x 7 fields)", binary_clients,
-                               true, seconds));
+    for (const ClientKind kind : kinds) {
+        for (int count : summary_clients) {
+            rows.push_back(measure(bridge, "summary 10 Hz", kind, count, false, seconds));
+        }
+        if (binary_clients > 0) {
+            rows.push_back(measure(bridge, "heatmap 10 Hz (6400 cells x 7 fields)", kind,
+                                   binary_clients, true, seconds));
+        }
     }
 
     if (json) {
@@ -364,6 +557,8 @@ int run(const std::string& bridge_binary, const std::vector<int>& summary_client
             out.begin_object()
                 .key("view")
                 .value(row.what)
+                .key("client")
+                .value(row.client_kind)
                 .key("clients")
                 .value(static_cast<std::int64_t>(row.clients))
                 .key("rate_per_client_hz")
@@ -394,19 +589,18 @@ int run(const std::string& bridge_binary, const std::vector<int>& summary_client
     }
     fmt::print("{}\nwriter 10 frames/s, {} cells; bridge {} I/O threads; {} s per run\n",
                bench::machine_line(), geometry.cell_count(), threads, seconds);
-    fmt::print("{:<38} {:>7} {:>9} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}\n", "view",
-               "clients", "Hz/client", "msgs/s", "MiB/s", "p50 ms", "p99 ms", "max ms", "bridge",
-               "clients", "RSS MiB");
-    fmt::print("{:<38} {:>7} {:>9} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}\n", "", "", "",
-               "", "", "", "", "", "CPU", "CPU", "bridge");
+    fmt::print("{:<38} {:<6} {:>7} {:>9} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}\n", "view",
+               "client", "clients", "Hz/client", "msgs/s", "MiB/s", "p50 ms", "p99 ms", "max ms",
+               "bridge", "clients", "RSS MiB");
+    fmt::print("{:<38} {:<6} {:>7} {:>9} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}\n", "", "",
+               "", "", "", "", "", "", "", "CPU", "CPU", "bridge");
     for (const Row& row : rows) {
         fmt::print(
-            "{:<38} {:>7} {:>9.2f} {:>8.0f} {:>7.1f} {:>7.2f} {:>7.2f} {:>7.1f} {:>6.0f}% "
-            "{:>6.0f}% "
-            "{:>8.1f}\n",
-            row.what, row.clients, row.rate_per_client_hz, row.total_messages_per_s, row.mib_per_s,
-            row.p50_ms, row.p99_ms, row.max_ms, row.bridge_cpu_percent, row.client_cpu_percent,
-            row.bridge_rss_mib);
+            "{:<38} {:<6} {:>7} {:>9.2f} {:>8.0f} {:>7.1f} {:>7.2f} {:>7.2f} {:>7.1f} {:>6.0f}% "
+            "{:>6.0f}% {:>8.1f}\n",
+            row.what, row.client_kind, row.clients, row.rate_per_client_hz,
+            row.total_messages_per_s, row.mib_per_s, row.p50_ms, row.p99_ms, row.max_ms,
+            row.bridge_cpu_percent, row.client_cpu_percent, row.bridge_rss_mib);
     }
     return 0;
 }

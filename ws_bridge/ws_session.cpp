@@ -51,6 +51,11 @@ void WsSession::run(http::request<http::string_body> request) {
         response.set(http::field::server, std::string("brt-ws-bridge/") + BRT_VERSION);
     }));
     ws_.read_message_max(context_.limits.ws_message_max_bytes);
+    // Each message goes out as one frame: one gather write (the frame header,
+    // then the snapshot's shared bytes) and one send per client. Beast's
+    // default cuts a message into 4 KiB frames, a send and a completion each:
+    // five for a summary, 44 for a full heatmap, for every client.
+    ws_.auto_fragment(false);
     ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
 }
 

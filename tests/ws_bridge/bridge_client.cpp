@@ -5,6 +5,7 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -105,13 +106,11 @@ HttpResult http_request(unsigned short port, const std::string& method, const st
     return result;
 }
 
-std::string raw_exchange(unsigned short port, const std::string& bytes,
-                         std::chrono::milliseconds timeout) {
-    asio::io_context io;
-    tcp::socket socket(io);
-    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    beast::error_code error;
-    asio::write(socket, asio::buffer(bytes), error);
+namespace {
+
+// What comes back on `socket` until the peer closes it or the timeout.
+std::string read_until_closed(asio::io_context& io, tcp::socket& socket,
+                              std::chrono::milliseconds timeout) {
     std::string received;
     char chunk[4096];
     bool done = false;
@@ -128,6 +127,46 @@ std::string raw_exchange(unsigned short port, const std::string& bytes,
     read_more();
     run_until(io, done, std::chrono::steady_clock::now() + timeout);
     return received;
+}
+
+}  // namespace
+
+std::string raw_exchange(unsigned short port, const std::string& bytes,
+                         std::chrono::milliseconds timeout) {
+    asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    beast::error_code error;
+    asio::write(socket, asio::buffer(bytes), error);
+    return read_until_closed(io, socket, timeout);
+}
+
+std::string raw_websocket_exchange(unsigned short port, const std::string& path,
+                                   const std::vector<std::string>& texts,
+                                   std::chrono::milliseconds timeout) {
+    asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    asio::write(socket, asio::buffer("GET " + path +
+                                     " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                                     "Connection: Upgrade\r\n"
+                                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                     "Sec-WebSocket-Version: 13\r\n\r\n"));
+    // A client sends nothing more before the server's answer (RFC 6455 4.1).
+    std::string response;
+    const std::size_t end = asio::read_until(socket, asio::dynamic_buffer(response), "\r\n\r\n");
+    if (!response.starts_with("HTTP/1.1 101")) {
+        throw std::runtime_error("WebSocket handshake refused: " + response.substr(0, end));
+    }
+    for (const std::string& text : texts) {
+        if (text.size() >= 126) {
+            throw std::invalid_argument("raw_websocket_exchange sends short texts only");
+        }
+        const std::string frame =
+            std::string{'\x81', static_cast<char>(0x80 | text.size()), 0, 0, 0, 0} + text;
+        asio::write(socket, asio::buffer(frame));
+    }
+    return response.substr(end) + read_until_closed(io, socket, timeout);
 }
 
 struct WsClient::Impl {

@@ -41,6 +41,15 @@ inline HttpResult http_get(unsigned short port, const std::string& target) {
 std::string raw_exchange(unsigned short port, const std::string& bytes,
                          std::chrono::milliseconds timeout = 10s);
 
+// A WebSocket client without a WebSocket library: the handshake on
+// `path`, then each of `texts` as a client text frame (masked with the key
+// 0, so its payload reads as it is); returns the bytes that came back after
+// the handshake response, as they were on the wire, until the timeout. Throws
+// when the server does not switch protocols.
+std::string raw_websocket_exchange(unsigned short port, const std::string& path,
+                                   const std::vector<std::string>& texts,
+                                   std::chrono::milliseconds timeout);
+
 struct WsMessage {
     bool binary = false;
     std::string data;

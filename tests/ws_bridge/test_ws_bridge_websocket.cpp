@@ -278,3 +278,54 @@ TEST_CASE("a client that does not read never delays a fast one, and is dropped",
     // The fast one is still served.
     CHECK(fast.read_type("summary"));
 }
+
+TEST_CASE("every message is one WebSocket frame, however large", "[ws_bridge][websocket]") {
+    // 6,400 cells: a summary is some 18 KB, a full heatmap 179 KB, both far
+    // over the 4 KiB a WebSocket library may cut messages into by default.
+    const Geometry geometry{20, 10, 32};
+    ScopedSegment segment("ws-frames", geometry);
+    KnownWriter writer(segment.name(), geometry, std::chrono::milliseconds(100));
+    BridgeProcess bridge(segment.name());
+    wait_live(bridge);
+
+    const std::string received =
+        raw_websocket_exchange(bridge.port(), "/api/v1/ws",
+                               {R"({"action":"subscribe","view":"summary","rate_hz":2})",
+                                R"({"action":"subscribe","view":"heatmap","rate_hz":2})"},
+                               3s);
+    std::size_t at = 0;
+    int summaries = 0, heatmaps = 0;
+    while (received.size() - at >= 2) {
+        const auto byte0 = static_cast<unsigned char>(received[at]);
+        const auto byte1 = static_cast<unsigned char>(received[at + 1]);
+        std::size_t header = 2;
+        std::uint64_t length = byte1 & 0x7Fu;
+        if (length == 126 || length == 127) {
+            const std::size_t bytes = length == 126 ? 2 : 8;
+            REQUIRE(received.size() - at >= 2 + bytes);
+            length = 0;
+            for (std::size_t i = 0; i < bytes; ++i) {  // network byte order
+                length = length << 8 | static_cast<unsigned char>(received[at + 2 + i]);
+            }
+            header += bytes;
+        }
+        if (received.size() - at < header + length) {
+            break;  // the last frame, cut by the end of the exchange
+        }
+        INFO("frame of " << length << " bytes, first byte " << unsigned{byte0});
+        CHECK((byte0 & 0x80u) != 0);  // FIN: the whole message
+        CHECK((byte0 & 0x0Fu) != 0);  // never a continuation frame
+        CHECK((byte1 & 0x80u) == 0);  // servers do not mask
+        const std::string payload = received.substr(at + header, length);
+        if ((byte0 & 0x0Fu) == 1 && payload.starts_with(R"({"type":"summary")")) {
+            CHECK(Json::parse(payload)["racks"].size() == 20);
+            ++summaries;
+        } else if ((byte0 & 0x0Fu) == 2) {
+            CHECK(payload.size() == 64 + 7 * 6400 * 4);
+            ++heatmaps;
+        }
+        at += header + length;
+    }
+    CHECK(summaries >= 1);
+    CHECK(heatmaps >= 1);
+}
