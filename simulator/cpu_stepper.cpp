@@ -90,20 +90,23 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps, RackScr
         float heat_to_air_w = 0.0f;
         for (std::uint32_t module = 0; module < geometry.modules_per_rack; ++module) {
             module_step.first_cell = geometry.cell_index(rack_index, module, 0);
-            float module_min_v = 0.0f;
-            prepare_module(module_step, scratch.neighbour_heat_w, module_min_v);
             // A quiet module takes the SIMD path on every step but the
             // ageing ones (its coefficients refreshed first when due, as
             // step_module would at the start of the step).
             const bool quiet = quiet_path_ && scratch.module_quiet[module] != 0 && !ageing_step;
-            if (quiet && coefficient_step) {
-                refresh_coefficients(p, module_step.first_cell);
+            if (quiet) {
+                if (coefficient_step) {
+                    refresh_coefficients(p, module_step.first_cell);
+                }
+                scratch.module_quiet[module] =
+                    step_quiet_module(module_step, scratch, limits, heat_to_air_w);
+            } else {
+                float module_min_v = 0.0f;
+                prepare_module(module_step, scratch.neighbour_heat_w, module_min_v);
+                scratch.module_quiet[module] = step_module(
+                    module_step, scratch.neighbour_heat_w, module_min_v, coefficient_step,
+                    ageing_step, ageing_dt_factor, limits, heat_to_air_w);
             }
-            scratch.module_quiet[module] =
-                quiet ? step_quiet_module(module_step, scratch, module_min_v, limits, heat_to_air_w)
-                      : step_module(module_step, scratch.neighbour_heat_w, module_min_v,
-                                    coefficient_step, ageing_step, ageing_dt_factor, limits,
-                                    heat_to_air_w);
         }
         // Rack air: the cells' heat, the enclosure's exchange with ambient,
         // and the HVAC holding its setpoint within its capacity.
@@ -144,12 +147,9 @@ void CpuStepper::refresh_coefficients(const model::ChemistryParams& p, std::uint
     }
 }
 
-// Per module and step, so it gets the same AVX2 copy as the quiet step.
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-void CpuStepper::prepare_module(const ModuleStep& step, std::vector<float>& neighbour_heat_w,
-                                float& module_min_v) const {
+// Inline: the quiet step calls it too, in its own instruction-set copies.
+inline void CpuStepper::prepare_module(const ModuleStep& step, std::vector<float>& neighbour_heat_w,
+                                       float& module_min_v) const {
     const CellArrays& cells = simulation_.cells();
     const std::uint32_t n = simulation_.geometry().cells_per_module;
     const float* voltage_v = cells.voltage_v.data() + step.first_cell;
@@ -243,12 +243,15 @@ bool CpuStepper::step_module(const ModuleStep& step, const std::vector<float>& n
 // result is still the same for every run and thread count.
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 // x86-64's baseline (SSE2) has no gather or blend and two doubles a vector;
-// CPUs with AVX2 (x86-64-v3) get their own copy, picked at load time.
+// CPUs with AVX2 (x86-64-v3) or AVX-512 (x86-64-v4) get their own copy,
+// picked at load time.
 // -ffp-contract=off (simulator/model/meson.build) keeps both copies' results identical.
-__attribute__((target_clones("arch=x86-64-v3", "default")))
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #endif
 bool CpuStepper::step_quiet_module(const ModuleStep& step, RackScratch& scratch,
-                                   float module_min_v, RackLimits& limits, float& heat_to_air_w) {
+                                   RackLimits& limits, float& heat_to_air_w) {
+    float module_min_v = 0.0f;
+    prepare_module(step, scratch.neighbour_heat_w, module_min_v);
     const SimulationConfig& config = simulation_.config();
     const model::ChemistryParams& p = *step.params;
     CellArrays& cells = simulation_.cells();

@@ -50,8 +50,8 @@ class CpuStepper {
     bool step_module(const ModuleStep& step, const std::vector<float>& neighbour_heat_w,
                      float module_min_v, bool coefficient_step, bool ageing_step,
                      float ageing_dt_factor, RackLimits& limits, float& heat_to_air_w);
-    bool step_quiet_module(const ModuleStep& step, RackScratch& scratch, float module_min_v,
-                           RackLimits& limits, float& heat_to_air_w);
+    bool step_quiet_module(const ModuleStep& step, RackScratch& scratch, RackLimits& limits,
+                           float& heat_to_air_w);
     // Resistance and capacity from the cell's state (model::cell_coefficients):
     // one cell, or every cell of a module.
     void refresh_coefficients(const model::ChemistryParams& p, std::uint64_t cell,
