@@ -50,11 +50,12 @@ class Monitor {
         auto last_refresh = Clock::now();
         auto last_status = Clock::time_point{};
         auto last_liveness = Clock::time_point{};
-        auto last_missed_note = Clock::now();
+        // The first miss is noted at once, later ones at most every 10 s.
+        auto last_missed_note = Clock::time_point{};
         std::uint64_t missed_noted = 0;
         while (!stop_requested() && exit_code == 0) {
             if (reader_.wait_for_frame(reader_.last_frame_read(), kWaitSlice)) {
-                exit_code = check_latest_frame();
+                exit_code = check_next_frame();
             }
             const auto now = Clock::now();
             // The writer's status costs a look at the lock (/proc/locks): once
@@ -133,11 +134,13 @@ class Monitor {
         }
     }
 
-    int check_latest_frame() {
-        // read_latest retries a slot being overwritten itself; still busy,
-        // the main loop's next wait returns at once and this reads the
-        // newest frame then.
-        if (reader_.read_latest(frame_, range_) != ReadOutcome::ok ||
+    int check_next_frame() {
+        // Frame by frame: after a stall (a slow --on-critical fork, the
+        // scheduler) the frames still in the ring are checked in order, not
+        // skipped. read_next falls back to the newest frame when the writer
+        // is a whole ring ahead; still busy, the main loop's next wait returns
+        // at once and this reads again.
+        if (reader_.read_next(frame_, range_) != ReadOutcome::ok ||
             frame_.frame_number == engine_->last_frame_evaluated()) {
             return 0;
         }

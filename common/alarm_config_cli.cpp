@@ -108,7 +108,10 @@ std::vector<Setting> make_settings() {
                    &ChemistryLimits::temperature_max_charge_c);
         add_levels("temperature-max-discharge", "hottest cell while discharging or resting, °C",
                    &ChemistryLimits::temperature_max_discharge_c);
-        add_levels("temperature-min", "coldest cell, °C", &ChemistryLimits::temperature_min_c);
+        add_levels("temperature-min-charge", "coldest cell while charging, °C",
+                   &ChemistryLimits::temperature_min_charge_c);
+        add_levels("temperature-min-discharge", "coldest cell while discharging or resting, °C",
+                   &ChemistryLimits::temperature_min_discharge_c);
         add_levels("current-max-discharge", "rack discharge current, C",
                    &ChemistryLimits::current_max_discharge_c_rate);
         add_levels("current-max-charge", "rack charge current, C",

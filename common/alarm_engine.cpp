@@ -474,10 +474,17 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
                          limit);
                 }
             };
+            // A reading outside the physical range is a sensor's, not a
+            // cell's (an open thermistor reads the -40 °C rail): like one the
+            // front end flags, it is left out of the rack's limits.
+            const bool v_out =
+                std::isfinite(v) && (v < cfg.voltage_range_min_v || v > cfg.voltage_range_max_v);
+            const bool t_out = std::isfinite(t) &&
+                               (t < cfg.temperature_range_min_c || t > cfg.temperature_range_max_c);
             const bool v_valid =
-                std::isfinite(v) && (bits & cell_status::voltage_sensor_fault) == 0;
+                std::isfinite(v) && !v_out && (bits & cell_status::voltage_sensor_fault) == 0;
             const bool t_valid =
-                std::isfinite(t) && (bits & cell_status::temperature_sensor_fault) == 0;
+                std::isfinite(t) && !t_out && (bits & cell_status::temperature_sensor_fault) == 0;
 
             // Plausibility against the module median.
             const float dv = std::isfinite(median_v) && std::isfinite(v) ? v - median_v : NAN;
@@ -494,13 +501,9 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
                                  std::isnan(soh[l]) || (bits & cell_status::dropout) != 0;
             cell_rule(kDropout, dropout, !dropout, cfg.sensor_debounce, NAN, NAN);
 
-            const bool v_out =
-                std::isfinite(v) && (v < cfg.voltage_range_min_v || v > cfg.voltage_range_max_v);
             cell_rule(
                 kVoltageRange, v_out, !v_out, cfg.sensor_debounce, v,
                 v < cfg.voltage_range_min_v ? cfg.voltage_range_min_v : cfg.voltage_range_max_v);
-            const bool t_out = std::isfinite(t) &&
-                               (t < cfg.temperature_range_min_c || t > cfg.temperature_range_max_c);
             cell_rule(kTemperatureRange, t_out, !t_out, cfg.sensor_debounce, t,
                       t < cfg.temperature_range_min_c ? cfg.temperature_range_min_c
                                                       : cfg.temperature_range_max_c);
@@ -569,9 +572,11 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
                 spread_max = std::isnan(spread_max) ? v : std::max(spread_max, v);
             }
             if (t_valid) {
-                take(Rule::overtemperature_charge, t, c, true);
+                // The charge and discharge rules share the hottest and the
+                // coldest cell (copied after the loop); which applies
+                // depends on the rack's current.
                 take(Rule::overtemperature_discharge, t, c, true);
-                take(Rule::undertemperature, t, c, false);
+                take(Rule::undertemperature_discharge, t, c, false);
             }
             if (std::isfinite(soc[l])) {
                 take(Rule::soc_high, soc[l], c, true);
@@ -600,6 +605,12 @@ void AlarmEngine::State::evaluate_rack(std::uint32_t rack, double now_s, double 
         }
     }
 
+    auto copy_worst = [&](Rule to, Rule from) {
+        worst[static_cast<std::size_t>(to)] = worst[static_cast<std::size_t>(from)];
+        worst_cell[static_cast<std::size_t>(to)] = worst_cell[static_cast<std::size_t>(from)];
+    };
+    copy_worst(Rule::overtemperature_charge, Rule::overtemperature_discharge);
+    copy_worst(Rule::undertemperature_charge, Rule::undertemperature_discharge);
     // Rack current, discharge positive.
     const float rack_current = frame->racks[rack].current_a;
     worst[static_cast<std::size_t>(Rule::overcurrent_discharge)] = rack_current;
@@ -637,8 +648,10 @@ void AlarmEngine::State::evaluate_limits(std::uint32_t rack,
          cfg.temperature_hysteresis_k, &cfg.temperature_debounce, charging},
         {Rule::overtemperature_discharge, &l.temperature_max_discharge_c, true, 1,
          cfg.temperature_hysteresis_k, &cfg.temperature_debounce, !charging},
-        {Rule::undertemperature, &l.temperature_min_c, false, 1, cfg.temperature_hysteresis_k,
-         &cfg.temperature_debounce, true},
+        {Rule::undertemperature_charge, &l.temperature_min_charge_c, false, 1,
+         cfg.temperature_hysteresis_k, &cfg.temperature_debounce, charging},
+        {Rule::undertemperature_discharge, &l.temperature_min_discharge_c, false, 1,
+         cfg.temperature_hysteresis_k, &cfg.temperature_debounce, !charging},
         {Rule::overcurrent_discharge, &l.current_max_discharge_c_rate, true, amps_per_c,
          cfg.current_hysteresis_c_rate * amps_per_c, &cfg.current_debounce, true},
         {Rule::overcurrent_charge, &l.current_max_charge_c_rate, true, amps_per_c,

@@ -25,8 +25,10 @@ constexpr RuleInfo kRules[kRuleCount] = {
      "hottest cell of a charging rack above the charge limit"},
     {Rule::overtemperature_discharge, "overtemperature_discharge", "°C", Severity::info,
      "hottest cell of a discharging or resting rack above the discharge limit"},
-    {Rule::undertemperature, "undertemperature", "°C", Severity::info,
-     "coldest cell of a rack below its limit"},
+    {Rule::undertemperature_charge, "undertemperature_charge", "°C", Severity::info,
+     "coldest cell of a charging rack below the charge limit"},
+    {Rule::undertemperature_discharge, "undertemperature_discharge", "°C", Severity::info,
+     "coldest cell of a discharging or resting rack below the discharge limit"},
     {Rule::overcurrent_discharge, "overcurrent_discharge", "A", Severity::info,
      "rack discharge current above its limit (C-rate x nominal Ah)"},
     {Rule::overcurrent_charge, "overcurrent_charge", "A", Severity::info,
@@ -168,7 +170,11 @@ ChemistryLimits default_chemistry_limits(Chemistry chemistry) {
     // Temperature: the same README, for both chemistries.
     limits.temperature_max_charge_c = {35.0f, 40.0f, 45.0f};
     limits.temperature_max_discharge_c = {45.0f, 50.0f, 55.0f};
-    limits.temperature_min_c = {-10.0f, -15.0f, -20.0f};
+    limits.temperature_min_discharge_c = {-10.0f, -15.0f, -20.0f};
+    // Charging below 0 °C plates lithium on the anode: datasheets of both
+    // chemistries allow charge from 0 °C only, so that is the MSL, with the
+    // warning and information levels a few kelvin above it.
+    limits.temperature_min_charge_c = {5.0f, 2.0f, 0.0f};
     // Current, in C: NMC energy cells are rated about 1 C continuous and 2 C
     // peak; 280 Ah LFP prismatics 0.5 C standard and 1 C maximum, both ways.
     limits.current_max_discharge_c_rate =
@@ -192,7 +198,8 @@ void AlarmConfig::validate() const {
         check_levels(prefix + "voltage-min", l.voltage_min_v, false);
         check_levels(prefix + "temperature-max-charge", l.temperature_max_charge_c, true);
         check_levels(prefix + "temperature-max-discharge", l.temperature_max_discharge_c, true);
-        check_levels(prefix + "temperature-min", l.temperature_min_c, false);
+        check_levels(prefix + "temperature-min-charge", l.temperature_min_charge_c, false);
+        check_levels(prefix + "temperature-min-discharge", l.temperature_min_discharge_c, false);
         check_levels(prefix + "current-max-discharge", l.current_max_discharge_c_rate, true);
         check_levels(prefix + "current-max-charge", l.current_max_charge_c_rate, true);
         check_levels(prefix + "soc-max", l.soc_max, true);

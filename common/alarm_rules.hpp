@@ -47,10 +47,11 @@ enum class Rule : std::uint8_t {
     // Limits, three levels each, evaluated per rack on its worst cell.
     cell_overvoltage,
     cell_undervoltage,
-    overtemperature_charge,     // while the rack charges
-    overtemperature_discharge,  // while it discharges or rests
-    undertemperature,
-    overcurrent_discharge,  // rack string current, discharge positive
+    overtemperature_charge,      // while the rack charges
+    overtemperature_discharge,   // while it discharges or rests
+    undertemperature_charge,     // while the rack charges (lithium plating below 0 °C)
+    undertemperature_discharge,  // while it discharges or rests
+    overcurrent_discharge,       // rack string current, discharge positive
     overcurrent_charge,
     soc_high,
     soc_low,
@@ -98,7 +99,8 @@ struct ChemistryLimits {
     LevelLimits voltage_min_v;
     LevelLimits temperature_max_charge_c;
     LevelLimits temperature_max_discharge_c;
-    LevelLimits temperature_min_c;
+    LevelLimits temperature_min_charge_c;
+    LevelLimits temperature_min_discharge_c;
     LevelLimits current_max_discharge_c_rate;  // in C: amps = C x the rack's nominal Ah
     LevelLimits current_max_charge_c_rate;
     LevelLimits soc_max;  // fractions 0..1
@@ -128,7 +130,8 @@ struct AlarmConfig {
     float soc_hysteresis = 0.02f;
     float soh_hysteresis = 0.01f;
     // A rack charges while its current is below -charging_c_rate x nominal Ah
-    // (discharge positive): the charge temperature limits apply then.
+    // (discharge positive): the charge temperature limits (maximum and
+    // minimum) apply then, the discharge ones otherwise.
     float charging_c_rate = 0.01f;
 
     Debounce voltage_debounce{5, 5};        // 0.5 s at 10 frames/s (foxBMS: 50 x 10 ms)

@@ -107,70 +107,107 @@ bool SegmentReader::wait_for_frame(std::uint64_t after_frame, std::chrono::nanos
     }
 }
 
-ReadOutcome SegmentReader::read_latest(FrameBuffer& out, CellRange range) {
-    if (!attached()) {
-        return ReadOutcome::detached;
-    }
-    const SegmentLayout& l = layout();
-    const SegmentHeader& header = segment_.header();
-    if (range.first_cell + range.cell_count > l.geometry.cell_count()) {
-        throw UsageError("read_latest: cell range outside the segment");
+void SegmentReader::prepare(FrameBuffer& out, CellRange range) const {
+    if (range.first_cell + range.cell_count > layout().geometry.cell_count()) {
+        throw UsageError("read: cell range outside the segment");
     }
     out.range = range;
     for (auto& column : out.columns) {
         column.resize(range.cell_count);
     }
     out.status.resize(range.cell_count);
-    out.racks.resize(l.geometry.racks);
-    const std::uint64_t range_offset = range.first_cell * 4;
-    const std::uint64_t range_bytes = range.cell_count * 4;
+    out.racks.resize(layout().geometry.racks);
+}
 
+SegmentReader::SlotCopy SegmentReader::copy_slot(FrameBuffer& out, std::uint64_t frame) const {
+    const SegmentLayout& l = layout();
+    const std::uint32_t slot_index = static_cast<std::uint32_t>(frame % l.slot_count);
+    const std::byte* slot = segment_.bytes() + l.slot_offset(slot_index);
+    const auto& slot_header = *reinterpret_cast<const SlotHeader*>(slot);
+    const std::uint64_t range_offset = out.range.first_cell * 4;
+    const std::uint64_t range_bytes = out.range.cell_count * 4;
+
+    const std::uint64_t sequence_before = slot_header.sequence.load(std::memory_order_acquire);
+    if (sequence_before % 2 != 0) {
+        return SlotCopy::torn;
+    }
+    const std::uint64_t frame_number = slot_header.frame_number.load(std::memory_order_relaxed);
+    out.sim_time_ns = slot_header.sim_time_ns.load(std::memory_order_relaxed);
+    out.wall_time_ns = slot_header.wall_time_ns.load(std::memory_order_relaxed);
+    out.publish_monotonic_ns = slot_header.publish_monotonic_ns.load(std::memory_order_relaxed);
+    out.ambient_temperature_c =
+        std::bit_cast<float>(slot_header.ambient_temperature_c.load(std::memory_order_relaxed));
+    copy_from_shared(out.racks.data(), slot + l.rack_table_offset_in_slot,
+                     out.racks.size() * sizeof(RackRecord));
+    for (std::uint32_t field = 0; field < 6; ++field) {
+        copy_from_shared(out.columns[field].data(),
+                         slot + l.column_offset_in_slot[field] + range_offset, range_bytes);
+    }
+    copy_from_shared(
+        out.status.data(),
+        slot + l.column_offset_in_slot[static_cast<std::uint32_t>(Field::status)] + range_offset,
+        range_bytes);
+    // Orders every relaxed load above before the re-check below.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    const std::uint64_t sequence_after = slot_header.sequence.load(std::memory_order_relaxed);
+    if (sequence_after != sequence_before) {
+        return SlotCopy::torn;
+    }
+    if (frame_number != frame) {
+        return SlotCopy::overwritten;
+    }
+    out.frame_number = frame_number;
+    return SlotCopy::ok;
+}
+
+void SegmentReader::count_read(std::uint64_t frame_number) {
+    if (last_frame_read_ != 0 && frame_number > last_frame_read_ + 1) {
+        frames_missed_ += frame_number - last_frame_read_ - 1;
+    }
+    last_frame_read_ = frame_number;
+}
+
+ReadOutcome SegmentReader::read_latest(FrameBuffer& out, CellRange range) {
+    if (!attached()) {
+        return ReadOutcome::detached;
+    }
+    prepare(out, range);
+    const SegmentHeader& header = segment_.header();
     for (int attempt = 0; attempt < kMaxReadAttempts; ++attempt) {
         const std::uint64_t latest = header.latest_frame.load(std::memory_order_acquire);
         if (latest == 0) {
             return ReadOutcome::no_frame_yet;
         }
-        const std::uint32_t slot_index = static_cast<std::uint32_t>(latest % l.slot_count);
-        const std::byte* slot = segment_.bytes() + l.slot_offset(slot_index);
-        const auto& slot_header = *reinterpret_cast<const SlotHeader*>(slot);
-
-        const std::uint64_t sequence_before = slot_header.sequence.load(std::memory_order_acquire);
-        if (sequence_before % 2 != 0) {
-            ++read_retries_;
-            std::this_thread::yield();
-            continue;
+        // Overwritten: the writer went round the ring since `latest` was
+        // loaded; the next attempt takes the newer latest frame.
+        if (copy_slot(out, latest) == SlotCopy::ok) {
+            count_read(latest);
+            return ReadOutcome::ok;
         }
-        const std::uint64_t frame_number = slot_header.frame_number.load(std::memory_order_relaxed);
-        out.sim_time_ns = slot_header.sim_time_ns.load(std::memory_order_relaxed);
-        out.wall_time_ns = slot_header.wall_time_ns.load(std::memory_order_relaxed);
-        out.publish_monotonic_ns = slot_header.publish_monotonic_ns.load(std::memory_order_relaxed);
-        out.ambient_temperature_c =
-            std::bit_cast<float>(slot_header.ambient_temperature_c.load(std::memory_order_relaxed));
-        copy_from_shared(out.racks.data(), slot + l.rack_table_offset_in_slot,
-                         out.racks.size() * sizeof(RackRecord));
-        for (std::uint32_t field = 0; field < 6; ++field) {
-            copy_from_shared(out.columns[field].data(),
-                             slot + l.column_offset_in_slot[field] + range_offset, range_bytes);
-        }
-        copy_from_shared(out.status.data(),
-                         slot + l.column_offset_in_slot[static_cast<std::uint32_t>(Field::status)] +
-                             range_offset,
-                         range_bytes);
-        // Orders every relaxed load above before the re-check below.
-        std::atomic_thread_fence(std::memory_order_acquire);
-        const std::uint64_t sequence_after = slot_header.sequence.load(std::memory_order_relaxed);
-        if (sequence_after != sequence_before) {
-            ++read_retries_;
-            continue;
-        }
-        out.frame_number = frame_number;
-        if (last_frame_read_ != 0 && frame_number > last_frame_read_ + 1) {
-            frames_missed_ += frame_number - last_frame_read_ - 1;
-        }
-        last_frame_read_ = frame_number;
-        return ReadOutcome::ok;
+        ++read_retries_;
+        std::this_thread::yield();
     }
     return ReadOutcome::busy;
+}
+
+ReadOutcome SegmentReader::read_next(FrameBuffer& out, CellRange range) {
+    if (!attached()) {
+        return ReadOutcome::detached;
+    }
+    const std::uint64_t latest = segment_.header().latest_frame.load(std::memory_order_acquire);
+    const std::uint64_t next = last_frame_read_ + 1;
+    // The first read, or caught up: the newest frame is the next one.
+    if (last_frame_read_ == 0 || next >= latest) {
+        return read_latest(out, range);
+    }
+    prepare(out, range);
+    // An older frame is read once: torn or overwritten means the writer is
+    // at its slot already, and the frames up to the newest are lost.
+    if (copy_slot(out, next) == SlotCopy::ok) {
+        count_read(next);
+        return ReadOutcome::ok;
+    }
+    return read_latest(out, range);
 }
 
 }  // namespace brt

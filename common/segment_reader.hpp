@@ -1,5 +1,6 @@
 // A reader's side of the segment: attach by name, sleep until the next frame,
-// copy the newest frame (or one rack or module of it), count what was missed,
+// copy the newest frame or the next one in order (or one rack or module of
+// it), count what was missed,
 // tell live from stale, and follow the segment when it is re-created.
 #pragma once
 
@@ -80,6 +81,12 @@ class SegmentReader {
     ReadOutcome read_latest(FrameBuffer& out) {
         return read_latest(out, whole_frame(layout().geometry));
     }
+    // Copies the frame after the last one read while the ring still holds it
+    // (a reader up to slot_count - 1 frames behind catches up frame by frame,
+    // missing none), otherwise the newest one, counting those skipped. For a
+    // reader that must see every frame (the anomaly monitor); a display wants
+    // read_latest.
+    ReadOutcome read_next(FrameBuffer& out, CellRange range);
 
     // Frames published between two successful reads that this reader never saw.
     std::uint64_t frames_missed() const { return frames_missed_; }
@@ -88,6 +95,12 @@ class SegmentReader {
     std::uint64_t read_retries() const { return read_retries_; }
 
   private:
+    enum class SlotCopy { ok, torn, overwritten };
+    void prepare(FrameBuffer& out, CellRange range) const;
+    // Copies the slot that holds (or held) `frame` under the seqlock.
+    SlotCopy copy_slot(FrameBuffer& out, std::uint64_t frame) const;
+    void count_read(std::uint64_t frame_number);
+
     std::string name_;
     MappedSegment segment_;
     std::uint64_t generation_ = 0;

@@ -24,17 +24,21 @@ TEST_CASE("readers racing a writer never see a torn frame", "[seqlock]") {
     std::atomic<std::uint64_t> torn{0};
     std::atomic<std::uint64_t> frames_read{0};
     std::vector<std::thread> readers;
-    for (int r = 0; r < 3; ++r) {
+    // Readers 0..2 take the newest frame, reader 3 the next in order
+    // (read_next), which reads slots the writer is about to reuse.
+    for (int r = 0; r < 4; ++r) {
         readers.emplace_back([&, r] {
             SegmentReader reader(scoped.name());
             reader.require_attached();
             FrameBuffer buffer;
-            const CellRange range =
-                r == 0 ? whole_frame(geometry)
-                       : (r == 1 ? rack_range(geometry, 2) : module_range(geometry, 3, 1));
+            const CellRange range = r == 0 || r == 3 ? whole_frame(geometry)
+                                                     : (r == 1 ? rack_range(geometry, 2)
+                                                               : module_range(geometry, 3, 1));
             std::uint64_t previous = 0;
             while (!stop.load(std::memory_order_relaxed)) {
-                if (reader.read_latest(buffer, range) != ReadOutcome::ok) {
+                const ReadOutcome outcome =
+                    r == 3 ? reader.read_next(buffer, range) : reader.read_latest(buffer, range);
+                if (outcome != ReadOutcome::ok) {
                     continue;
                 }
                 if (!test::frame_is_consistent(buffer) || buffer.frame_number < previous) {
@@ -81,6 +85,45 @@ TEST_CASE("a reader counts the frames it missed", "[seqlock]") {
     REQUIRE(reader.read_latest(buffer) == ReadOutcome::ok);
     CHECK(buffer.frame_number == 6);
     CHECK(reader.frames_missed() == 4);
+    CHECK(test::frame_is_consistent(buffer));
+}
+
+TEST_CASE("read_next catches up frame by frame while the ring holds them", "[seqlock]") {
+    const Geometry geometry{2, 2, 8};
+    test::ScopedSegment scoped("next", geometry, 4);
+    SegmentWriter writer = SegmentWriter::acquire(scoped.name(), 0);
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    test::EncodedFrameSource source(geometry);
+    FrameBuffer buffer;
+    const CellRange all = whole_frame(geometry);
+
+    CHECK(reader.read_next(buffer, all) == ReadOutcome::no_frame_yet);
+    writer.publish_frame(source.make(1));
+    REQUIRE(reader.read_next(buffer, all) == ReadOutcome::ok);
+    CHECK(buffer.frame_number == 1);
+    // Three frames behind with four slots: every one of them, in order.
+    for (std::uint64_t frame = 2; frame <= 4; ++frame) {
+        writer.publish_frame(source.make(frame));
+    }
+    for (std::uint64_t frame = 2; frame <= 4; ++frame) {
+        REQUIRE(reader.read_next(buffer, all) == ReadOutcome::ok);
+        CHECK(buffer.frame_number == frame);
+        CHECK(test::frame_is_consistent(buffer));
+    }
+    CHECK(reader.frames_missed() == 0);
+    // Caught up: the same frame again, nothing counted.
+    REQUIRE(reader.read_next(buffer, all) == ReadOutcome::ok);
+    CHECK(buffer.frame_number == 4);
+
+    // Six behind: frame 5's slot now holds frame 9, so the reader jumps to
+    // the newest (10) and counts the five it lost.
+    for (std::uint64_t frame = 5; frame <= 10; ++frame) {
+        writer.publish_frame(source.make(frame));
+    }
+    REQUIRE(reader.read_next(buffer, all) == ReadOutcome::ok);
+    CHECK(buffer.frame_number == 10);
+    CHECK(reader.frames_missed() == 5);
     CHECK(test::frame_is_consistent(buffer));
 }
 

@@ -178,7 +178,8 @@ void write_limits(JsonWriter& json, const Snapshot& snapshot, std::uint32_t rack
     json.key("temperature_c").begin_object();
     write_levels(json, "max", limits.temperature_max_discharge_c);
     write_levels(json, "max_charge", limits.temperature_max_charge_c);
-    write_levels(json, "min", limits.temperature_min_c);
+    write_levels(json, "min", limits.temperature_min_discharge_c);
+    write_levels(json, "min_charge", limits.temperature_min_charge_c);
     json.end_object();
     json.key("soc").begin_object();
     write_levels(json, "max", limits.soc_max);

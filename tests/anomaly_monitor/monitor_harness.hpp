@@ -29,11 +29,13 @@ inline constexpr bool kSanitized = false;
 class MonitorRun {
   public:
     explicit MonitorRun(const std::string& tag, Geometry geometry = {2, 2, 8},
-                        std::vector<Chemistry> chemistry = {Chemistry::nmc})
+                        std::vector<Chemistry> chemistry = {Chemistry::nmc},
+                        std::uint32_t slots = kDefaultSlots)
         : name_(unique_segment_name(tag)), log_("/tmp/" + name_ + ".log") {
         CreateOptions options;
         options.geometry = geometry;
         options.rack_chemistry = std::move(chemistry);
+        options.slot_count = slots;
         create_segment(name_, options);
     }
     ~MonitorRun() {
@@ -48,6 +50,7 @@ class MonitorRun {
 
     const std::string& name() const { return name_; }
     const std::string& log_path() const { return log_; }
+    pid_t monitor_pid() const { return monitor_; }
 
     // Starts the monitor (JSON lines) and waits until it has looked at the
     // writer once (its first liveness event: no writer yet).
@@ -130,6 +133,13 @@ class MonitorRun {
     pid_t monitor_ = -1;
     KillOnExit guard_;
 };
+
+// A number in a JSON line: "key":123 -> 123 (-1 when the key is missing).
+inline long json_number(const std::string& line, const std::string& key) {
+    const std::string quoted = "\"" + key + "\":";
+    const auto at = line.find(quoted);
+    return at == std::string::npos ? -1 : std::stol(line.substr(at + quoted.size()));
+}
 
 inline std::string cell_at(int rack, int module, int cell) {
     return "\"rack\":" + std::to_string(rack) + ",\"module\":" + std::to_string(module) +

@@ -59,7 +59,8 @@ TEST_CASE("a config file sets limits; the command line overrides it", "[alarm-co
         "voltage-max = 4.10, 4.15, 4.20\n"
         "soc-min = [0.15, 0.08, off]\n"
         "[lfp]\n"
-        "temperature-min = -5 -10 -15\n"
+        "temperature-min-discharge = -5 -10 -15\n"
+        "temperature-min-charge = 3, 1, -1\n"
         "[default]\n"
         "format = json\n");
     AlarmConfig config = parse({"--config", file.path});
@@ -70,8 +71,10 @@ TEST_CASE("a config file sets limits; the command line overrides it", "[alarm-co
     CHECK(config.nmc.voltage_max_v.mol == 4.10f);
     CHECK(config.nmc.voltage_max_v.msl == 4.20f);
     CHECK(std::isnan(config.nmc.soc_min.msl));
-    CHECK(config.lfp.temperature_min_c.rsl == -10.0f);
-    CHECK(config.lfp.voltage_max_v.mol == 3.55f);  // untouched
+    CHECK(config.lfp.temperature_min_discharge_c.rsl == -10.0f);
+    CHECK(config.lfp.temperature_min_charge_c.msl == -1.0f);
+    CHECK(config.nmc.temperature_min_charge_c.msl == 0.0f);  // the default
+    CHECK(config.lfp.voltage_max_v.mol == 3.55f);            // untouched
 
     config = parse({"--config", file.path, "--nmc-voltage-max", "4.12,4.18,4.22",
                     "--voltage-plausibility", "0.4"});
@@ -80,7 +83,7 @@ TEST_CASE("a config file sets limits; the command line overrides it", "[alarm-co
     CHECK(config.temperature_plausibility_k == 8.0f);  // still from the file
     // Without a command line only alarm settings are known: a file shared by
     // the monitor and the bridge holds the limits and nothing else.
-    CHECK_THROWS_WITH(load_alarm_config_file(file.path), Catch::Contains("line 11"));
+    CHECK_THROWS_WITH(load_alarm_config_file(file.path), Catch::Contains("line 12"));
     TempFile limits_only("[nmc]\nvoltage-max = 4.10, 4.15, 4.20\n");
     CHECK(load_alarm_config_file(limits_only.path).nmc.voltage_max_v.rsl == 4.15f);
 }

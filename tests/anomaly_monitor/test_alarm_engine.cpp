@@ -74,6 +74,13 @@ void set_rack_voltage(test::SyntheticFrames& frames, std::uint32_t rack, float v
     }
 }
 
+void set_rack_temperature(test::SyntheticFrames& frames, std::uint32_t rack, float celsius) {
+    const std::uint64_t per_rack = frames.geometry().cells_per_rack();
+    for (std::uint64_t c = rack * per_rack; c < (rack + 1) * per_rack; ++c) {
+        frames.base_temperature()[c] = celsius;
+    }
+}
+
 }  // namespace
 
 TEST_CASE("healthy frames raise nothing", "[alarm-engine]") {
@@ -190,9 +197,7 @@ TEST_CASE("temperature limits depend on whether the rack charges", "[alarm-engin
     AlarmEngine engine = make_engine(frames, config);
     const std::uint64_t c = frames.cell(0, 1, 3);
     // 38 C everywhere in rack 0: above the charge MOL (35), below the discharge MOL (45).
-    for (std::uint64_t i = 0; i < frames.geometry().cells_per_rack(); ++i) {
-        frames.base_temperature()[i] = 37.0f;
-    }
+    set_rack_temperature(frames, 0, 37.0f);
     frames.base_temperature()[c] = 38.0f;
     frames.set_rack_current(0, 30.0f);  // discharging
     CHECK(run(engine, frames, 10).empty());
@@ -212,10 +217,48 @@ TEST_CASE("temperature limits depend on whether the rack charges", "[alarm-engin
     CHECK(cleared[0].rule == Rule::overtemperature_charge);
 
     frames.base_temperature()[c] = -16.0f;  // also implausible: only the limit is checked here
-    const auto cold = of_rule(run(engine, frames, 2), Rule::undertemperature);
+    const auto cold = of_rule(run(engine, frames, 2), Rule::undertemperature_discharge);
     REQUIRE(cold.size() == 2);
     CHECK(cold[1].severity == Severity::warning);
     CHECK(at(cold[1], 0, 1, 3));
+}
+
+TEST_CASE("a charging rack has its own minimum temperature: 0 °C, not -20 °C", "[alarm-engine]") {
+    test::SyntheticFrames frames;
+    AlarmConfig config;
+    config.temperature_debounce = {2, 2};
+    AlarmEngine engine = make_engine(frames, config);
+    const std::uint64_t c = frames.cell(0, 1, 3);
+    set_rack_temperature(frames, 0, 8.0f);
+    frames.base_temperature()[c] = 1.0f;  // fine to discharge at, too cold to charge
+    frames.set_rack_current(0, 30.0f);
+    CHECK(run(engine, frames, 10).empty());
+
+    frames.set_rack_current(0, -30.0f);  // charging: below the MOL (5) and the RSL (2)
+    auto events = run(engine, frames, 2);
+    REQUIRE(events.size() == 2);
+    for (const AlarmEvent& event : events) {
+        CHECK(event.rule == Rule::undertemperature_charge);
+        CHECK(event.transition == AlarmTransition::raise);
+        CHECK(at(event, 0, 1, 3));
+        CHECK(event.value == Approx(1.0f).margin(0.11f));
+    }
+    CHECK(events[0].limit == 5.0f);
+    CHECK(events[1].limit == 2.0f);
+
+    frames.base_temperature()[c] = -0.5f;  // below the MSL: charging now plates lithium
+    events = run(engine, frames, 2);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].severity == Severity::critical);
+    CHECK(events[0].limit == 0.0f);
+
+    frames.set_rack_current(0, 30.0f);  // discharging: the charge flags clear, nothing else
+    events = run(engine, frames, 2);
+    REQUIRE(events.size() == 3);
+    for (const AlarmEvent& event : events) {
+        CHECK(event.rule == Rule::undertemperature_charge);
+        CHECK(event.transition == AlarmTransition::clear);
+    }
 }
 
 TEST_CASE("rack current, SoC window and SoH floor", "[alarm-engine]") {
@@ -295,6 +338,42 @@ TEST_CASE("plausibility against the module median, dropout, range and status bit
     CHECK(of_rule(run(engine, frames, 10), Rule::cell_overvoltage).empty());
 }
 
+TEST_CASE("a reading outside the physical range is a sensor fault, not a cell beyond its limits",
+          "[alarm-engine]") {
+    test::SyntheticFrames frames;
+    AlarmConfig config;
+    config.sensor_debounce = {2, 2};
+    config.voltage_debounce = {1, 1};
+    config.temperature_debounce = {1, 1};
+    AlarmEngine engine = make_engine(frames, config);
+    const std::uint64_t high = frames.cell(0, 1, 4);
+    const std::uint64_t rail = frames.cell(1, 0, 2);
+    frames.base_voltage()[high] = 5.6f;        // beyond the converter's 0..5 V
+    frames.base_temperature()[rail] = -40.0f;  // an open thermistor on its rail
+    frames.frozen_voltage = {high};
+    frames.frozen_temperature = {rail};
+    auto events = run(engine, frames, 20);
+    INFO(describe(events));
+    const auto volts = of_rule(events, Rule::voltage_range);
+    REQUIRE(volts.size() == 1);
+    CHECK(at(volts[0], 0, 1, 4));
+    CHECK(volts[0].value == Approx(5.6f));
+    CHECK(volts[0].limit == 5.0f);
+    const auto kelvin = of_rule(events, Rule::temperature_range);
+    REQUIRE(kelvin.size() == 1);
+    CHECK(at(kelvin[0], 1, 0, 2));
+    CHECK(kelvin[0].limit == -39.5f);
+    // Neither is taken for the cell's real state.
+    CHECK(of_rule(events, Rule::cell_overvoltage).empty());
+    CHECK(of_rule(events, Rule::undertemperature_discharge).empty());
+    CHECK(of_rule(events, Rule::voltage_imbalance).empty());
+
+    frames.base_voltage()[high] = 3.7f;  // the wire is repaired: the flag clears
+    const auto cleared = of_rule(run(engine, frames, 2), Rule::voltage_range);
+    REQUIRE(cleared.size() == 1);
+    CHECK(cleared[0].transition == AlarmTransition::clear);
+}
+
 TEST_CASE("a stuck reading is flagged only while its neighbours move", "[alarm-engine]") {
     test::SyntheticFrames frames;
     AlarmConfig config;
@@ -370,6 +449,39 @@ TEST_CASE("dT/dt early warning, then runaway confirmed after the rate held 3 s (
     }
     CHECK(still_active);
     CHECK(engine.active_alarms().front().severity == Severity::critical);
+}
+
+TEST_CASE("runaway needs a second sign: the rate alone is not enough, a voltage drop is",
+          "[alarm-engine][runaway]") {
+    test::SyntheticFrames frames;
+    AlarmEngine engine = make_engine(frames);
+    const std::uint64_t c = frames.cell(0, 1, 3);
+    CHECK(run(engine, frames, 110).empty());  // the rate estimate's 10 s warm-up
+    // 1.5 K/s for 12 s, from 25 to 43 °C: the rate holds well over 3 s, but
+    // the cell stays below the discharge MOL (45 °C) and keeps its voltage.
+    std::vector<AlarmEvent> events;
+    for (int i = 0; i < 120; ++i) {
+        frames.base_temperature()[c] += 0.15f;
+        auto e = engine.evaluate(frames.next(), kNow);
+        events.insert(events.end(), e.begin(), e.end());
+    }
+    INFO(describe(events));
+    CHECK_FALSE(of_rule(events, Rule::temperature_rise_rate).empty());  // it is watched
+    CHECK(of_rule(events, Rule::thermal_runaway).empty());
+
+    // The same rise with the voltage collapsing (the separator going):
+    // confirmed at once, still below 45 °C.
+    frames.base_voltage()[c] = 0.7f * 3.7f;
+    events.clear();
+    for (int i = 0; i < 10; ++i) {
+        frames.base_temperature()[c] += 0.15f;
+        auto e = engine.evaluate(frames.next(), kNow);
+        events.insert(events.end(), e.begin(), e.end());
+    }
+    const auto runaway = of_rule(events, Rule::thermal_runaway);
+    REQUIRE(runaway.size() == 1);
+    CHECK(at(runaway[0], 0, 1, 3));
+    CHECK(frames.base_temperature()[c] < 45.0f);
 }
 
 TEST_CASE("module voltage imbalance", "[alarm-engine]") {

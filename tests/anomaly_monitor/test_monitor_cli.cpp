@@ -1,14 +1,19 @@
 // brt-anomaly-monitor as users and systemd run it: liveness when the writer
-// dies and comes back, --exit-on, --on-critical, journald prefixes, --rack,
-// --frames, a malformed config file and bad usage.
+// dies and comes back, frames missed while it was stopped, --exit-on,
+// --on-critical, --min-severity, the text line, colour and NO_COLOR, journald
+// prefixes, --rack, --frames, a malformed config file and bad usage.
 #include <catch2/catch.hpp>
 
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "anomaly_monitor/monitor_harness.hpp"
@@ -26,6 +31,12 @@ std::string simulator() {
     return test::tool_path("BRT_SIMULATOR");
 }
 
+// Rack 1's charger fails to stop: its cells climb through the voltage MOL,
+// RSL and MSL within a second at full speed.
+const std::vector<std::string> kOverchargeRack1 = {
+    "--max-speed", "--duration", "1000000",    "--mode",           "idle",
+    "--soc",       "0.9",        "--scenario", "overcharge:rack=1"};
+
 // Starts a simulator in the background and waits until it is live.
 pid_t start_simulator(const test::MonitorRun& run, std::vector<std::string> args,
                       test::KillOnExit& guard) {
@@ -40,6 +51,46 @@ pid_t start_simulator(const test::MonitorRun& run, std::vector<std::string> args
     }
     REQUIRE(reader.writer_status().liveness == Liveness::live);
     return pid;
+}
+
+// Runs a command with its stdout and stderr on a pseudo-terminal, as in a
+// user's shell, with `env` added to the environment (the test's NO_COLOR=1,
+// set for every test, taken out); what it wrote.
+std::string run_on_terminal(const std::vector<std::string>& argv,
+                            const std::vector<std::string>& env) {
+    int terminal = -1;
+    const pid_t pid = forkpty(&terminal, nullptr, nullptr, nullptr);
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        unsetenv("NO_COLOR");
+        for (const auto& assignment : env) {
+            putenv(const_cast<char*>(assignment.c_str()));
+        }
+        std::vector<char*> args;
+        for (const auto& arg : argv) {
+            args.push_back(const_cast<char*>(arg.c_str()));
+        }
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    std::string output;
+    char buffer[4096];
+    for (;;) {
+        pollfd ready{terminal, POLLIN, 0};
+        if (poll(&ready, 1, 20000) <= 0) {
+            break;
+        }
+        const ssize_t n = read(terminal, buffer, sizeof buffer);
+        if (n <= 0) {
+            break;  // EIO once the command exited and closed the terminal
+        }
+        output.append(buffer, static_cast<std::size_t>(n));
+    }
+    close(terminal);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return output;
 }
 
 std::size_t count(const std::string& text, const std::string& what) {
@@ -79,14 +130,34 @@ TEST_CASE("a writer killed mid-run raises the liveness alarm; a new one clears i
     unlink((run.log_path() + ".sim").c_str());
 }
 
+TEST_CASE("frames missed while the monitor was stopped are counted and reported", "[monitor-cli]") {
+    test::MonitorRun run("mon-stall");
+    run.start_monitor();
+    test::KillOnExit simulators;
+    start_simulator(run, {"--rate", "50"}, simulators);
+    REQUIRE(run.wait_for_log("\"event\":\"clear\""));
+    // Half a second at 50 frames/s is 25 frames; the ring holds 4.
+    kill(run.monitor_pid(), SIGSTOP);
+    std::this_thread::sleep_for(500ms);
+    kill(run.monitor_pid(), SIGCONT);
+    REQUIRE(run.wait_for_log("than they could be checked"));
+    CHECK(run.stop_monitor() == 0);
+    const auto note = run.lines_with("than they could be checked");
+    REQUIRE(note.size() == 1);
+    CHECK_THAT(note[0], Catch::StartsWith("brt-anomaly-monitor: missed "));
+    const auto summary = run.lines_with("\"summary\"");
+    REQUIRE(summary.size() == 1);
+    INFO(summary[0]);
+    CHECK(test::json_number(summary[0], "frames_missed") >= 15);
+    CHECK(test::json_number(summary[0], "frames_missed") <= 60);
+    unlink((run.log_path() + ".sim").c_str());
+}
+
 TEST_CASE("--exit-on critical exits 3 at the first critical raise", "[monitor-cli]") {
     SECTION("an over-voltage while the writer runs") {
         test::MonitorRun run("mon-exit");
         test::KillOnExit simulators;
-        start_simulator(run,
-                        {"--max-speed", "--duration", "1000000", "--mode", "idle", "--soc", "0.9",
-                         "--scenario", "overcharge:rack=1"},
-                        simulators);
+        start_simulator(run, kOverchargeRack1, simulators);
         const auto result = test::run_command(
             {monitor(), "--shm-name", run.name(), "--exit-on", "critical", "--format", "json"});
         INFO(result.out << result.err);
@@ -144,6 +215,74 @@ TEST_CASE("under journald each line carries its syslog priority", "[monitor-cli]
     const auto piped =
         test::run_command({monitor(), "--shm-name", segment.name(), "--duration", "0.3"}, {stream});
     CHECK_THAT(piped.out, Catch::StartsWith("20"));
+}
+
+TEST_CASE("--min-severity, and the text line carries time, frame, rule, place, value and limit",
+          "[monitor-cli]") {
+    test::MonitorRun run("mon-text");
+    test::KillOnExit simulators;
+    start_simulator(run, kOverchargeRack1, simulators);
+    const auto result = test::run_command({monitor(), "--shm-name", run.name(), "--exit-on",
+                                           "critical", "--min-severity", "warning"});
+    INFO(result.out << result.err);
+    CHECK(result.exit_code == 3);
+    CHECK_THAT(result.out, !Catch::Contains("RAISE info"));
+    CHECK_THAT(result.out, !Catch::Contains("\x1b["));  // a pipe: no colour
+    const auto warning = result.out.find("RAISE warning  cell_overvoltage rack 1 module ");
+    REQUIRE(warning != std::string::npos);
+    // 2026-12-01T10:00:00.123Z frame 1234 RAISE warning  cell_overvoltage
+    // rack 1 module 0 cell 5 value 4.201 V limit 4.2 V
+    const std::string line = result.out.substr(result.out.rfind('\n', warning) + 1);
+    CHECK_THAT(line.substr(0, line.find('\n')),
+               Catch::Matches(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z frame \d+ RAISE warning  )"
+                              R"(cell_overvoltage rack 1 module \d+ cell \d+ value 4\.2\d* V )"
+                              R"(limit 4\.2 V)"));
+    CHECK_THAT(result.out, Catch::Contains("RAISE critical cell_overvoltage rack 1 module "));
+    unlink((run.log_path() + ".sim").c_str());
+}
+
+TEST_CASE("colour on a terminal, none with NO_COLOR", "[monitor-cli]") {
+    test::ScopedSegment segment("mon-colour", Geometry{1, 1, 4});
+    const std::vector<std::string> argv = {monitor(), "--shm-name", segment.name(), "--duration",
+                                           "0.3"};
+    const std::string coloured = run_on_terminal(argv, {});
+    INFO(coloured);
+    CHECK_THAT(coloured, Catch::Contains("\x1b[1;31mRAISE critical\x1b[0m writer_liveness"));
+    const std::string plain = run_on_terminal(argv, {"NO_COLOR=1"});
+    INFO(plain);
+    CHECK_THAT(plain, Catch::Contains("RAISE critical writer_liveness"));
+    CHECK_THAT(plain, !Catch::Contains("\x1b["));
+}
+
+TEST_CASE("under journald raises carry 2, 4 or 6 by severity and clears 5", "[monitor-cli]") {
+    test::MonitorRun run("mon-priority");
+    // JOURNAL_STREAM names the log file the monitor's stdout will be.
+    std::ofstream(run.log_path()).close();
+    struct stat info {};
+    REQUIRE(stat(run.log_path().c_str(), &info) == 0);
+    const std::string stream =
+        "JOURNAL_STREAM=" + std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+    run.start_monitor({}, {stream});
+    test::KillOnExit simulators;
+    start_simulator(run, kOverchargeRack1, simulators);
+    REQUIRE(run.wait_for_log("\"severity\":\"critical\",\"rule\":\"cell_overvoltage\""));
+    REQUIRE(run.wait_for_log("\"event\":\"clear\""));
+    CHECK(run.stop_monitor() == 0);
+    INFO(run.log());
+    // Every event line, JSON after its priority; the liveness alarm raised
+    // before the writer started clears once it is live.
+    std::set<std::string> seen;
+    for (const auto& line : run.lines_with("{\"event\":")) {
+        const auto has = [&](const char* text) { return line.find(text) != std::string::npos; };
+        const std::string prefix = !has("\"event\":\"raise\"")        ? "<5>"
+                                   : has("\"severity\":\"critical\"") ? "<2>"
+                                   : has("\"severity\":\"warning\"")  ? "<4>"
+                                                                      : "<6>";
+        CHECK_THAT(line, Catch::StartsWith(prefix + "{"));
+        seen.insert(prefix);
+    }
+    CHECK(seen == std::set<std::string>{"<2>", "<4>", "<5>", "<6>"});
+    unlink((run.log_path() + ".sim").c_str());
 }
 
 TEST_CASE("--rack watches one rack; --frames bounds the run", "[monitor-cli]") {
