@@ -109,9 +109,10 @@ HttpResult http_request(unsigned short port, const std::string& method, const st
 namespace {
 
 // What comes back on `socket` until the peer closes it or the timeout.
-std::string read_until_closed(asio::io_context& io, tcp::socket& socket,
-                              std::chrono::milliseconds timeout) {
-    std::string received;
+RawReply read_until_closed(asio::io_context& io, tcp::socket& socket,
+                           std::chrono::milliseconds timeout) {
+    RawReply reply;
+    std::string& received = reply.bytes;
     char chunk[4096];
     bool done = false;
     std::function<void()> read_more = [&] {
@@ -125,14 +126,19 @@ std::string read_until_closed(asio::io_context& io, tcp::socket& socket,
         });
     };
     read_more();
-    run_until(io, done, std::chrono::steady_clock::now() + timeout);
-    return received;
+    reply.closed_by_server = run_until(io, done, std::chrono::steady_clock::now() + timeout);
+    return reply;
 }
 
 }  // namespace
 
 std::string raw_exchange(unsigned short port, const std::string& bytes,
                          std::chrono::milliseconds timeout) {
+    return raw_exchange_until_closed(port, bytes, timeout).bytes;
+}
+
+RawReply raw_exchange_until_closed(unsigned short port, const std::string& bytes,
+                                   std::chrono::milliseconds timeout) {
     asio::io_context io;
     tcp::socket socket(io);
     socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
@@ -144,6 +150,12 @@ std::string raw_exchange(unsigned short port, const std::string& bytes,
 std::string raw_websocket_exchange(unsigned short port, const std::string& path,
                                    const std::vector<std::string>& texts,
                                    std::chrono::milliseconds timeout) {
+    return raw_websocket_until_closed(port, path, texts, timeout).bytes;
+}
+
+RawReply raw_websocket_until_closed(unsigned short port, const std::string& path,
+                                    const std::vector<std::string>& texts,
+                                    std::chrono::milliseconds timeout) {
     asio::io_context io;
     tcp::socket socket(io);
     socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
@@ -166,7 +178,9 @@ std::string raw_websocket_exchange(unsigned short port, const std::string& path,
             std::string{'\x81', static_cast<char>(0x80 | text.size()), 0, 0, 0, 0} + text;
         asio::write(socket, asio::buffer(frame));
     }
-    return response.substr(end) + read_until_closed(io, socket, timeout);
+    RawReply reply = read_until_closed(io, socket, timeout);
+    reply.bytes.insert(0, response.substr(end));
+    return reply;
 }
 
 struct WsClient::Impl {
@@ -176,6 +190,7 @@ struct WsClient::Impl {
     std::deque<WsMessage> received;
     bool closed = false;
     bool reading = false;
+    unsigned pings = 0;
 
     void start_read() {
         reading = true;
@@ -210,6 +225,12 @@ WsClient::WsClient(unsigned short port, const std::string& path) : impl_(std::ma
     }
     lowest.expires_never();
     impl_->ws.read_message_max(64 * 1024 * 1024);
+    impl_->ws.control_callback(
+        [impl = impl_.get()](websocket::frame_type kind, beast::string_view) {
+            if (kind == websocket::frame_type::ping) {
+                ++impl->pings;
+            }
+        });
     impl_->start_read();
 }
 
@@ -295,13 +316,18 @@ unsigned WsClient::close_code() const {
     return static_cast<unsigned>(impl_->ws.reason().code);
 }
 
+unsigned WsClient::pings_received() const {
+    return impl_->pings;
+}
+
 BridgeProcess::BridgeProcess(const std::string& shm_name,
-                             const std::vector<std::string>& extra_args)
+                             const std::vector<std::string>& extra_args,
+                             const std::vector<std::string>& extra_env)
     : log_path_("/tmp/" + unique_segment_name("bridge") + ".log") {
     std::vector<std::string> argv = {tool_path("BRT_WS_BRIDGE"), "--shm-name", shm_name, "--listen",
                                      "127.0.0.1:0"};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    pid_ = spawn_background(argv, log_path_);
+    pid_ = spawn_background(argv, log_path_, extra_env);
     const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
     const bool started = eventually(
         [&] {

@@ -41,6 +41,15 @@ inline HttpResult http_get(unsigned short port, const std::string& target) {
 std::string raw_exchange(unsigned short port, const std::string& bytes,
                          std::chrono::milliseconds timeout = 10s);
 
+// What came back on a raw connection, and whether the server ended it: the
+// idle-timeout tests tell "closed by the bridge" from "our own timeout".
+struct RawReply {
+    std::string bytes;
+    bool closed_by_server = false;  // false: `timeout` passed with the connection open
+};
+RawReply raw_exchange_until_closed(unsigned short port, const std::string& bytes,
+                                   std::chrono::milliseconds timeout);
+
 // A WebSocket client without a WebSocket library: the handshake on
 // `path`, then each of `texts` as a client text frame (masked with the key
 // 0, so its payload reads as it is); returns the bytes that came back after
@@ -49,6 +58,11 @@ std::string raw_exchange(unsigned short port, const std::string& bytes,
 std::string raw_websocket_exchange(unsigned short port, const std::string& path,
                                    const std::vector<std::string>& texts,
                                    std::chrono::milliseconds timeout);
+// The same, saying whether the server closed the connection. The client
+// reads everything but never writes again, so it never answers a ping.
+RawReply raw_websocket_until_closed(unsigned short port, const std::string& path,
+                                    const std::vector<std::string>& texts,
+                                    std::chrono::milliseconds timeout);
 
 struct WsMessage {
     bool binary = false;
@@ -77,6 +91,9 @@ class WsClient {
     bool closed() const;
     // The close code the server sent (0 when none, e.g. the TCP connection just ended).
     unsigned close_code() const;
+    // Pings the server sent that this client saw (and answered: Beast
+    // answers while reading, i.e. during read()).
+    unsigned pings_received() const;
 
   private:
     struct Impl;
@@ -86,7 +103,9 @@ class WsClient {
 // brt-ws-bridge on an ephemeral port; SIGTERM and reaped when destroyed.
 class BridgeProcess {
   public:
-    BridgeProcess(const std::string& shm_name, const std::vector<std::string>& extra_args = {});
+    // `extra_env` entries ("NAME=value") are added to the bridge's environment.
+    BridgeProcess(const std::string& shm_name, const std::vector<std::string>& extra_args = {},
+                  const std::vector<std::string>& extra_env = {});
     ~BridgeProcess();
     BridgeProcess(const BridgeProcess&) = delete;
     BridgeProcess& operator=(const BridgeProcess&) = delete;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "common/segment_writer.hpp"
@@ -16,8 +17,11 @@ inline constexpr float kFieldStep = 1000.0f;
 
 class KnownWriter {
   public:
+    // `edit` changes the frame before the first publish (e.g. a NaN reading),
+    // never while the thread publishes it.
     KnownWriter(const std::string& shm_name, const Geometry& geometry,
-                std::chrono::milliseconds period = std::chrono::milliseconds(50))
+                std::chrono::milliseconds period = std::chrono::milliseconds(50),
+                const std::function<void(CellIndexFrame&)>& edit = {})
         : frame_(geometry, kFieldStep),
           writer_(SegmentWriter::acquire(
               shm_name,
@@ -27,6 +31,9 @@ class KnownWriter {
             frame_.racks[rack].current_a = 10.0f + static_cast<float>(rack);
             frame_.racks[rack].air_temperature_c = 25.0f;
             frame_.racks[rack].mode = 1;  // charge
+        }
+        if (edit) {
+            edit(frame_);
         }
         thread_ = std::thread([this, period] {
             while (!stop_.load()) {

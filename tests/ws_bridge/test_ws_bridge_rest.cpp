@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <limits>
 #include <regex>
 
 #include "support/run_command.hpp"
@@ -95,6 +96,49 @@ TEST_CASE("racks and modules by both path styles, every cell of a module", "[ws_
         // The chemistry's alarm limits come with it, for the page's bar chart.
         CHECK(module["limits"]["voltage_v"]["max"]["msl"].get<double>() > 4.0);
     }
+}
+
+TEST_CASE("a NaN reading (sensor dropout) is null in the REST JSON, which parses",
+          "[ws_bridge][rest]") {
+    ScopedSegment segment("rest-nan", kGeometry);
+    // Rack 2 module 1 holds cells 40..47: cell 42 lost its voltage reading,
+    // cell 43 its temperature (column 2).
+    KnownWriter writer(segment.name(), kGeometry, std::chrono::milliseconds(50),
+                       [](CellIndexFrame& frame) {
+                           frame.columns[0][42] = std::numeric_limits<float>::quiet_NaN();
+                           frame.columns[2][43] = std::numeric_limits<float>::quiet_NaN();
+                       });
+    BridgeProcess bridge(segment.name());
+    wait_live(bridge);
+
+    const auto reply = http_get(bridge.port(), "/api/v1/racks/2/modules/1");
+    REQUIRE(reply.status == 200);
+    INFO(reply.body);
+    // NaN is not JSON: a bare NaN token would make the parse throw.
+    CHECK_THAT(reply.body, !Catch::Contains("nan", Catch::CaseSensitive::No));
+    Json module;
+    REQUIRE_NOTHROW(module = reply.json());
+    const Json& cells = module["cell_list"];
+    REQUIRE(cells.size() == 8);
+    CHECK(cells[2]["index"] == 42);
+    CHECK(cells[2]["voltage_v"].is_null());
+    CHECK(cells[2]["temperature_c"].get<double>() == 2042.0);  // the other readings stay
+    CHECK(cells[3]["temperature_c"].is_null());
+    CHECK(cells[3]["voltage_v"].get<double>() == 43.0);
+    CHECK(cells[4]["voltage_v"].get<double>() == 44.0);
+    // The aggregates leave the missing readings out and count the valid ones.
+    CHECK(module["voltage_v"]["valid"] == 7);
+    CHECK(module["voltage_v"]["min"].get<double>() == 40.0);
+    CHECK(module["temperature_c"]["valid"] == 7);
+
+    const auto summary = http_get(bridge.port(), "/api/v1/summary");
+    REQUIRE_NOTHROW(summary.json());
+    CHECK(summary.json()["racks"][2]["voltage_v"]["valid"] == 15);
+    CHECK(summary.json()["system"]["voltage_v"]["valid"] == 63);
+    // The alarm engine sees the dropout too; its documents must parse as well.
+    const auto alarms = http_get(bridge.port(), "/api/v1/alarms");
+    CHECK(alarms.status == 200);
+    CHECK_NOTHROW(alarms.json());
 }
 
 TEST_CASE("bad racks, modules and paths get 404 or 400 with a reason", "[ws_bridge][rest]") {

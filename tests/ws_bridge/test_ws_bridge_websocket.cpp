@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <limits>
+#include <optional>
 
 #include "support/test_segment.hpp"
 #include "ws_bridge/bridge_client.hpp"
@@ -126,6 +128,37 @@ TEST_CASE("select and subscribe change what is pushed", "[ws_bridge][websocket]"
         // drain what was already queued
     }
     CHECK_FALSE(client.read(1500ms));
+}
+
+TEST_CASE("a NaN reading (sensor dropout) is null in the WebSocket JSON, which parses",
+          "[ws_bridge][websocket]") {
+    ScopedSegment segment("ws-nan", kGeometry);
+    // Cell 42 (rack 2 module 1, its third cell) lost its voltage reading.
+    KnownWriter writer(segment.name(), kGeometry, std::chrono::milliseconds(50),
+                       [](CellIndexFrame& frame) {
+                           frame.columns[0][42] = std::numeric_limits<float>::quiet_NaN();
+                       });
+    BridgeProcess bridge(segment.name());
+    wait_live(bridge);
+    WsClient client(bridge.port());
+
+    client.send(R"({"action":"subscribe","view":"module","rack":2,"module":1})");
+    // read_type parses every message on the way: a NaN token would throw.
+    std::optional<Json> module;
+    REQUIRE_NOTHROW(module = client.read_type("module"));
+    REQUIRE(module);
+    const Json& cell = (*module)["cell_list"][2];
+    CHECK(cell["index"] == 42);
+    CHECK(cell["voltage_v"].is_null());
+    CHECK(cell["current_a"].get<double>() == 1042.0);
+    CHECK((*module)["voltage_v"]["valid"] == 7);
+
+    client.send(R"({"action":"subscribe","view":"summary"})");
+    std::optional<Json> summary;
+    REQUIRE_NOTHROW(summary = client.read_type("summary"));
+    REQUIRE(summary);
+    CHECK((*summary)["racks"][2]["voltage_v"]["valid"] == 15);
+    CHECK((*summary)["racks"][2]["voltage_v"]["min"].get<double>() == 32.0);
 }
 
 TEST_CASE("the heatmap view is a binary frame with the documented layout",
