@@ -18,6 +18,7 @@
 
 #include "anomaly_monitor/monitor_harness.hpp"
 #include "common/segment_reader.hpp"
+#include "systemd/notify_socket.hpp"
 
 using namespace brt;
 using namespace std::chrono_literals;
@@ -282,6 +283,29 @@ TEST_CASE("under journald raises carry 2, 4 or 6 by severity and clears 5", "[mo
         seen.insert(prefix);
     }
     CHECK(seen == std::set<std::string>{"<2>", "<4>", "<5>", "<6>"});
+    unlink((run.log_path() + ".sim").c_str());
+}
+
+TEST_CASE("under systemd: READY=1, then STATUS= with the active alarm counts", "[monitor-cli]") {
+    test::NotifySocket socket;
+    test::MonitorRun run("mon-status");
+    run.start_monitor({}, {socket.environment()});
+    const auto wait = [&](const std::string& prefix, const std::string& part) {
+        return socket.wait_for_line(prefix, part, 20s);
+    };
+    CHECK(wait("READY=1", "") == "READY=1");
+    // No writer yet: one critical alarm (liveness), nothing checked.
+    CHECK(wait("STATUS=", "1 critical") ==
+          "STATUS=active alarms: 1 critical, 0 warning, 0 info; 0 frames checked, 0 missed");
+    test::KillOnExit simulators;
+    start_simulator(run, {"--rate", "20"}, simulators);
+    const std::string live = wait("STATUS=active alarms: 0 critical, 0 warning, 0 info; ", "");
+    INFO(live);
+    REQUIRE_FALSE(live.empty());
+    const long checked = std::stol(live.substr(live.find("info; ") + 6));
+    CHECK(checked > 0);
+    CHECK_THAT(live, Catch::EndsWith(" frames checked, 0 missed"));
+    CHECK(run.stop_monitor() == 0);
     unlink((run.log_path() + ".sim").c_str());
 }
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -74,6 +75,27 @@ class NotifySocket {
             }
         }
         return message;
+    }
+
+    // Reads messages until one has a line that starts with `prefix` and
+    // contains `part`; that line, or "" when none came within `timeout`.
+    std::string wait_for_line(const std::string& prefix, const std::string& part,
+                              std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            const auto message = receive(std::chrono::milliseconds(500));
+            if (!message) {
+                continue;
+            }
+            std::istringstream lines(message->text);
+            std::string line;
+            while (std::getline(lines, line)) {
+                if (line.starts_with(prefix) && line.find(part) != std::string::npos) {
+                    return line;
+                }
+            }
+        }
+        return {};
     }
 
   private:

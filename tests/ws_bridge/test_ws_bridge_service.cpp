@@ -269,24 +269,9 @@ TEST_CASE("under systemd: READY=1, then STATUS= with the client count, which fol
     NotifySocket socket;
     BridgeProcess bridge(segment.name(), {}, {socket.environment()});
 
-    // Reads notifications until one has a line starting with `prefix` and
-    // containing `part`; returns that line.
-    auto wait_for = [&](const std::string& prefix, const std::string& part) -> std::string {
-        const auto deadline = std::chrono::steady_clock::now() + kEventually;
-        while (std::chrono::steady_clock::now() < deadline) {
-            const auto message = socket.receive(500ms);
-            if (!message) {
-                continue;
-            }
-            std::istringstream lines(message->text);
-            std::string line;
-            while (std::getline(lines, line)) {
-                if (line.starts_with(prefix) && line.find(part) != std::string::npos) {
-                    return line;
-                }
-            }
-        }
-        return {};
+    auto wait_for = [&](const std::string& prefix, const std::string& part) {
+        return socket.wait_for_line(
+            prefix, part, std::chrono::duration_cast<std::chrono::milliseconds>(kEventually));
     };
 
     CHECK(wait_for("READY=1", "") == "READY=1");
