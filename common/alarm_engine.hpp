@@ -13,7 +13,8 @@
 //   FrameBuffer frame;
 //   for (;;) {
 //       reader.wait_for_frame(reader.last_frame_read(), 100ms);
-//       if (reader.read_latest(frame) == ReadOutcome::ok &&
+//       // read_next: frame by frame, catching up after a stall
+//       if (reader.read_next(frame, whole_frame(reader.layout().geometry)) == ReadOutcome::ok &&
 //           frame.frame_number != engine.last_frame_evaluated()) {
 //           for (const AlarmEvent& event : engine.evaluate(frame, realtime_ns())) { ... }
 //       }
