@@ -172,6 +172,10 @@ ReadOutcome SegmentReader::read_latest(FrameBuffer& out, CellRange range) {
         return ReadOutcome::detached;
     }
     prepare(out, range);
+    return copy_newest(out);
+}
+
+ReadOutcome SegmentReader::copy_newest(FrameBuffer& out) {
     const SegmentHeader& header = segment_.header();
     for (int attempt = 0; attempt < kMaxReadAttempts; ++attempt) {
         const std::uint64_t latest = header.latest_frame.load(std::memory_order_acquire);
@@ -194,20 +198,17 @@ ReadOutcome SegmentReader::read_next(FrameBuffer& out, CellRange range) {
     if (!attached()) {
         return ReadOutcome::detached;
     }
+    prepare(out, range);
     const std::uint64_t latest = segment_.header().latest_frame.load(std::memory_order_acquire);
     const std::uint64_t next = last_frame_read_ + 1;
-    // The first read, or caught up: the newest frame is the next one.
-    if (last_frame_read_ == 0 || next >= latest) {
-        return read_latest(out, range);
-    }
-    prepare(out, range);
-    // An older frame is read once: torn or overwritten means the writer is
-    // at its slot already, and the frames up to the newest are lost.
-    if (copy_slot(out, next) == SlotCopy::ok) {
+    // Behind: an older frame is tried once. Torn or overwritten means the
+    // writer is at its slot already, and the frames up to the newest are
+    // lost. The first read, or caught up: the newest frame is the next one.
+    if (last_frame_read_ != 0 && next < latest && copy_slot(out, next) == SlotCopy::ok) {
         count_read(next);
         return ReadOutcome::ok;
     }
-    return read_latest(out, range);
+    return copy_newest(out);
 }
 
 }  // namespace brt

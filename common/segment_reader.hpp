@@ -97,6 +97,8 @@ class SegmentReader {
   private:
     enum class SlotCopy { ok, torn, overwritten };
     void prepare(FrameBuffer& out, CellRange range) const;
+    // The newest complete frame into a prepared `out`, retrying torn copies.
+    ReadOutcome copy_newest(FrameBuffer& out);
     // Copies the slot that holds (or held) `frame` under the seqlock.
     SlotCopy copy_slot(FrameBuffer& out, std::uint64_t frame) const;
     void count_read(std::uint64_t frame_number);
