@@ -4,11 +4,8 @@
 // prefixes, --rack, --frames, a malformed config file and bad usage.
 #include <catch2/catch.hpp>
 
-#include <poll.h>
-#include <pty.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +15,7 @@
 
 #include "anomaly_monitor/monitor_harness.hpp"
 #include "common/segment_reader.hpp"
+#include "support/pty_session.hpp"
 #include "systemd/notify_socket.hpp"
 
 using namespace brt;
@@ -52,46 +50,6 @@ pid_t start_simulator(const test::MonitorRun& run, std::vector<std::string> args
     }
     REQUIRE(reader.writer_status().liveness == Liveness::live);
     return pid;
-}
-
-// Runs a command with its stdout and stderr on a pseudo-terminal, as in a
-// user's shell, with `env` added to the environment (the test's NO_COLOR=1,
-// set for every test, taken out); what it wrote.
-std::string run_on_terminal(const std::vector<std::string>& argv,
-                            const std::vector<std::string>& env) {
-    int terminal = -1;
-    const pid_t pid = forkpty(&terminal, nullptr, nullptr, nullptr);
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        unsetenv("NO_COLOR");
-        for (const auto& assignment : env) {
-            putenv(const_cast<char*>(assignment.c_str()));
-        }
-        std::vector<char*> args;
-        for (const auto& arg : argv) {
-            args.push_back(const_cast<char*>(arg.c_str()));
-        }
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
-    std::string output;
-    char buffer[4096];
-    for (;;) {
-        pollfd ready{terminal, POLLIN, 0};
-        if (poll(&ready, 1, 20000) <= 0) {
-            break;
-        }
-        const ssize_t n = read(terminal, buffer, sizeof buffer);
-        if (n <= 0) {
-            break;  // EIO once the command exited and closed the terminal
-        }
-        output.append(buffer, static_cast<std::size_t>(n));
-    }
-    close(terminal);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return output;
 }
 
 std::size_t count(const std::string& text, const std::string& what) {
@@ -247,10 +205,16 @@ TEST_CASE("colour on a terminal, none with NO_COLOR", "[monitor-cli]") {
     test::ScopedSegment segment("mon-colour", Geometry{1, 1, 4});
     const std::vector<std::string> argv = {monitor(), "--shm-name", segment.name(), "--duration",
                                            "0.3"};
-    const std::string coloured = run_on_terminal(argv, {});
-    INFO(coloured);
-    CHECK_THAT(coloured, Catch::Contains("\x1b[1;31mRAISE critical\x1b[0m writer_liveness"));
-    const std::string plain = run_on_terminal(argv, {"NO_COLOR=1"});
+    // On a terminal, as in a user's shell; the test's NO_COLOR=1 (set for
+    // every test) taken out.
+    test::PtySession coloured(argv, 24, 80, {"NO_COLOR"});
+    REQUIRE(coloured.wait_exit() == 0);
+    INFO(coloured.output());
+    CHECK_THAT(coloured.output(),
+               Catch::Contains("\x1b[1;31mRAISE critical\x1b[0m writer_liveness"));
+    test::PtySession no_color(argv, 24, 80, {"NO_COLOR=1"});
+    REQUIRE(no_color.wait_exit() == 0);
+    const std::string& plain = no_color.output();
     INFO(plain);
     CHECK_THAT(plain, Catch::Contains("RAISE critical writer_liveness"));
     CHECK_THAT(plain, !Catch::Contains("\x1b["));

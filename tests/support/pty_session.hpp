@@ -1,6 +1,7 @@
-// Runs brt-viewer on a pseudo-terminal of a given size, as a user's terminal
-// would: the test types keys, reads what the viewer drew, and replays it on a
-// virtual screen to check what a person would see.
+// Runs a tool (brt-viewer, brt-anomaly-monitor) on a pseudo-terminal of a
+// given size, as a user's terminal would: the test types keys, reads what the
+// tool drew, and replays it on a virtual screen to check what a person would
+// see.
 #pragma once
 
 #include <fcntl.h>

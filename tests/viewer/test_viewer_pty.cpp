@@ -7,9 +7,9 @@
 
 #include <thread>
 
+#include "support/pty_session.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
-#include "viewer/pty_session.hpp"
 #include "viewer/test_writer.hpp"
 
 using namespace brt;

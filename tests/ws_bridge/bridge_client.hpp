@@ -135,4 +135,9 @@ bool eventually(Condition condition, std::chrono::milliseconds timeout = 10s) {
     return condition();
 }
 
+// Whether the bridge soon serves frames from a live writer (/health 200).
+inline bool becomes_live(const BridgeProcess& bridge) {
+    return eventually([&] { return http_get(bridge.port(), "/health").status == 200; });
+}
+
 }  // namespace brt::test

@@ -20,21 +20,13 @@ namespace {
 
 const Geometry kGeometry{4, 2, 8};  // 64 cells
 
-// Waits until the bridge serves a frame from a live writer.
-void wait_live(const BridgeProcess& bridge) {
-    REQUIRE(eventually([&] {
-        const auto health = http_get(bridge.port(), "/health");
-        return health.status == 200;
-    }));
-}
-
 }  // namespace
 
 TEST_CASE("the summary carries the writer's values and state", "[ws_bridge][rest]") {
     ScopedSegment segment("rest-summary", kGeometry);
     KnownWriter writer(segment.name(), kGeometry);
     BridgeProcess bridge(segment.name());
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
 
     for (const std::string path : {"/api/v1/summary", "/summary"}) {
         INFO(path);
@@ -66,7 +58,7 @@ TEST_CASE("racks and modules by both path styles, every cell of a module", "[ws_
     ScopedSegment segment("rest-rack", kGeometry);
     KnownWriter writer(segment.name(), kGeometry);
     BridgeProcess bridge(segment.name());
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
 
     for (const std::string path : {"/api/v1/racks/3", "/rack/3"}) {
         const Json rack = http_get(bridge.port(), path).json();
@@ -109,7 +101,7 @@ TEST_CASE("a NaN reading (sensor dropout) is null in the REST JSON, which parses
                            frame.columns[2][43] = std::numeric_limits<float>::quiet_NaN();
                        });
     BridgeProcess bridge(segment.name());
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
 
     const auto reply = http_get(bridge.port(), "/api/v1/racks/2/modules/1");
     REQUIRE(reply.status == 200);
@@ -145,7 +137,7 @@ TEST_CASE("bad racks, modules and paths get 404 or 400 with a reason", "[ws_brid
     ScopedSegment segment("rest-range", kGeometry);
     KnownWriter writer(segment.name(), kGeometry);
     BridgeProcess bridge(segment.name());
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
 
     auto reply = http_get(bridge.port(), "/api/v1/racks/4");
     CHECK(reply.status == 404);
@@ -195,7 +187,7 @@ TEST_CASE("health is 503 without a live writer and 200 with one, and follows it"
     CHECK(http_get(second.port(), "/health").status == 503);
     {
         KnownWriter writer(segment.name(), kGeometry);
-        wait_live(second);
+        REQUIRE(becomes_live(second));
         CHECK(http_get(second.port(), "/health").json()["status"] == "ok");
         writer.stop();
         CHECK(eventually([&] { return http_get(second.port(), "/health").status == 503; }));
@@ -206,7 +198,7 @@ TEST_CASE("health is 503 without a live writer and 200 with one, and follows it"
     }));
     // A new writer: frames come back without restarting the bridge.
     KnownWriter again(segment.name(), kGeometry);
-    wait_live(second);
+    REQUIRE(becomes_live(second));
     CHECK(http_get(second.port(), "/api/v1/racks/1").status == 200);
 }
 
@@ -214,7 +206,7 @@ TEST_CASE("metrics are Prometheus text with rack labels and counters", "[ws_brid
     ScopedSegment segment("rest-metrics", kGeometry);
     KnownWriter writer(segment.name(), kGeometry);
     BridgeProcess bridge(segment.name());
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
     const auto reply = http_get(bridge.port(), "/metrics");
     REQUIRE(reply.status == 200);
     CHECK_THAT(reply.headers.at("content-type"), Catch::StartsWith("text/plain; version=0.0.4"));

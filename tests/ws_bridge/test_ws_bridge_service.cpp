@@ -28,10 +28,6 @@ const Geometry kGeometry{4, 2, 8};  // 64 cells
 // bridge that ignored the shortened ones the tests ask for fails too.
 constexpr auto kEventually = 12s;
 
-void wait_live(const BridgeProcess& bridge) {
-    REQUIRE(eventually([&] { return http_get(bridge.port(), "/health").status == 200; }));
-}
-
 // The value of an unlabelled sample in Prometheus text, or -1 when absent.
 double metric(const std::string& text, const std::string& name) {
     const std::regex sample("(^|\n)" + name + " ([^\n]+)\n");
@@ -136,7 +132,7 @@ TEST_CASE(
     std::optional<KnownWriter> writer;
     writer.emplace(segment.name(), kGeometry);
     BridgeProcess bridge(segment.name());
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
     REQUIRE(http_get(bridge.port(), "/api/v1/summary").json()["geometry"]["cells"] == 64);
     WsClient client(bridge.port());
     client.send(R"({"action":"subscribe","view":"summary","rate_hz":5})");
@@ -164,7 +160,7 @@ TEST_CASE(
     // A writer on the new segment: its values, in the new geometry.
     const Geometry small{2, 2, 4};
     writer.emplace(segment.name(), small);
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
     Json summary;
     CHECK(eventually([&] {
         summary = http_get(bridge.port(), "/api/v1/summary").json();
@@ -207,7 +203,7 @@ TEST_CASE("metrics values: WebSocket clients, frames seen and missed, messages s
     ScopedSegment segment("svc-metrics", kGeometry);
     KnownWriter writer(segment.name(), kGeometry, std::chrono::milliseconds(20));
     BridgeProcess bridge(segment.name());
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
 
     // The gauge is the number of WebSocket clients open right now.
     CHECK(metric(bridge, "brt_bridge_websocket_clients") == 0);

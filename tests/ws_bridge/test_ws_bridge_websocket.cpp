@@ -24,10 +24,6 @@ T read_le(const std::string& bytes, std::size_t offset) {
     return value;
 }
 
-void wait_live(const BridgeProcess& bridge) {
-    REQUIRE(eventually([&] { return http_get(bridge.port(), "/health").status == 200; }));
-}
-
 }  // namespace
 
 TEST_CASE("hello, then a summary subscription pushes live summaries at its rate",
@@ -35,7 +31,7 @@ TEST_CASE("hello, then a summary subscription pushes live summaries at its rate"
     ScopedSegment segment("ws-summary", kGeometry);
     KnownWriter writer(segment.name(), kGeometry);  // 20 frames/s
     BridgeProcess bridge(segment.name());
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
 
     for (const std::string path : {"/api/v1/ws", "/updates"}) {
         INFO(path);
@@ -67,7 +63,7 @@ TEST_CASE("rates are capped, and a subscription is not sent faster than asked",
     ScopedSegment segment("ws-rate", kGeometry);
     KnownWriter writer(segment.name(), kGeometry, std::chrono::milliseconds(10));  // 100 frames/s
     BridgeProcess bridge(segment.name(), {"--max-rate-hz", "8"});
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
     WsClient client(bridge.port());
     client.send(Json{{"action", "subscribe"}, {"view", "summary"}, {"rate_hz", 500}});
     const auto subscribed = client.read_type("subscribed");
@@ -90,7 +86,7 @@ TEST_CASE("select and subscribe change what is pushed", "[ws_bridge][websocket]"
     ScopedSegment segment("ws-select", kGeometry);
     KnownWriter writer(segment.name(), kGeometry);
     BridgeProcess bridge(segment.name());
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
     WsClient client(bridge.port());
 
     // The first design's message: the cells of one module.
@@ -139,7 +135,7 @@ TEST_CASE("a NaN reading (sensor dropout) is null in the WebSocket JSON, which p
                            frame.columns[0][42] = std::numeric_limits<float>::quiet_NaN();
                        });
     BridgeProcess bridge(segment.name());
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
     WsClient client(bridge.port());
 
     client.send(R"({"action":"subscribe","view":"module","rack":2,"module":1})");
@@ -166,7 +162,7 @@ TEST_CASE("the heatmap view is a binary frame with the documented layout",
     ScopedSegment segment("ws-heatmap", kGeometry);
     KnownWriter writer(segment.name(), kGeometry);
     BridgeProcess bridge(segment.name());
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
     WsClient client(bridge.port());
 
     client.send(R"({"action":"subscribe","view":"heatmap","fields":["temperature_c","status"]})");
@@ -212,7 +208,7 @@ TEST_CASE("malformed JSON, unknown actions and out-of-range racks get error mess
     ScopedSegment segment("ws-errors", kGeometry);
     KnownWriter writer(segment.name(), kGeometry);
     BridgeProcess bridge(segment.name());
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
     WsClient client(bridge.port());
     REQUIRE(client.read_type("hello"));
 
@@ -269,7 +265,7 @@ TEST_CASE("a client that does not read never delays a fast one, and is dropped",
     ScopedSegment segment("ws-slow", geometry);
     KnownWriter writer(segment.name(), geometry, std::chrono::milliseconds(100));
     BridgeProcess bridge(segment.name(), {"--client-queue", "4", "--slow-client-timeout", "2"});
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
 
     WsClient slow(bridge.port());
     slow.send(R"({"action":"subscribe","view":"heatmap","rate_hz":20})");
@@ -319,7 +315,7 @@ TEST_CASE("every message is one WebSocket frame, however large", "[ws_bridge][we
     ScopedSegment segment("ws-frames", geometry);
     KnownWriter writer(segment.name(), geometry, std::chrono::milliseconds(100));
     BridgeProcess bridge(segment.name());
-    wait_live(bridge);
+    REQUIRE(becomes_live(bridge));
 
     const std::string received =
         raw_websocket_exchange(bridge.port(), "/api/v1/ws",
