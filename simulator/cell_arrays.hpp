@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "simulator/cell_columns.hpp"
 #include "simulator/model/cell_model.hpp"
 
 namespace brt {
@@ -41,39 +42,39 @@ struct CellArrays {
 
     void resize(std::uint64_t cells);
 
-    // The part of the state every step changes; the slow part (capacity
-    // fade, resistance growth, calendar age) is zero in the result and only
-    // ageing changes it.
-    model::CellState fast_state(std::uint64_t cell) const {
-        model::CellState s{};
-        s.soc = soc[cell];
-        s.v_rc_v = v_rc_v[cell];
-        s.temperature_c = temperature_c[cell];
-        s.ah_throughput = ah_throughput[cell];
-        s.runaway_progress = runaway_progress[cell];
-        return s;
+    // Raw pointers to every column, for code shared with the CUDA backend.
+    // Inline: fast_state and state below go through it, cell by cell.
+    CellColumns columns() {
+        return CellColumns{soc.data(),
+                           v_rc_v.data(),
+                           temperature_c.data(),
+                           capacity_fade.data(),
+                           resistance_growth.data(),
+                           ah_throughput.data(),
+                           calendar_age_s.data(),
+                           runaway_progress.data(),
+                           capacity_factor.data(),
+                           resistance_factor.data(),
+                           coefficient_r0_ohm.data(),
+                           coefficient_r1_ohm.data(),
+                           coefficient_capacity_ah.data(),
+                           voltage_v.data(),
+                           current_a.data(),
+                           balancing.data(),
+                           external_heat_w.data(),
+                           short_circuit_ohm.data(),
+                           ageing_multiplier.data()};
     }
+    // The same, for reading (the pointers are not const: CellColumns is one
+    // type on host and device; a const CellArrays is only read through it).
+    CellColumns columns() const { return const_cast<CellArrays*>(this)->columns(); }
+
+    model::CellState fast_state(std::uint64_t cell) const { return columns().fast_state(cell); }
     void set_fast_state(std::uint64_t cell, const model::CellState& s) {
-        soc[cell] = s.soc;
-        v_rc_v[cell] = s.v_rc_v;
-        temperature_c[cell] = s.temperature_c;
-        ah_throughput[cell] = s.ah_throughput;
-        runaway_progress[cell] = s.runaway_progress;
+        columns().set_fast_state(cell, s);
     }
-    // The whole state: the fast part and the slow part.
-    model::CellState state(std::uint64_t cell) const {
-        model::CellState s = fast_state(cell);
-        s.capacity_fade = capacity_fade[cell];
-        s.resistance_growth = resistance_growth[cell];
-        s.calendar_age_s = calendar_age_s[cell];
-        return s;
-    }
-    void set_state(std::uint64_t cell, const model::CellState& s) {
-        set_fast_state(cell, s);
-        capacity_fade[cell] = s.capacity_fade;
-        resistance_growth[cell] = s.resistance_growth;
-        calendar_age_s[cell] = s.calendar_age_s;
-    }
+    model::CellState state(std::uint64_t cell) const { return columns().state(cell); }
+    void set_state(std::uint64_t cell, const model::CellState& s) { columns().set_state(cell, s); }
 };
 
 }  // namespace brt

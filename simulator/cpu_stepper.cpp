@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "simulator/cell_step.hpp"
+#include "simulator/rack_step.hpp"
+
 namespace brt {
 
 CpuStepper::CpuStepper(Simulation& simulation, WorkerPool& pool)
@@ -41,6 +44,7 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps, RackScr
     const std::uint64_t coefficient_every = coefficient_interval_steps(config.physics_dt_s);
     const std::uint64_t ageing_every = ageing_interval_steps(config.physics_dt_s);
     const std::uint64_t first_step = simulation_.step_count();
+    const RackAirParams air = rack_air_params(config);
 
     ModuleStep module_step{};
     module_step.params = &p;
@@ -63,28 +67,10 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps, RackScr
         const bool ageing_step = global_step % ageing_every == 0;
         const bool coefficient_step = ageing_step || global_step % coefficient_every == 0;
         const float ageing_dt_factor = ageing_step ? static_cast<float>(ageing_every) : 0.0f;
-        RackControlInputs control;
-        control.action = rack.action;
-        control.demand_a = rack.action_current_a;
-        control.demand_w = rack.action_power_w;
-        control.charge_current_a = rack.action_current_a;
-        control.string_voltage_v = rack.string_voltage_v;
-        control.charge_limit_a = rack.charge_limit_a;
-        control.float_limit_a = rack.float_limit_a;
-        control.discharge_limit_a = rack.discharge_limit_a;
-        control.cv_failure = rack.cv_failure;
-        const RackControlOutput output = rack_current(control);
-        rack.current_a = output.current_a;
-        rack.constant_voltage = output.constant_voltage;
-        rack.cut_off = output.cut_off;
-        if (rack.action == kActionCharge && output.constant_voltage &&
-            std::fabs(output.current_a) < taper_current_a) {
-            rack.charge_complete = true;  // CV tapered out: float from now on
-            rack.action = kActionFloat;
-        }
+        const RackControlOutput output = begin_rack_step(rack, taper_current_a);
         module_step.rack_current_a = rack.current_a;
         module_step.air_temperature_c = rack.air_temperature_c;
-        module_step.balancing_on = rack.mode == RackMode::equalize || output.constant_voltage;
+        module_step.balancing_on = balancing_on(rack, output);
 
         RackLimits limits;
         float heat_to_air_w = 0.0f;
@@ -108,42 +94,15 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps, RackScr
                     ageing_step, ageing_dt_factor, limits, heat_to_air_w);
             }
         }
-        // Rack air: the cells' heat, the enclosure's exchange with ambient,
-        // and the HVAC holding its setpoint within its capacity.
-        float hvac_w = 0.0f;
-        if (rack.hvac_on) {
-            hvac_w = std::clamp(
-                -config.hvac_gain_w_per_k * (rack.air_temperature_c - config.hvac_setpoint_c),
-                -rack.hvac_capacity_w, rack.hvac_capacity_w);
-        }
-        const float air_heat_w =
-            heat_to_air_w +
-            config.rack_to_ambient_w_per_k * (rack.ambient_c - rack.air_temperature_c) + hvac_w;
-        rack.air_temperature_c +=
-            module_step.dt_s * air_heat_w / config.rack_air_heat_capacity_j_per_k;
-        rack.charge_limit_a = limits.charge_limit_a;
-        rack.float_limit_a = limits.float_limit_a;
-        rack.discharge_limit_a = limits.discharge_limit_a;
-        rack.string_voltage_v = limits.string_voltage_v;
+        end_rack_step(rack, limits, heat_to_air_w, module_step.dt_s, air);
     }
 }
 
-void CpuStepper::refresh_coefficients(const model::ChemistryParams& p, std::uint64_t cell,
-                                      const model::CellState& state) {
-    CellArrays& cells = simulation_.cells();
-    const model::CellVariation variation{cells.capacity_factor[cell],
-                                         cells.resistance_factor[cell]};
-    const model::CellCoefficients fresh = model::cell_coefficients(p, variation, state);
-    cells.coefficient_r0_ohm[cell] = fresh.r0_ohm;
-    cells.coefficient_r1_ohm[cell] = fresh.r1_ohm;
-    cells.coefficient_capacity_ah[cell] = fresh.capacity_ah;
-}
-
 void CpuStepper::refresh_coefficients(const model::ChemistryParams& p, std::uint64_t first_cell) {
-    const CellArrays& cells = simulation_.cells();
+    const CellColumns cells = simulation_.cells().columns();
     for (std::uint64_t cell = first_cell;
          cell < first_cell + simulation_.geometry().cells_per_module; ++cell) {
-        refresh_coefficients(p, cell, cells.state(cell));
+        refresh_cell_coefficients(cells, p, cell, cells.state(cell));
     }
 }
 
@@ -173,65 +132,44 @@ inline void CpuStepper::prepare_module(const ModuleStep& step, std::vector<float
         heat_w[0] = 0.0f;
         return;
     }
-    heat_w[0] = k * (static_cast<float>(temperature_c[1]) - static_cast<float>(temperature_c[0]));
+    // The arithmetic of neighbour_heat_w (cell_step.hpp), without its
+    // per-cell branches, so that the interior cells run as SIMD.
+    heat_w[0] = edge_conduction_w(k, static_cast<float>(temperature_c[1]),
+                                  static_cast<float>(temperature_c[0]));
 #pragma omp simd
     for (std::uint32_t c = 1; c < n - 1; ++c) {
-        const float t = static_cast<float>(temperature_c[c]);
-        heat_w[c] = k * ((static_cast<float>(temperature_c[c - 1]) - t) +
-                         (static_cast<float>(temperature_c[c + 1]) - t));
+        heat_w[c] = conduction_w(k, static_cast<float>(temperature_c[c - 1]),
+                                 static_cast<float>(temperature_c[c]),
+                                 static_cast<float>(temperature_c[c + 1]));
     }
-    heat_w[n - 1] =
-        k * (static_cast<float>(temperature_c[n - 2]) - static_cast<float>(temperature_c[n - 1]));
+    heat_w[n - 1] = edge_conduction_w(k, static_cast<float>(temperature_c[n - 2]),
+                                      static_cast<float>(temperature_c[n - 1]));
 }
 
 bool CpuStepper::step_module(const ModuleStep& step, const std::vector<float>& neighbour_heat_w,
                              float module_min_v, bool coefficient_step, bool ageing_step,
                              float ageing_dt_factor, RackLimits& limits, float& heat_to_air_w) {
     const SimulationConfig& config = simulation_.config();
-    const model::ChemistryParams& p = *step.params;
-    CellArrays& cells = simulation_.cells();
+    const CellColumns cells = simulation_.cells().columns();
+    CellStepContext context{};
+    context.params = step.params;
+    context.dt_s = step.dt_s;
+    context.approach = step.approach;
+    context.rack_current_a = step.rack_current_a;
+    context.air_temperature_c = step.air_temperature_c;
+    context.balancing_on = step.balancing_on;
+    context.bleed_current_a = config.balancing_current_a;
+    context.coefficient_step = coefficient_step;
+    context.ageing_step = ageing_step;
+    context.ageing_speedup = ageing_dt_factor * config.ageing_speedup;
+    const float bleed_above_v = module_min_v + config.balancing_threshold_v;
     const std::uint32_t n = simulation_.geometry().cells_per_module;
     bool all_quiet = true;
     for (std::uint32_t c = 0; c < n; ++c) {
-        const std::uint64_t cell = step.first_cell + c;
-        const bool bleeding = step.balancing_on &&
-                              cells.voltage_v[cell] > module_min_v + config.balancing_threshold_v;
-        model::CellInputs inputs{};
-        inputs.current_a = step.rack_current_a + (bleeding ? config.balancing_current_a : 0.0f);
-        inputs.air_temperature_c = step.air_temperature_c;
-        inputs.neighbour_heat_w = neighbour_heat_w[c];
-        inputs.external_heat_w = cells.external_heat_w[cell];
-        inputs.short_circuit_ohm = cells.short_circuit_ohm[cell];
-        inputs.dt_s = step.dt_s;
-        inputs.ageing_speedup =
-            ageing_dt_factor * config.ageing_speedup * cells.ageing_multiplier[cell];
-        // Between ageing steps only the fast part of the state moves; the
-        // slow part (fade, growth, calendar age) is neither read nor written,
-        // which halves a step's memory traffic.
-        model::CellState state =
-            ageing_step || coefficient_step ? cells.state(cell) : cells.fast_state(cell);
-        // Resistance and capacity move with temperature, SoC and age:
-        // refreshed on their cadence, held in between.
-        if (coefficient_step) {
-            refresh_coefficients(p, cell, state);
-        }
-        const model::CellCoefficients coefficients{cells.coefficient_r0_ohm[cell],
-                                                   cells.coefficient_r1_ohm[cell],
-                                                   cells.coefficient_capacity_ah[cell]};
-        const model::CellStepOutput out =
-            model::step_cell_with(p, coefficients, step.approach, state, inputs);
-        if (ageing_step) {
-            cells.set_state(cell, state);
-        } else {
-            cells.set_fast_state(cell, state);
-        }
-        cells.voltage_v[cell] = out.terminal_voltage_v;
-        cells.current_a[cell] = inputs.current_a;
-        cells.balancing[cell] = bleeding ? 1 : 0;
-        heat_to_air_w += out.heat_to_air_w;
-        accumulate_cell_limits(limits, step.rack_current_a, out.terminal_voltage_v, out.r0_ohm,
-                               p.v_charge_cv_v, p.v_float_v, p.v_discharge_cutoff_v);
-        all_quiet = all_quiet && model::cell_is_quiet(p, state, inputs.short_circuit_ohm);
+        const bool quiet =
+            step_general_cell(cells, step.first_cell + c, context, neighbour_heat_w[c],
+                              bleed_above_v, limits, heat_to_air_w);
+        all_quiet = all_quiet && quiet;
     }
     return all_quiet;
 }

@@ -52,10 +52,8 @@ class CpuStepper {
                      float ageing_dt_factor, RackLimits& limits, float& heat_to_air_w);
     bool step_quiet_module(const ModuleStep& step, RackScratch& scratch, RackLimits& limits,
                            float& heat_to_air_w);
-    // Resistance and capacity from the cell's state (model::cell_coefficients):
-    // one cell, or every cell of a module.
-    void refresh_coefficients(const model::ChemistryParams& p, std::uint64_t cell,
-                              const model::CellState& state);
+    // Resistance and capacity from the cells' state (model::cell_coefficients),
+    // every cell of a module.
     void refresh_coefficients(const model::ChemistryParams& p, std::uint64_t first_cell);
     bool module_is_quiet(const model::ChemistryParams& p, std::uint64_t first_cell) const;
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/segment_writer.hpp"
+#include "simulator/frame_cell.hpp"
 #include "simulator/simulation.hpp"
 #include "simulator/worker_pool.hpp"
 
@@ -24,9 +25,16 @@ class FrameBuilder {
     void measure_racks(const Simulation& simulation, std::uint64_t first_rack,
                        std::uint64_t last_rack);
 
+    FrameColumns frame_columns();
+
     std::vector<float> columns_[6];
     std::vector<std::uint32_t> status_;
     std::vector<RackRecord> racks_;
 };
+
+// A rack's entry in the frame's rack table.
+RackRecord rack_record(const RackState& rack, bool paused);
+// The frame's simulated time stamp.
+std::uint64_t frame_sim_time_ns(const Simulation& simulation);
 
 }  // namespace brt

@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
     std::string initial_mode = "profile";
     bool list = false;
     std::int64_t threads = 0;
+    std::string backend = "auto";
 
     CLI::App app{
         "Simulate every cell of the battery racks and publish frames into the shared-memory "
@@ -91,6 +92,10 @@ int main(int argc, char** argv) {
                    "Stop after this many simulated seconds (0: never)")
         ->capture_default_str();
     app.add_option("--threads", threads, "CPU threads (0: every core)")->capture_default_str();
+    app.add_option("--backend", backend,
+                   "Where the model runs: auto (the GPU when one is usable, else the CPU), cpu, "
+                   "cuda (fails without a usable GPU)")
+        ->capture_default_str();
     app.add_option("--mode", initial_mode,
                    "Initial mode of every rack: idle, charge, float, discharge, equalize, profile")
         ->capture_default_str();
@@ -126,6 +131,7 @@ int main(int argc, char** argv) {
         "Examples:\n"
         "  {0}                                   run in real time, 10 frames/s\n"
         "  {0} --speed 60 --scenario hvac_failure:rack=2\n"
+        "  {0} --backend cpu                     never use the GPU\n"
         "  {0} ctl apply thermal_runaway --rack 3 --module 2 --cell 5\n"
         "  {0} ctl mode charge --rack 0\n"
         "Create the segment first with brt-shm-init. Exit codes: 0 success, 1 runtime failure, "
@@ -179,6 +185,11 @@ int main(int argc, char** argv) {
                             initial_mode));
         }
         config.initial_mode = *mode;
+        const auto backend_request = parse_backend(backend);
+        if (!backend_request) {
+            throw UsageError(fmt::format("--backend {}: use auto, cpu or cuda", backend));
+        }
+        run.backend = *backend_request;
         std::vector<ScenarioSpec> scenarios;
         for (const auto& text : scenario_texts) {
             scenarios.push_back(parse_scenario_spec(text));

@@ -13,8 +13,6 @@
 #include "common/segment_writer.hpp"
 #include "common/stop_signal.hpp"
 #include "common/systemd_notify.hpp"
-#include "simulator/cpu_stepper.hpp"
-#include "simulator/frame_builder.hpp"
 #include "simulator/rack_control.hpp"
 
 namespace brt {
@@ -64,6 +62,8 @@ struct RunSummary {
     double wall_s = 0;
     double sim_s = 0;
     std::uint64_t cells = 0;
+    std::string backend;  // "cpu" or "cuda"
+    std::string workers;  // "8 threads", "the GPU"
     unsigned threads = 1;
 };
 
@@ -91,6 +91,8 @@ void print_summary(const RunSummary& summary, bool json) {
             .value(summary.overruns)
             .key("commands")
             .value(summary.commands)
+            .key("backend")
+            .value(summary.backend)
             .key("threads")
             .value(summary.threads)
             .end_object();
@@ -98,9 +100,9 @@ void print_summary(const RunSummary& summary, bool json) {
     } else {
         fmt::print(
             "published {} frames ({:.1f} Hz), simulated {:.1f} s in {:.1f} s, {:.3g} cell-steps/s "
-            "on {} threads, {} overruns, {} commands\n",
+            "on {}, {} overruns, {} commands\n",
             summary.frames, frame_rate, summary.sim_s, summary.wall_s, cell_steps_per_s,
-            summary.threads, summary.overruns, summary.commands);
+            summary.workers, summary.overruns, summary.commands);
     }
 }
 
@@ -119,6 +121,10 @@ int run_simulator(const std::string& shm_name, const SimulationConfig& config,
             LoadProfile::from_csv(config.load_profile_csv);
         }
     }
+    // `--backend cuda` without a usable GPU fails here, before the writer
+    // role is taken, so the segment keeps its state.
+    const BackendChoice choice = choose_backend(options.backend);
+    fmt::print(stderr, "backend: {}\n", choice.reason);
     install_stop_signal_handlers();
     const auto period_ns = static_cast<std::uint64_t>(std::llround(1e9 / options.rate_hz));
     SegmentWriter writer = SegmentWriter::acquire(shm_name, period_ns);
@@ -127,9 +133,7 @@ int run_simulator(const std::string& shm_name, const SimulationConfig& config,
         for (const ScenarioSpec& spec : scenarios) {
             simulation.apply_scenario(spec);
         }
-        WorkerPool pool(config.threads);
-        CpuStepper stepper(simulation, pool);
-        FrameBuilder builder(simulation.geometry());
+        const std::unique_ptr<SimulatorBackend> backend = make_backend(choice, simulation);
         CommandRing commands(writer.segment());
         SystemdNotifier systemd;
 
@@ -137,17 +141,18 @@ int run_simulator(const std::string& shm_name, const SimulationConfig& config,
         const std::uint64_t steps_per_frame =
             steps_per_interval(sim_s_per_frame, config.physics_dt_s);
         fmt::print(stderr,
-                   "{} cells in {} racks, {} physics steps of {} ms per frame at {} Hz{}, CPU "
-                   "backend on {} threads\n",
+                   "{} cells in {} racks, {} physics steps of {} ms per frame at {} Hz{}, {}\n",
                    simulation.geometry().cell_count(), simulation.geometry().racks, steps_per_frame,
                    config.physics_dt_s * 1e3, options.rate_hz,
                    options.max_speed ? " (as fast as possible)"
                                      : fmt::format(" ({}x real time)", options.speed),
-                   pool.thread_count());
+                   backend->describe());
 
         RunSummary summary;
         summary.cells = simulation.geometry().cell_count();
-        summary.threads = pool.thread_count();
+        summary.backend = choice.cuda ? "cuda" : "cpu";
+        summary.workers = backend->workers();
+        summary.threads = backend->threads();
         const std::uint64_t start_ns = monotonic_ns();
         std::uint64_t deadline_ns = start_ns;
         std::uint64_t last_status_ns = start_ns;
@@ -155,7 +160,7 @@ int run_simulator(const std::string& shm_name, const SimulationConfig& config,
 
         // Frame 1 is the initial state, so readers see the system at once.
         simulation.prepare_interval();
-        writer.publish_frame(builder.build(simulation, pool));
+        backend->publish(writer);
         ++summary.frames;
         systemd.ready();
         bool paused = false;
@@ -179,9 +184,9 @@ int run_simulator(const std::string& shm_name, const SimulationConfig& config,
                 writer.heartbeat();
             } else {
                 simulation.prepare_interval();
-                stepper.run(steps_per_frame);
+                backend->step(steps_per_frame);
                 summary.steps += steps_per_frame;
-                writer.publish_frame(builder.build(simulation, pool));
+                backend->publish(writer);
                 ++summary.frames;
             }
             systemd.stall_point_for_tests();

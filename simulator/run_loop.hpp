@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/scenario.hpp"
+#include "simulator/backend.hpp"
 #include "simulator/simulation_config.hpp"
 
 namespace brt {
@@ -17,6 +18,7 @@ struct RunOptions {
     bool max_speed = false;   // no pacing: as fast as the CPU goes
     double duration_s = 0.0;  // simulated seconds; 0 runs until stopped
     bool json = false;        // summary on stdout as JSON
+    BackendRequest backend = BackendRequest::automatic;
 };
 
 // Returns the exit code. Throws SegmentError / UsageError for the caller to report.

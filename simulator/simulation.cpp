@@ -130,6 +130,7 @@ void Simulation::start_scenario(ActiveScenario& scenario) {
         for (std::uint64_t c = range.first_cell; c < range.first_cell + range.cell_count; ++c) {
             cells_.soc[c] = std::max(0.0, cells_.soc[c] - drop);
         }
+        soc_drops_.push_back({range.first_cell, range.cell_count, drop});
     }
 }
 
@@ -231,9 +232,11 @@ void Simulation::recompute_effects() {
         rack.outage_current_a = rack_effects[r].outage_c_rate * rack.capacity_ah;
     }
     effects_dirty_ = false;
+    ++effects_version_;
 }
 
 void Simulation::prepare_interval() {
+    soc_drops_.clear();
     const double now = sim_time_s();
     for (ActiveScenario& scenario : scenarios_) {
         if (!scenario.started && now >= scenario.start_time_s) {

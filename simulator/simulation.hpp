@@ -34,6 +34,14 @@ struct FaultedSensor {
     bool captured = false;            // stuck values taken from the last published frame
 };
 
+// A one-off change to cells' state of charge made between steps (a
+// cell_imbalance scenario starting).
+struct SocDrop {
+    std::uint64_t first_cell = 0;
+    std::uint64_t cell_count = 0;
+    double drop = 0;  // soc = max(0, soc - drop)
+};
+
 class Simulation {
   public:
     // Geometry, chemistry and capacities come from the segment's metadata.
@@ -66,6 +74,13 @@ class Simulation {
         return chemistry == Chemistry::lfp ? lfp_ : nmc_;
     }
     std::vector<FaultedSensor>& faulted_sensors() { return faulted_sensors_; }
+
+    // For a backend that keeps the cells' state elsewhere (the GPU): what the
+    // last prepare_interval changed in cells(). The scenario effect columns
+    // (external_heat_w, short_circuit_ohm, ageing_multiplier) were rewritten
+    // whenever effects_version() moved; soc_drops() were applied to soc.
+    std::uint64_t effects_version() const { return effects_version_; }
+    const std::vector<SocDrop>& soc_drops() const { return soc_drops_; }
     float ambient_c() const { return ambient_c_; }
 
   private:
@@ -82,6 +97,8 @@ class Simulation {
     std::vector<RackState> racks_;
     std::vector<ActiveScenario> scenarios_;
     std::vector<FaultedSensor> faulted_sensors_;
+    std::vector<SocDrop> soc_drops_;
+    std::uint64_t effects_version_ = 0;
     std::uint64_t next_scenario_id_ = 1;
     std::uint64_t step_ = 0;
     float ambient_c_ = 25.0f;
