@@ -56,6 +56,7 @@ TEST_CASE("the simulator rejects bad usage with exit code 2", "[simulator-cli]")
         {"--ambient", "nan"},
         {"--ambient", "500"},
         {"--threads", "5000"},
+        {"--backend", "gpu"},
         {"--bogus"},
     };
     for (const auto& args : bad) {

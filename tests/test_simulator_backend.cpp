@@ -1,0 +1,89 @@
+// --backend as a user meets it. On a machine without a usable GPU (CI):
+// `auto` runs on the CPU and says why, `cuda` fails with exit code 1 before
+// touching the segment. With a GPU, `auto` and `cuda` run on it.
+#include <catch2/catch.hpp>
+
+#include "common/segment_reader.hpp"
+#include "simulator/cuda_probe.hpp"
+#include "support/run_command.hpp"
+#include "support/test_segment.hpp"
+
+using namespace brt;
+
+namespace {
+
+test::CommandOutput run_simulator(const std::string& segment, const std::string& backend) {
+    return test::run_command({test::tool_path("BRT_SIMULATOR"), "--shm-name", segment, "--backend",
+                              backend, "--max-speed", "--duration", "2", "--json"});
+}
+
+// The newest frame's time stamp and a plausible voltage in every cell.
+void check_published(const std::string& segment) {
+    SegmentReader reader(segment);
+    reader.require_attached();
+    CHECK(reader.writer_status().liveness == Liveness::stopped);
+    FrameBuffer frame;
+    REQUIRE(reader.read_latest(frame) == ReadOutcome::ok);
+    CHECK(frame.sim_time_ns == 2'000'000'000ull);
+    for (float v : frame.column(Field::voltage_v)) {
+        CHECK(v > 3.0f);
+        CHECK(v < 4.3f);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("--backend cpu runs on the CPU whatever the machine has", "[simulator-backend]") {
+    test::ScopedSegment scoped("backend-cpu", Geometry{4, 2, 16});
+    const auto result = run_simulator(scoped.name(), "cpu");
+    INFO(result.err);
+    CHECK(result.exit_code == 0);
+    CHECK_THAT(result.err, Catch::Contains("backend: CPU backend (--backend cpu)"));
+    CHECK_THAT(result.out, Catch::Contains("\"backend\":\"cpu\""));
+    CHECK_THAT(result.out, Catch::Contains("\"frames\":21"));
+    check_published(scoped.name());
+}
+
+TEST_CASE("--backend auto takes the GPU when one is usable and says why it did not",
+          "[simulator-backend]") {
+    test::ScopedSegment scoped("backend-auto", Geometry{4, 2, 16});
+    const CudaProbe probe = probe_cuda();
+    const auto result = run_simulator(scoped.name(), "auto");
+    INFO(result.err);
+    CHECK(result.exit_code == 0);
+    CHECK_THAT(result.out, Catch::Contains("\"frames\":21"));
+    if (probe.usable) {
+        CHECK_THAT(result.err, Catch::Contains("backend: CUDA backend on " + probe.description));
+        CHECK_THAT(result.out, Catch::Contains("\"backend\":\"cuda\""));
+    } else {
+        // The reason names what is missing, e.g. the driver.
+        CHECK_THAT(result.err,
+                   Catch::Contains("backend: CPU backend (--backend auto: " + probe.why_not + ")"));
+        CHECK_THAT(result.out, Catch::Contains("\"backend\":\"cpu\""));
+    }
+    check_published(scoped.name());
+}
+
+TEST_CASE("--backend cuda fails cleanly without a usable GPU, and runs on one",
+          "[simulator-backend]") {
+    test::ScopedSegment scoped("backend-cuda", Geometry{4, 2, 16});
+    const CudaProbe probe = probe_cuda();
+    const auto result = run_simulator(scoped.name(), "cuda");
+    INFO(result.err);
+    if (probe.usable) {
+        CHECK(result.exit_code == 0);
+        CHECK_THAT(result.out, Catch::Contains("\"backend\":\"cuda\""));
+        CHECK_THAT(result.err, Catch::Contains("publishing frames device to"));
+        check_published(scoped.name());
+        return;
+    }
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.err, Catch::Contains("--backend cuda: " + probe.why_not));
+    CHECK_THAT(result.err, Catch::Contains("Use --backend auto (or cpu)"));
+    CHECK(result.out.empty());
+    // Refused before taking the writer role: the segment is as it was.
+    const MappedSegment segment = open_segment(scoped.name(), SegmentAccess::reader);
+    CHECK(segment.header().writer_state.load() ==
+          static_cast<std::uint32_t>(WriterState::never_started));
+    CHECK(segment.header().latest_frame.load() == 0);
+}
