@@ -16,7 +16,8 @@ set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${BUILD_DIR:-build}"
-benchmarks=(bench_snapshot bench_wake_latency bench_simulator bench_viewer bench_monitor_latency bench_ws_fanout)
+# bench_cuda exists only in a build with the CUDA backend (nvcc found).
+benchmarks=(bench_snapshot bench_wake_latency bench_simulator bench_viewer bench_monitor_latency bench_ws_fanout bench_cuda)
 
 cd "$repo_root"
 
@@ -41,5 +42,9 @@ fi
 scripts/build.sh "$build_dir"
 
 for name in "${selected[@]}"; do
+    if [[ "$name" == bench_cuda && ! -x "$build_dir/bench/$name" ]]; then
+        echo "bench.sh: bench_cuda not built (no nvcc when $build_dir was configured)" >&2
+        continue
+    fi
     "$build_dir/bench/$name" "$@"
 done

@@ -1,0 +1,178 @@
+// bench_cuda: the CUDA backend's speed in cell-steps per second for 6,400 to
+// 100 million cells; the bytes a step moves and the bandwidth that makes,
+// next to a device-to-device copy measured in the same run; and the time to
+// publish a frame (measure on the device, copy into the registered segment
+// slot) next to the host link's bandwidth (a device-to-pinned-host copy of
+// the same bytes), also in the same run. Without a usable GPU it says why and
+// exits 0 (benchmarks never fail on the machine).
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "bench/bench_support.hpp"
+#include "bench/cuda_bandwidth.hpp"
+#include "common/json_writer.hpp"
+#include "common/segment_writer.hpp"
+#include "simulator/cuda_probe.hpp"
+#include "simulator/cuda_stepper.hpp"
+
+using namespace brt;
+
+namespace {
+
+// What a step of a cell between ageing and coefficient steps (nine steps in
+// ten) reads and writes in device memory, from cell_step.hpp and the kernel:
+// reads  voltage 4, soc 8, v_rc 4, temperature 8 (+8 for the neighbours'
+//        pass), ah 8, runaway 4, r0/r1/capacity 12, external heat 4,
+//        short 4, ageing multiplier 4, conduction scratch 4   = 72 + 8
+// writes soc 8, v_rc 4, temperature 8, ah 8, runaway 4, voltage 4,
+//        current 4, balancing 4, conduction scratch 4          = 48
+constexpr double kBytesPerCellStep = 128;
+
+double seconds_since(std::uint64_t start_ns) {
+    return (monotonic_ns() - start_ns) / 1e9;
+}
+
+// Racks of 10 modules; cells per module grow so that racks stay within the
+// segment's limit.
+Geometry geometry_for(std::uint64_t cells) {
+    const std::uint32_t cells_per_module = cells <= 20'000'000 ? 32 : 320;
+    return Geometry{static_cast<std::uint32_t>(cells / (10 * cells_per_module)), 10,
+                    cells_per_module};
+}
+
+struct Row {
+    std::uint64_t cells = 0;
+    double cell_steps_per_s = 0;
+    double achieved_gb_per_s = 0;
+    double device_copy_gb_per_s = 0;
+    double frame_mib = 0;
+    double publish_ms = 0;
+    double publish_gb_per_s = 0;
+    double host_link_gb_per_s = 0;
+    std::string publish_path;
+};
+
+Row measure(std::uint64_t cells, int device, double target_s) {
+    const Geometry geometry = geometry_for(cells);
+    bench::BenchSegment segment("cuda", geometry, 2);
+    SegmentWriter writer = SegmentWriter::acquire(segment.name(), 100'000'000);
+    SimulationConfig config;
+    Simulation simulation(writer.segment(), config);
+    CudaStepper stepper(simulation, device);
+    simulation.prepare_interval();
+    stepper.run(10);  // warm-up
+
+    const std::uint64_t probe_start = monotonic_ns();
+    stepper.run(100);
+    const double per_100_s = seconds_since(probe_start);
+    const auto steps = std::max<std::uint64_t>(
+        100, static_cast<std::uint64_t>(target_s / per_100_s * 100) / 100 * 100);
+    const std::uint64_t start = monotonic_ns();
+    for (std::uint64_t done = 0; done < steps; done += 100) {
+        simulation.prepare_interval();
+        stepper.run(100);
+    }
+    const double stepping_s = seconds_since(start);
+
+    std::vector<double> publishes;
+    for (int i = 0; i < 6; ++i) {
+        const std::uint64_t publish_start = monotonic_ns();
+        stepper.publish(writer);
+        publishes.push_back(seconds_since(publish_start));
+    }
+    publishes.erase(publishes.begin());  // the first registers the segment
+    const std::uint64_t frame_bytes = kFieldCount * writer.layout().column_stride;
+
+    Row row;
+    row.cells = geometry.cell_count();
+    row.cell_steps_per_s = static_cast<double>(steps) * row.cells / stepping_s;
+    row.achieved_gb_per_s = row.cell_steps_per_s * kBytesPerCellStep / 1e9;
+    row.device_copy_gb_per_s =
+        bench::device_copy_gb_per_s(std::max<std::uint64_t>(256ull << 20, row.cells * 64));
+    row.frame_mib = frame_bytes / 1048576.0;
+    row.publish_ms = bench::median(publishes) * 1e3;
+    row.publish_gb_per_s = frame_bytes / bench::median(publishes) / 1e9;
+    row.host_link_gb_per_s = bench::host_link_gb_per_s(frame_bytes);
+    row.publish_path = stepper.publish_path();
+    return row;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::uint64_t> cell_counts{6'400, 100'000, 1'000'000, 10'000'000, 100'000'000};
+    double target_s = 1.0;
+    bool json = false;
+    CLI::App app{"The CUDA backend's cell-steps per second and publish time (docs/performance.md)",
+                 "bench_cuda"};
+    app.add_option("--cells", cell_counts, "Cell counts to measure")->capture_default_str();
+    app.add_option("--seconds", target_s, "Stepping time per cell count")->capture_default_str();
+    app.add_flag("--json", json, "One JSON object per cell count");
+    CLI11_PARSE(app, argc, argv);
+
+    const CudaProbe probe = probe_cuda();
+    if (!probe.usable) {
+        std::fprintf(stderr, "bench_cuda: skipped: %s\n", probe.why_not.c_str());
+        return 0;
+    }
+    try {
+        if (!json) {
+            fmt::print("bench_cuda on {}; host {}\n", probe.description, bench::machine_line());
+            fmt::print("{:>11} {:>14} {:>9} {:>9} {:>6} {:>9} {:>10} {:>9} {:>9} {:>6}\n", "cells",
+                       "cell-steps/s", "GB/s", "D2D GB/s", "ratio", "frame MiB", "publish ms",
+                       "pub GB/s", "link GB/s", "ratio");
+        }
+        for (const std::uint64_t cells : cell_counts) {
+            const Row row = measure(cells, probe.device, target_s);
+            if (json) {
+                JsonWriter out;
+                out.begin_object()
+                    .key("bench")
+                    .value("cuda")
+                    .key("gpu")
+                    .value(probe.description)
+                    .key("cells")
+                    .value(row.cells)
+                    .key("cell_steps_per_s")
+                    .value(row.cell_steps_per_s)
+                    .key("bytes_per_cell_step")
+                    .value(kBytesPerCellStep)
+                    .key("achieved_gb_per_s")
+                    .value(row.achieved_gb_per_s)
+                    .key("device_copy_gb_per_s")
+                    .value(row.device_copy_gb_per_s)
+                    .key("frame_mib")
+                    .value(row.frame_mib)
+                    .key("publish_ms")
+                    .value(row.publish_ms)
+                    .key("publish_gb_per_s")
+                    .value(row.publish_gb_per_s)
+                    .key("host_link_gb_per_s")
+                    .value(row.host_link_gb_per_s)
+                    .key("publish_path")
+                    .value(row.publish_path)
+                    .end_object();
+                fmt::print("{}\n", out.str());
+            } else {
+                fmt::print(
+                    "{:>11} {:>14.3g} {:>9.0f} {:>9.0f} {:>6.2f} {:>9.1f} {:>10.2f} {:>9.1f} "
+                    "{:>9.1f} {:>6.2f}\n",
+                    row.cells, row.cell_steps_per_s, row.achieved_gb_per_s,
+                    row.device_copy_gb_per_s, row.achieved_gb_per_s / row.device_copy_gb_per_s,
+                    row.frame_mib, row.publish_ms, row.publish_gb_per_s, row.host_link_gb_per_s,
+                    row.publish_gb_per_s / row.host_link_gb_per_s);
+            }
+            std::fflush(stdout);
+        }
+        if (!json) {
+            fmt::print("bytes per cell-step: {:.0f} (state read and written by a plain step)\n",
+                       kBytesPerCellStep);
+        }
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "bench_cuda: %s\n", error.what());
+        return 1;
+    }
+    return 0;
+}
