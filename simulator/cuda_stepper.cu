@@ -69,11 +69,16 @@ class DeviceArray {
     std::size_t count_ = 0;
 };
 
-// Threads per rack's block. A block steps one rack; its threads share the
-// rack's cells, then reduce the rack's limits each step.
-constexpr unsigned kThreadsPerRack = 256;
+// A block steps one rack; its threads share the rack's cells, then reduce
+// the rack's limits each step. One thread per cell up to kMaxThreadsPerRack
+// (a whole number of warps), so a rack of 320 cells has no idle lanes.
+constexpr unsigned kMaxThreadsPerRack = 512;
 constexpr unsigned kWarpSize = 32;
-constexpr unsigned kWarpsPerRack = kThreadsPerRack / kWarpSize;
+constexpr unsigned kMaxWarpsPerRack = kMaxThreadsPerRack / kWarpSize;
+unsigned threads_per_rack(std::uint64_t cells_per_rack) {
+    const std::uint64_t warps = (cells_per_rack + kWarpSize - 1) / kWarpSize;
+    return static_cast<unsigned>(std::min<std::uint64_t>(warps * kWarpSize, kMaxThreadsPerRack));
+}
 constexpr unsigned kThreadsPerMeasureBlock = 256;
 
 // Chemistry parameters as the kernels index them.
@@ -135,16 +140,17 @@ __device__ inline RackSums warp_reduce(RackSums s) {
 }
 
 // All physics steps of one publish interval: block b steps rack b.
-__global__ void __launch_bounds__(kThreadsPerRack) step_racks_kernel(StepKernelArgs a) {
+__global__ void __launch_bounds__(kMaxThreadsPerRack) step_racks_kernel(StepKernelArgs a) {
     // Shared storage without constructors (RackState has default member
     // initialisers, which __shared__ variables may not run).
     __shared__ alignas(RackState) unsigned char rack_storage[sizeof(RackState)];
-    __shared__ float warp_sums[5][kWarpsPerRack];  // RackSums' five fields, per warp
+    __shared__ float warp_sums[5][kMaxWarpsPerRack];  // RackSums' five fields, per warp
     __shared__ bool balancing;
     RackState& rack = *reinterpret_cast<RackState*>(rack_storage);
 
     const unsigned rack_index = blockIdx.x;
     const unsigned thread = threadIdx.x;
+    const unsigned threads = blockDim.x;
     const std::uint64_t cells_per_rack =
         static_cast<std::uint64_t>(a.modules_per_rack) * a.cells_per_module;
     const std::uint64_t first_cell = rack_index * cells_per_rack;
@@ -183,14 +189,14 @@ __global__ void __launch_bounds__(kThreadsPerRack) step_racks_kernel(StepKernelA
         // Everything a cell's step reads of its neighbours, from before the
         // step: conduction (Jacobi) and, while balancing, the module's lowest
         // voltage.
-        for (std::uint64_t i = thread; i < cells_per_rack; i += kThreadsPerRack) {
+        for (std::uint64_t i = thread; i < cells_per_rack; i += threads) {
             const auto c = static_cast<std::uint32_t>(i % a.cells_per_module);
             a.neighbour_heat_w[first_cell + i] =
                 neighbour_heat_w(p.cell_to_cell_w_per_k, a.cells.temperature_c + first_cell + i - c,
                                  c, a.cells_per_module);
         }
         if (context.balancing_on) {
-            for (std::uint32_t m = thread; m < a.modules_per_rack; m += kThreadsPerRack) {
+            for (std::uint32_t m = thread; m < a.modules_per_rack; m += threads) {
                 const float* voltage_v = a.cells.voltage_v + first_cell +
                                          static_cast<std::uint64_t>(m) * a.cells_per_module;
                 float lowest_v = voltage_v[0];
@@ -205,7 +211,7 @@ __global__ void __launch_bounds__(kThreadsPerRack) step_racks_kernel(StepKernelA
         RackSums sums{};
         sums.limits = RackLimits{};
         sums.heat_to_air_w = 0.0f;
-        for (std::uint64_t i = thread; i < cells_per_rack; i += kThreadsPerRack) {
+        for (std::uint64_t i = thread; i < cells_per_rack; i += threads) {
             const std::uint64_t cell = first_cell + i;
             const float bleed_above_v =
                 context.balancing_on
@@ -228,7 +234,7 @@ __global__ void __launch_bounds__(kThreadsPerRack) step_racks_kernel(StepKernelA
             // The warps in order: the same sums on every run.
             RackLimits total;
             float heat_to_air_w = 0.0f;
-            for (unsigned w = 0; w < kWarpsPerRack; ++w) {
+            for (unsigned w = 0; w < threads / kWarpSize; ++w) {
                 total.charge_limit_a = larger(total.charge_limit_a, warp_sums[0][w]);
                 total.float_limit_a = larger(total.float_limit_a, warp_sums[1][w]);
                 total.discharge_limit_a = smaller(total.discharge_limit_a, warp_sums[2][w]);
@@ -312,6 +318,7 @@ struct CudaStepper::Device {
     DeviceArray<model::ChemistryParams> params;
     DeviceArray<FaultedSensor> faults;
     std::uint64_t uploaded_effects_version = 0;
+    std::uint64_t applied_soc_drops_version = 0;
 
     // A frame's seven columns, laid out as in a slot (column_stride apart),
     // so that one copy moves them all.
@@ -400,6 +407,26 @@ struct CudaStepper::Device {
         check_cuda(cudaStreamSynchronize(stream), what);
     }
 
+    // What prepare_interval changed in the host's cells since the device
+    // last looked: scenario effects, and one-off SoC drops (applied to the
+    // host's stale copy too, where nothing reads them).
+    void apply_host_changes() {
+        if (simulation.effects_version() != uploaded_effects_version) {
+            external_heat_w.upload(simulation.cells().external_heat_w, stream);
+            short_circuit_ohm.upload(simulation.cells().short_circuit_ohm, stream);
+            ageing_multiplier.upload(simulation.cells().ageing_multiplier, stream);
+            uploaded_effects_version = simulation.effects_version();
+        }
+        if (simulation.soc_drops_version() != applied_soc_drops_version) {
+            for (const SocDrop& drop : simulation.soc_drops()) {
+                drop_soc_kernel<<<blocks_for(drop.cell_count, 256), 256, 0, stream>>>(
+                    soc.data(), drop.first_cell, drop.cell_count, drop.drop);
+                check_cuda(cudaGetLastError(), "launch of the SoC drop kernel");
+            }
+            applied_soc_drops_version = simulation.soc_drops_version();
+        }
+    }
+
     // Faulted sensors to the device (captured readings come back after).
     void upload_faults() {
         const std::vector<FaultedSensor>& host = simulation.faulted_sensors();
@@ -416,6 +443,7 @@ struct CudaStepper::Device {
 
     // Measures every cell into `frame` and waits for it.
     void measure() {
+        apply_host_changes();  // a frame before the first interval's steps
         const Geometry& geometry = simulation.geometry();
         const std::uint64_t seed = simulation.config().seed;
         const std::uint64_t step = simulation.step_count();
@@ -490,6 +518,7 @@ CudaStepper::CudaStepper(Simulation& simulation, int device)
     d.frame = DeviceArray<unsigned char>(d.frame_bytes());
     d.rack_table.resize(geometry.racks);
     d.uploaded_effects_version = simulation.effects_version();
+    d.applied_soc_drops_version = simulation.soc_drops_version();
     d.synchronize("uploading the initial state");
 }
 
@@ -500,19 +529,7 @@ void CudaStepper::run(std::uint64_t steps) {
     Simulation& simulation = d.simulation;
     const Geometry& geometry = simulation.geometry();
     const SimulationConfig& config = simulation.config();
-    // What the host changed since the last interval: scenario effects and
-    // one-off SoC drops (applied to the host's stale copy too, unused).
-    if (simulation.effects_version() != d.uploaded_effects_version) {
-        d.external_heat_w.upload(simulation.cells().external_heat_w, d.stream);
-        d.short_circuit_ohm.upload(simulation.cells().short_circuit_ohm, d.stream);
-        d.ageing_multiplier.upload(simulation.cells().ageing_multiplier, d.stream);
-        d.uploaded_effects_version = simulation.effects_version();
-    }
-    for (const SocDrop& drop : simulation.soc_drops()) {
-        drop_soc_kernel<<<blocks_for(drop.cell_count, 256), 256, 0, d.stream>>>(
-            d.soc.data(), drop.first_cell, drop.cell_count, drop.drop);
-        check_cuda(cudaGetLastError(), "launch of the SoC drop kernel");
-    }
+    d.apply_host_changes();
     d.racks.upload(simulation.racks(), d.stream);
 
     StepKernelArgs args{};
@@ -535,7 +552,8 @@ void CudaStepper::run(std::uint64_t steps) {
     args.ageing_every = ageing_interval_steps(config.physics_dt_s);
     args.first_step = simulation.step_count();
     args.steps = steps;
-    step_racks_kernel<<<geometry.racks, kThreadsPerRack, 0, d.stream>>>(args);
+    step_racks_kernel<<<geometry.racks, threads_per_rack(geometry.cells_per_rack()), 0, d.stream>>>(
+        args);
     check_cuda(cudaGetLastError(), "launch of the stepping kernel");
     d.racks.download(simulation.racks(), d.stream);
     d.synchronize("stepping the cells");

@@ -131,6 +131,7 @@ void Simulation::start_scenario(ActiveScenario& scenario) {
             cells_.soc[c] = std::max(0.0, cells_.soc[c] - drop);
         }
         soc_drops_.push_back({range.first_cell, range.cell_count, drop});
+        ++soc_drops_version_;
     }
 }
 

@@ -78,9 +78,11 @@ class Simulation {
     // For a backend that keeps the cells' state elsewhere (the GPU): what the
     // last prepare_interval changed in cells(). The scenario effect columns
     // (external_heat_w, short_circuit_ohm, ageing_multiplier) were rewritten
-    // whenever effects_version() moved; soc_drops() were applied to soc.
+    // whenever effects_version() moved; soc_drops() were applied to soc, and
+    // soc_drops_version() moved with each.
     std::uint64_t effects_version() const { return effects_version_; }
     const std::vector<SocDrop>& soc_drops() const { return soc_drops_; }
+    std::uint64_t soc_drops_version() const { return soc_drops_version_; }
     float ambient_c() const { return ambient_c_; }
 
   private:
@@ -99,6 +101,7 @@ class Simulation {
     std::vector<FaultedSensor> faulted_sensors_;
     std::vector<SocDrop> soc_drops_;
     std::uint64_t effects_version_ = 0;
+    std::uint64_t soc_drops_version_ = 0;
     std::uint64_t next_scenario_id_ = 1;
     std::uint64_t step_ = 0;
     float ambient_c_ = 25.0f;
