@@ -270,24 +270,25 @@ __global__ void faulted_sensors_kernel(CellColumns cells, FrameColumns frame, Fa
                                        const model::ChemistryParams* params,
                                        std::uint64_t cells_per_rack, std::uint64_t seed,
                                        std::uint64_t step) {
-    const std::uint64_t i = static_cast<std::uint64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (i >= fault_count) {
-        return;
+    const std::uint64_t stride = static_cast<std::uint64_t>(gridDim.x) * blockDim.x;
+    for (std::uint64_t i = static_cast<std::uint64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+         i < fault_count; i += stride) {
+        FaultedSensor& fault = faults[i];
+        if (!fault.captured) {
+            capture_stuck_readings(cells, fault.cell, fault.state);
+            fault.captured = true;
+        }
+        const model::ChemistryParams& p =
+            params[params_index(racks[fault.cell / cells_per_rack].chemistry)];
+        frame.store(fault.cell, measure_frame_cell(cells, p, fault.state, seed, fault.cell, step));
     }
-    FaultedSensor& fault = faults[i];
-    if (!fault.captured) {
-        capture_stuck_readings(cells, fault.cell, fault.state);
-        fault.captured = true;
-    }
-    const model::ChemistryParams& p =
-        params[params_index(racks[fault.cell / cells_per_rack].chemistry)];
-    frame.store(fault.cell, measure_frame_cell(cells, p, fault.state, seed, fault.cell, step));
 }
 
 __global__ void drop_soc_kernel(double* soc, std::uint64_t first_cell, std::uint64_t cell_count,
                                 double drop) {
-    const std::uint64_t i = static_cast<std::uint64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (i < cell_count) {
+    const std::uint64_t stride = static_cast<std::uint64_t>(gridDim.x) * blockDim.x;
+    for (std::uint64_t i = static_cast<std::uint64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+         i < cell_count; i += stride) {
         const double lowered = soc[first_cell + i] - drop;
         soc[first_cell + i] = lowered > 0.0 ? lowered : 0.0;  // as std::max(0.0, soc - drop)
     }
@@ -295,7 +296,8 @@ __global__ void drop_soc_kernel(double* soc, std::uint64_t first_cell, std::uint
 
 unsigned blocks_for(std::uint64_t items, unsigned threads) {
     const std::uint64_t blocks = (items + threads - 1) / threads;
-    // A grid-stride loop covers the rest beyond 2^20 blocks.
+    // Every kernel launched with it loops over a grid stride, which covers
+    // the rest beyond 2^20 blocks.
     return static_cast<unsigned>(blocks < (1u << 20) ? (blocks > 0 ? blocks : 1) : (1u << 20));
 }
 
@@ -318,7 +320,7 @@ struct CudaStepper::Device {
     DeviceArray<model::ChemistryParams> params;
     DeviceArray<FaultedSensor> faults;
     std::uint64_t uploaded_effects_version = 0;
-    std::uint64_t applied_soc_drops_version = 0;
+    std::size_t applied_soc_drops = 0;  // of simulation.soc_drops()
 
     // A frame's seven columns, laid out as in a slot (column_stride apart),
     // so that one copy moves them all.
@@ -327,20 +329,16 @@ struct CudaStepper::Device {
     std::vector<RackRecord> rack_table;
 
     bool publish_ready = false;
-    void* registered = nullptr;        // the segment's slots, when cudaHostRegister took them
-    unsigned char* staging = nullptr;  // pinned, where it did not
+    const std::byte* publish_slots = nullptr;  // the writer's slots publishing is set up for
+    void* registered = nullptr;                // those slots, when cudaHostRegister took them
+    unsigned char* staging = nullptr;          // pinned, where it did not
     std::string publish_path = "not published yet";
     // measure_frame's host copy.
     std::vector<unsigned char> host_frame;
 
     explicit Device(Simulation& sim) : simulation(sim) {}
     ~Device() {
-        if (registered != nullptr) {
-            cudaHostUnregister(registered);
-        }
-        if (staging != nullptr) {
-            cudaFreeHost(staging);
-        }
+        release_publish();
         if (stream != nullptr) {
             cudaStreamDestroy(stream);
         }
@@ -417,13 +415,12 @@ struct CudaStepper::Device {
             ageing_multiplier.upload(simulation.cells().ageing_multiplier, stream);
             uploaded_effects_version = simulation.effects_version();
         }
-        if (simulation.soc_drops_version() != applied_soc_drops_version) {
-            for (const SocDrop& drop : simulation.soc_drops()) {
-                drop_soc_kernel<<<blocks_for(drop.cell_count, 256), 256, 0, stream>>>(
-                    soc.data(), drop.first_cell, drop.cell_count, drop.drop);
-                check_cuda(cudaGetLastError(), "launch of the SoC drop kernel");
-            }
-            applied_soc_drops_version = simulation.soc_drops_version();
+        const std::vector<SocDrop>& drops = simulation.soc_drops();
+        for (; applied_soc_drops < drops.size(); ++applied_soc_drops) {
+            const SocDrop& drop = drops[applied_soc_drops];
+            drop_soc_kernel<<<blocks_for(drop.cell_count, 256), 256, 0, stream>>>(
+                soc.data(), drop.first_cell, drop.cell_count, drop.drop);
+            check_cuda(cudaGetLastError(), "launch of the SoC drop kernel");
         }
     }
 
@@ -469,26 +466,51 @@ struct CudaStepper::Device {
         }
     }
 
-    // The first publish: register the segment's slots with the driver so
-    // that the copy lands in the slot itself; a pinned buffer where refused.
+    // The first publish to a writer: register the segment's slots with the
+    // driver so that the copy lands in the slot itself. A pinned buffer
+    // where the driver refuses, or where the slot's columns are not laid out
+    // as the device copy is (seven columns, column_stride apart).
     void prepare_publish(const SegmentWriter& writer) {
         const SegmentLayout& layout = writer.layout();
         std::byte* slots = writer.segment().bytes() + layout.slots_offset;
-        const std::uint64_t bytes = layout.slot_stride * layout.slot_count;
-        const cudaError_t error = cudaHostRegister(slots, bytes, cudaHostRegisterDefault);
-        if (error == cudaSuccess) {
-            registered = slots;
-            publish_path = "device to segment (registered with cudaHostRegister)";
-        } else {
-            cudaGetLastError();  // not sticky; clear it so later checks see their own
-            check_cuda(cudaMallocHost(reinterpret_cast<void**>(&staging), frame_bytes()),
-                       "cudaMallocHost of the staging buffer");
-            publish_path =
-                "device to pinned staging buffer, then to the segment (cudaHostRegister "
-                "refused the segment: " +
-                cuda_error_text(error) + ")";
+        if (publish_ready && slots == publish_slots) {
+            return;
         }
+        release_publish();
+        publish_slots = slots;
+        bool contiguous = layout.column_stride == column_stride;
+        for (std::uint32_t field = 0; field < kFieldCount; ++field) {
+            contiguous = contiguous && layout.column_offset_in_slot[field] ==
+                                           layout.column_offset_in_slot[0] + field * column_stride;
+        }
+        std::string refused = "the slot's columns are not laid out as the device's";
+        if (contiguous) {
+            const cudaError_t error = cudaHostRegister(
+                slots, layout.slot_stride * layout.slot_count, cudaHostRegisterDefault);
+            if (error == cudaSuccess) {
+                registered = slots;
+                publish_path = "device to segment (registered with cudaHostRegister)";
+                publish_ready = true;
+                return;
+            }
+            cudaGetLastError();  // not sticky; clear it so later checks see their own
+            refused = "cudaHostRegister refused the segment: " + cuda_error_text(error);
+        }
+        check_cuda(cudaMallocHost(reinterpret_cast<void**>(&staging), frame_bytes()),
+                   "cudaMallocHost of the staging buffer");
+        publish_path = "device to pinned staging buffer, then to the segment (" + refused + ")";
         publish_ready = true;
+    }
+    void release_publish() {
+        if (registered != nullptr) {
+            cudaHostUnregister(registered);
+            registered = nullptr;
+        }
+        if (staging != nullptr) {
+            cudaFreeHost(staging);
+            staging = nullptr;
+        }
+        publish_ready = false;
     }
 };
 
@@ -518,7 +540,7 @@ CudaStepper::CudaStepper(Simulation& simulation, int device)
     d.frame = DeviceArray<unsigned char>(d.frame_bytes());
     d.rack_table.resize(geometry.racks);
     d.uploaded_effects_version = simulation.effects_version();
-    d.applied_soc_drops_version = simulation.soc_drops_version();
+    d.applied_soc_drops = simulation.soc_drops().size();
     d.synchronize("uploading the initial state");
 }
 
@@ -562,9 +584,7 @@ void CudaStepper::run(std::uint64_t steps) {
 
 std::uint64_t CudaStepper::publish(SegmentWriter& writer) {
     Device& d = *device_;
-    if (!d.publish_ready) {
-        d.prepare_publish(writer);
-    }
+    d.prepare_publish(writer);
     // Everything that can fail on the device happens before the slot is
     // opened, so a failure leaves the published frames as they were.
     d.measure();

@@ -39,9 +39,9 @@ class CudaStepper {
     void run(std::uint64_t steps);
 
     // Measures every cell on the device and publishes the frame into the
-    // writer's next slot. The first call registers the segment with the
-    // driver; where that is refused, frames go through a pinned staging
-    // buffer instead (publish_path() says which).
+    // writer's next slot. The first call for a writer registers its segment's
+    // slots with the driver; where that is refused, frames go through a
+    // pinned staging buffer instead (publish_path() says which).
     std::uint64_t publish(SegmentWriter& writer);
     const std::string& publish_path() const;
 

@@ -131,7 +131,6 @@ void Simulation::start_scenario(ActiveScenario& scenario) {
             cells_.soc[c] = std::max(0.0, cells_.soc[c] - drop);
         }
         soc_drops_.push_back({range.first_cell, range.cell_count, drop});
-        ++soc_drops_version_;
     }
 }
 
@@ -237,7 +236,6 @@ void Simulation::recompute_effects() {
 }
 
 void Simulation::prepare_interval() {
-    soc_drops_.clear();
     const double now = sim_time_s();
     for (ActiveScenario& scenario : scenarios_) {
         if (!scenario.started && now >= scenario.start_time_s) {

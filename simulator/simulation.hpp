@@ -75,14 +75,14 @@ class Simulation {
     }
     std::vector<FaultedSensor>& faulted_sensors() { return faulted_sensors_; }
 
-    // For a backend that keeps the cells' state elsewhere (the GPU): what the
-    // last prepare_interval changed in cells(). The scenario effect columns
+    // For a backend that keeps the cells' state elsewhere (the GPU): what
+    // prepare_interval changed in cells(). The scenario effect columns
     // (external_heat_w, short_circuit_ohm, ageing_multiplier) were rewritten
-    // whenever effects_version() moved; soc_drops() were applied to soc, and
-    // soc_drops_version() moved with each.
+    // whenever effects_version() moved; soc_drops() lists every SoC drop
+    // applied to soc since the start, oldest first (a backend remembers how
+    // many it has applied; they are rare, user-made events).
     std::uint64_t effects_version() const { return effects_version_; }
     const std::vector<SocDrop>& soc_drops() const { return soc_drops_; }
-    std::uint64_t soc_drops_version() const { return soc_drops_version_; }
     float ambient_c() const { return ambient_c_; }
 
   private:
@@ -101,7 +101,6 @@ class Simulation {
     std::vector<FaultedSensor> faulted_sensors_;
     std::vector<SocDrop> soc_drops_;
     std::uint64_t effects_version_ = 0;
-    std::uint64_t soc_drops_version_ = 0;
     std::uint64_t next_scenario_id_ = 1;
     std::uint64_t step_ = 0;
     float ambient_c_ = 25.0f;

@@ -1,5 +1,8 @@
 // The CUDA backend against the CPU backend: the same seed, options and
-// scenarios for 3,000 physics steps on both, compared every 300 steps.
+// scenarios for 3,000 physics steps on both, compared every 300 steps, on
+// three geometries (one thread per cell; racks wider than a block, with idle
+// lanes; modules of one cell). Then a frame published through the segment
+// reads back as the device measured it.
 //
 // Tolerances, and why they are not zero: the device's expf/logf/powf differ
 // from glibc's in the last bits, and the rack's sums (string voltage, heat to
@@ -7,16 +10,22 @@
 // relative 1e-4; a measured value to one converter quantum more (a value on a
 // rounding boundary may round either way); status words are identical but for
 // the balancing bit of a cell within rounding of its module's bleed threshold
-// (at most 1 % of cells).
+// (at most 1 % of cells). Such a cell carries the bleed current on one
+// backend and not the other, so from the first interval it differs, its
+// current, voltage and RC voltage are not compared.
 //
 // Exit code 77 (skipped) without a usable GPU.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "common/scenario.hpp"
+#include "common/segment_reader.hpp"
+#include "common/segment_writer.hpp"
 #include "simulator/cpu_stepper.hpp"
 #include "simulator/cuda_probe.hpp"
 #include "simulator/cuda_stepper.hpp"
@@ -39,12 +48,18 @@ bool close(double cpu, double gpu, double relative, double absolute) {
     return std::fabs(cpu - gpu) <= absolute + relative * std::fabs(cpu);
 }
 
+// Cells whose bleed decision differed at some interval's end.
+using Excused = std::vector<bool>;
+
 template <typename T>
 void check_column(const char* name, const std::vector<T>& cpu, const std::vector<T>& gpu,
-                  double relative, double absolute) {
+                  double relative, double absolute, const Excused* excused = nullptr) {
     REQUIRE(cpu.size() == gpu.size());
     std::size_t mismatches = 0;
     for (std::size_t c = 0; c < cpu.size(); ++c) {
+        if (excused != nullptr && (*excused)[c]) {
+            continue;
+        }
         if (!close(cpu[c], gpu[c], relative, absolute)) {
             if (mismatches++ < 5) {
                 UNSCOPED_INFO(name << "[" << c << "]: CPU " << cpu[c] << ", CUDA " << gpu[c]);
@@ -64,41 +79,44 @@ void set_mode(Simulation& simulation, std::uint32_t rack, RackMode mode) {
     REQUIRE(simulation.handle_command(command) == CommandStatus::applied);
 }
 
+// "kind:rack=R,module=M,cell=C,extra" with the indices wrapped into the geometry.
+std::string scenario(const Geometry& geometry, const char* kind, std::uint32_t rack,
+                     std::uint32_t module, std::uint32_t cell, const char* extra) {
+    return std::string(kind) + ":rack=" + std::to_string(rack % geometry.racks) +
+           ",module=" + std::to_string(module % geometry.modules_per_rack) +
+           ",cell=" + std::to_string(cell % geometry.cells_per_module) + "," + extra;
+}
+
 // Every rack mode, both chemistries, and every kind of host-side change the
 // CUDA backend has to carry to the device.
 void prepare(Simulation& simulation) {
+    const Geometry& g = simulation.geometry();
     const RackMode modes[] = {RackMode::charge,   RackMode::discharge, RackMode::idle,
                               RackMode::equalize, RackMode::profile,   RackMode::float_};
-    for (std::uint32_t r = 0; r < simulation.geometry().racks; ++r) {
+    for (std::uint32_t r = 0; r < g.racks; ++r) {
         set_mode(simulation, r, modes[r % 6]);
     }
-    for (const char* text : {
-             "thermal_runaway:rack=1,module=0,cell=3,start=0",
-             "internal_short:rack=2,module=1,cell=5,start=2",
-             "sensor_fault:rack=0,module=0,cell=0,kind=stuck,start=1",
-             "sensor_fault:rack=0,module=1,cell=2,kind=dropout,start=1",
-             "sensor_fault:rack=3,module=2,cell=7,kind=offset,sensor=temperature,start=0",
-             "cell_imbalance:rack=3,module=2,start=5",
-             "accelerated_degradation:rack=4,start=0",
-             "hvac_failure:rack=5,start=0",
-         }) {
+    const std::string texts[] = {
+        scenario(g, "thermal_runaway", 1, 0, 3, "start=0"),
+        scenario(g, "internal_short", 2, 1, 5, "start=2"),
+        scenario(g, "sensor_fault", 0, 0, 0, "kind=stuck,start=1"),
+        scenario(g, "sensor_fault", 0, 1, 2, "kind=dropout,start=1"),
+        scenario(g, "sensor_fault", 3, 2, 7, "kind=offset,sensor=temperature,start=0"),
+        "cell_imbalance:rack=" + std::to_string(3 % g.racks) + ",start=5",
+        "accelerated_degradation:rack=" + std::to_string(4 % g.racks) + ",start=0",
+        "hvac_failure:rack=" + std::to_string(5 % g.racks) + ",start=0",
+    };
+    for (const std::string& text : texts) {
         simulation.apply_scenario(parse_scenario_spec(text));
     }
 }
 
-}  // namespace
-
-TEST_CASE("the CUDA backend steps and measures every cell as the CPU backend does", "[cuda]") {
-    const CudaProbe probe = probe_cuda();
-    if (!probe.usable) {
-        std::fprintf(stderr, "skipped: %s\n", probe.why_not.c_str());
-        std::exit(77);
-    }
-    const Geometry geometry{6, 4, 32};
+void run_parity(const Geometry& geometry, int device) {
     CreateOptions options;
     options.geometry = geometry;
-    options.rack_chemistry = {Chemistry::nmc, Chemistry::lfp, Chemistry::nmc,
-                              Chemistry::lfp, Chemistry::nmc, Chemistry::lfp};
+    for (std::uint32_t r = 0; r < geometry.racks; ++r) {
+        options.rack_chemistry.push_back(r % 2 == 0 ? Chemistry::nmc : Chemistry::lfp);
+    }
     const std::string name = test::unique_segment_name("parity");
     create_segment(name, options);
     struct Remove {
@@ -118,44 +136,51 @@ TEST_CASE("the CUDA backend steps and measures every cell as the CPU backend doe
     WorkerPool pool(1);
     CpuStepper cpu(cpu_simulation, pool);
     FrameBuilder builder(geometry);
-    CudaStepper gpu(gpu_simulation, probe.device);
+    CudaStepper gpu(gpu_simulation, device);
+    Excused excused(geometry.cell_count(), false);
 
     for (int interval = 1; interval <= kIntervals; ++interval) {
         cpu_simulation.prepare_interval();
         cpu.run(kStepsPerInterval);
         gpu_simulation.prepare_interval();
         gpu.run(kStepsPerInterval);
+        gpu.download_cells();
+        const CellArrays& c = cpu_simulation.cells();
+        const CellArrays& g = gpu_simulation.cells();
+        for (std::size_t cell = 0; cell < excused.size(); ++cell) {
+            excused[cell] = excused[cell] || c.balancing[cell] != g.balancing[cell];
+        }
         if (interval % kCompareEvery != 0) {
             continue;
         }
         INFO("after " << interval * kStepsPerInterval << " steps");
         REQUIRE(gpu_simulation.step_count() == cpu_simulation.step_count());
+        const auto excused_count =
+            static_cast<std::size_t>(std::count(excused.begin(), excused.end(), true));
+        CHECK(excused_count <= geometry.cell_count() / 100);
 
         // The racks: the control law's decisions exactly, the rest closely.
         for (std::uint32_t r = 0; r < geometry.racks; ++r) {
-            const RackState& c = cpu_simulation.racks()[r];
-            const RackState& g = gpu_simulation.racks()[r];
+            const RackState& cr = cpu_simulation.racks()[r];
+            const RackState& gr = gpu_simulation.racks()[r];
             INFO("rack " << r);
-            CHECK(g.action == c.action);
-            CHECK(g.constant_voltage == c.constant_voltage);
-            CHECK(g.cut_off == c.cut_off);
-            CHECK(close(c.current_a, g.current_a, 1e-4, 1e-4));
-            CHECK(close(c.air_temperature_c, g.air_temperature_c, 1e-4, 1e-4));
-            CHECK(close(c.string_voltage_v, g.string_voltage_v, 1e-4, 1e-3));
+            CHECK(gr.action == cr.action);
+            CHECK(gr.constant_voltage == cr.constant_voltage);
+            CHECK(gr.cut_off == cr.cut_off);
+            CHECK(close(cr.current_a, gr.current_a, 1e-4, 1e-4));
+            CHECK(close(cr.air_temperature_c, gr.air_temperature_c, 1e-4, 1e-4));
+            CHECK(close(cr.string_voltage_v, gr.string_voltage_v, 1e-4, 1e-3));
         }
 
         // The true state of every cell.
-        gpu.download_cells();
-        const CellArrays& c = cpu_simulation.cells();
-        const CellArrays& g = gpu_simulation.cells();
         check_column("soc", c.soc, g.soc, 1e-4, 1e-6);
-        check_column("v_rc_v", c.v_rc_v, g.v_rc_v, 1e-3, 1e-5);
+        check_column("v_rc_v", c.v_rc_v, g.v_rc_v, 1e-3, 1e-5, &excused);
         check_column("temperature_c", c.temperature_c, g.temperature_c, 1e-4, 1e-4);
         check_column("capacity_fade", c.capacity_fade, g.capacity_fade, 1e-3, 1e-9);
         check_column("resistance_growth", c.resistance_growth, g.resistance_growth, 1e-3, 1e-9);
         check_column("runaway_progress", c.runaway_progress, g.runaway_progress, 1e-4, 1e-6);
-        check_column("voltage_v", c.voltage_v, g.voltage_v, 1e-4, 1e-5);
-        check_column("current_a", c.current_a, g.current_a, 1e-4, 1e-4);
+        check_column("voltage_v", c.voltage_v, g.voltage_v, 1e-4, 1e-5, &excused);
+        check_column("current_a", c.current_a, g.current_a, 1e-4, 1e-4, &excused);
         check_column("coefficient_r0_ohm", c.coefficient_r0_ohm, g.coefficient_r0_ohm, 1e-4, 0);
 
         // The frames readers would see.
@@ -163,28 +188,71 @@ TEST_CASE("the CUDA backend steps and measures every cell as the CPU backend doe
         const FrameData gpu_frame = gpu.measure_frame();
         const double quantum[6] = {
             model::kVoltageQuantumV, model::kCurrentQuantumA, model::kTemperatureQuantumK, 0, 0, 0};
+        const char* names[6] = {"voltage_v", "current_a",      "temperature_c",
+                                "soc",       "resistance_ohm", "soh"};
         for (int field = 0; field < 6; ++field) {
             const std::vector<float> cpu_column(cpu_frame.columns[field].begin(),
                                                 cpu_frame.columns[field].end());
             const std::vector<float> gpu_column(gpu_frame.columns[field].begin(),
                                                 gpu_frame.columns[field].end());
-            const char* names[6] = {"voltage_v", "current_a",      "temperature_c",
-                                    "soc",       "resistance_ohm", "soh"};
-            check_column(names[field], cpu_column, gpu_column, 1e-4, quantum[field] * 1.01);
+            const bool follows_bleed = field == static_cast<int>(Field::voltage_v) ||
+                                       field == static_cast<int>(Field::current_a);
+            check_column(names[field], cpu_column, gpu_column, 1e-4, quantum[field] * 1.01,
+                         follows_bleed ? &excused : nullptr);
         }
         std::size_t status_mismatches = 0;
-        std::size_t balancing_mismatches = 0;
         for (std::size_t cell = 0; cell < geometry.cell_count(); ++cell) {
-            const std::uint32_t difference = cpu_frame.status[cell] ^ gpu_frame.status[cell];
-            balancing_mismatches += (difference & cell_status::balancing) != 0 ? 1 : 0;
-            status_mismatches += (difference & ~cell_status::balancing) != 0 ? 1 : 0;
+            std::uint32_t difference = cpu_frame.status[cell] ^ gpu_frame.status[cell];
+            if (excused[cell]) {
+                difference &= ~cell_status::balancing;
+            }
+            status_mismatches += difference != 0 ? 1 : 0;
         }
         CHECK(status_mismatches == 0);
-        CHECK(balancing_mismatches <= geometry.cell_count() / 100);
         for (std::uint32_t r = 0; r < geometry.racks; ++r) {
             CHECK(gpu_frame.racks[r].mode == cpu_frame.racks[r].mode);
             CHECK(gpu_frame.racks[r].flags == cpu_frame.racks[r].flags);
         }
         CHECK(gpu_frame.sim_time_ns == cpu_frame.sim_time_ns);
+    }
+
+    // Published through the segment (registered, or the staging buffer), a
+    // frame reads back as the device measured it, to the bit.
+    SegmentWriter writer = SegmentWriter::acquire(name, 100'000'000);
+    const std::uint64_t frame_number = gpu.publish(writer);
+    INFO("published by " << gpu.publish_path());
+    const FrameData measured = gpu.measure_frame();
+    SegmentReader reader(name);
+    reader.require_attached();
+    FrameBuffer frame;
+    REQUIRE(reader.read_latest(frame) == ReadOutcome::ok);
+    CHECK(frame.frame_number == frame_number);
+    CHECK(frame.sim_time_ns == measured.sim_time_ns);
+    for (int field = 0; field < 6; ++field) {
+        const auto published = frame.column(static_cast<Field>(field));
+        REQUIRE(published.size() == measured.columns[field].size());
+        CHECK(std::memcmp(published.data(), measured.columns[field].data(),
+                          published.size_bytes()) == 0);
+    }
+    CHECK(std::equal(frame.status.begin(), frame.status.end(), measured.status.begin()));
+    const std::vector<RackRecord>& racks = frame.racks;
+    for (std::uint32_t r = 0; r < geometry.racks; ++r) {
+        CHECK(racks[r].current_a == measured.racks[r].current_a);
+        CHECK(racks[r].flags == measured.racks[r].flags);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("the CUDA backend steps and measures every cell as the CPU backend does", "[cuda]") {
+    const CudaProbe probe = probe_cuda();
+    if (!probe.usable) {
+        std::fprintf(stderr, "skipped: %s\n", probe.why_not.c_str());
+        std::exit(77);
+    }
+    for (const Geometry geometry : {Geometry{6, 4, 32}, Geometry{3, 7, 100}, Geometry{2, 4, 1}}) {
+        INFO("geometry " << geometry.racks << " x " << geometry.modules_per_rack << " x "
+                         << geometry.cells_per_module);
+        run_parity(geometry, probe.device);
     }
 }
