@@ -44,27 +44,7 @@ struct CellArrays {
 
     // Raw pointers to every column, for code shared with the CUDA backend.
     // Inline: fast_state and state below go through it, cell by cell.
-    CellColumns columns() {
-        return CellColumns{soc.data(),
-                           v_rc_v.data(),
-                           temperature_c.data(),
-                           capacity_fade.data(),
-                           resistance_growth.data(),
-                           ah_throughput.data(),
-                           calendar_age_s.data(),
-                           runaway_progress.data(),
-                           capacity_factor.data(),
-                           resistance_factor.data(),
-                           coefficient_r0_ohm.data(),
-                           coefficient_r1_ohm.data(),
-                           coefficient_capacity_ah.data(),
-                           voltage_v.data(),
-                           current_a.data(),
-                           balancing.data(),
-                           external_heat_w.data(),
-                           short_circuit_ohm.data(),
-                           ageing_multiplier.data()};
-    }
+    CellColumns columns() { return cell_columns_of(*this); }
     // The same, for reading (the pointers are not const: CellColumns is one
     // type on host and device; a const CellArrays is only read through it).
     CellColumns columns() const { return const_cast<CellArrays*>(this)->columns(); }

@@ -69,4 +69,29 @@ struct CellColumns {
     }
 };
 
+// The view over any holder of the columns by these names whose columns have
+// data() (CellArrays' vectors, the CUDA backend's device arrays).
+template <typename Holder>
+CellColumns cell_columns_of(Holder& h) {
+    return CellColumns{h.soc.data(),
+                       h.v_rc_v.data(),
+                       h.temperature_c.data(),
+                       h.capacity_fade.data(),
+                       h.resistance_growth.data(),
+                       h.ah_throughput.data(),
+                       h.calendar_age_s.data(),
+                       h.runaway_progress.data(),
+                       h.capacity_factor.data(),
+                       h.resistance_factor.data(),
+                       h.coefficient_r0_ohm.data(),
+                       h.coefficient_r1_ohm.data(),
+                       h.coefficient_capacity_ah.data(),
+                       h.voltage_v.data(),
+                       h.current_a.data(),
+                       h.balancing.data(),
+                       h.external_heat_w.data(),
+                       h.short_circuit_ohm.data(),
+                       h.ageing_multiplier.data()};
+}
+
 }  // namespace brt

@@ -328,7 +328,6 @@ struct CudaStepper::Device {
     DeviceArray<unsigned char> frame;
     std::vector<RackRecord> rack_table;
 
-    bool publish_ready = false;
     const std::byte* publish_slots = nullptr;  // the writer's slots publishing is set up for
     void* registered = nullptr;                // those slots, when cudaHostRegister took them
     unsigned char* staging = nullptr;          // pinned, where it did not
@@ -344,27 +343,7 @@ struct CudaStepper::Device {
         }
     }
 
-    CellColumns columns() const {
-        return CellColumns{soc.data(),
-                           v_rc_v.data(),
-                           temperature_c.data(),
-                           capacity_fade.data(),
-                           resistance_growth.data(),
-                           ah_throughput.data(),
-                           calendar_age_s.data(),
-                           runaway_progress.data(),
-                           capacity_factor.data(),
-                           resistance_factor.data(),
-                           coefficient_r0_ohm.data(),
-                           coefficient_r1_ohm.data(),
-                           coefficient_capacity_ah.data(),
-                           voltage_v.data(),
-                           current_a.data(),
-                           balancing.data(),
-                           external_heat_w.data(),
-                           short_circuit_ohm.data(),
-                           ageing_multiplier.data()};
-    }
+    CellColumns columns() const { return cell_columns_of(*this); }
     FrameColumns frame_columns() const {
         FrameColumns out{};
         for (int field = 0; field < 6; ++field) {
@@ -375,6 +354,23 @@ struct CudaStepper::Device {
         return out;
     }
     std::uint64_t frame_bytes() const { return kFieldCount * column_stride; }
+    // A frame over a host copy of the device's columns (staging or
+    // measure_frame's), with the rack table and stamps of the last measure().
+    FrameData host_frame_view(const unsigned char* columns) const {
+        FrameData view;
+        for (int field = 0; field < 6; ++field) {
+            view.columns[field] = std::span<const float>(
+                reinterpret_cast<const float*>(columns + field * column_stride), cell_count);
+        }
+        view.status = std::span<const std::uint32_t>(
+            reinterpret_cast<const std::uint32_t*>(
+                columns + static_cast<std::uint64_t>(Field::status) * column_stride),
+            cell_count);
+        view.racks = rack_table;
+        view.sim_time_ns = frame_sim_time_ns(simulation);
+        view.ambient_temperature_c = simulation.ambient_c();
+        return view;
+    }
 
     // Every cell column, host to device or back.
     template <typename Visit>
@@ -473,7 +469,7 @@ struct CudaStepper::Device {
     void prepare_publish(const SegmentWriter& writer) {
         const SegmentLayout& layout = writer.layout();
         std::byte* slots = writer.segment().bytes() + layout.slots_offset;
-        if (publish_ready && slots == publish_slots) {
+        if (slots == publish_slots) {
             return;
         }
         release_publish();
@@ -490,7 +486,6 @@ struct CudaStepper::Device {
             if (error == cudaSuccess) {
                 registered = slots;
                 publish_path = "device to segment (registered with cudaHostRegister)";
-                publish_ready = true;
                 return;
             }
             cudaGetLastError();  // not sticky; clear it so later checks see their own
@@ -499,7 +494,6 @@ struct CudaStepper::Device {
         check_cuda(cudaMallocHost(reinterpret_cast<void**>(&staging), frame_bytes()),
                    "cudaMallocHost of the staging buffer");
         publish_path = "device to pinned staging buffer, then to the segment (" + refused + ")";
-        publish_ready = true;
     }
     void release_publish() {
         if (registered != nullptr) {
@@ -510,7 +504,7 @@ struct CudaStepper::Device {
             cudaFreeHost(staging);
             staging = nullptr;
         }
-        publish_ready = false;
+        publish_slots = nullptr;
     }
 };
 
@@ -588,8 +582,6 @@ std::uint64_t CudaStepper::publish(SegmentWriter& writer) {
     // Everything that can fail on the device happens before the slot is
     // opened, so a failure leaves the published frames as they were.
     d.measure();
-    const std::uint64_t sim_time_ns = frame_sim_time_ns(d.simulation);
-    const float ambient_c = d.simulation.ambient_c();
     if (d.registered != nullptr) {
         const SlotWrite write = writer.begin_frame();
         copy_to_shared(writer.rack_table(write), d.rack_table.data(),
@@ -601,25 +593,14 @@ std::uint64_t CudaStepper::publish(SegmentWriter& writer) {
                                    d.frame_bytes(), cudaMemcpyDeviceToHost, d.stream),
                    "copy of the frame into the segment");
         d.synchronize("copying the frame into the segment");
-        return writer.commit_frame(write, sim_time_ns, ambient_c);
+        return writer.commit_frame(write, frame_sim_time_ns(d.simulation),
+                                   d.simulation.ambient_c());
     }
     check_cuda(cudaMemcpyAsync(d.staging, d.frame.data(), d.frame_bytes(), cudaMemcpyDeviceToHost,
                                d.stream),
                "copy of the frame to the staging buffer");
     d.synchronize("copying the frame to the staging buffer");
-    FrameData frame;
-    for (int field = 0; field < 6; ++field) {
-        frame.columns[field] = std::span<const float>(
-            reinterpret_cast<const float*>(d.staging + field * d.column_stride), d.cell_count);
-    }
-    frame.status = std::span<const std::uint32_t>(
-        reinterpret_cast<const std::uint32_t*>(
-            d.staging + static_cast<std::uint64_t>(Field::status) * d.column_stride),
-        d.cell_count);
-    frame.racks = d.rack_table;
-    frame.sim_time_ns = sim_time_ns;
-    frame.ambient_temperature_c = ambient_c;
-    return writer.publish_frame(frame);
+    return writer.publish_frame(d.host_frame_view(d.staging));
 }
 
 const std::string& CudaStepper::publish_path() const {
@@ -638,23 +619,11 @@ FrameData CudaStepper::measure_frame() {
     Device& d = *device_;
     d.measure();
     d.host_frame.resize(d.frame_bytes());
-    check_cuda(
-        cudaMemcpy(d.host_frame.data(), d.frame.data(), d.frame_bytes(), cudaMemcpyDeviceToHost),
-        "copy of a frame from the device");
-    FrameData frame;
-    for (int field = 0; field < 6; ++field) {
-        frame.columns[field] = std::span<const float>(
-            reinterpret_cast<const float*>(d.host_frame.data() + field * d.column_stride),
-            d.cell_count);
-    }
-    frame.status = std::span<const std::uint32_t>(
-        reinterpret_cast<const std::uint32_t*>(
-            d.host_frame.data() + static_cast<std::uint64_t>(Field::status) * d.column_stride),
-        d.cell_count);
-    frame.racks = d.rack_table;
-    frame.sim_time_ns = frame_sim_time_ns(d.simulation);
-    frame.ambient_temperature_c = d.simulation.ambient_c();
-    return frame;
+    check_cuda(cudaMemcpyAsync(d.host_frame.data(), d.frame.data(), d.frame_bytes(),
+                               cudaMemcpyDeviceToHost, d.stream),
+               "copy of a frame from the device");
+    d.synchronize("copying a frame from the device");
+    return d.host_frame_view(d.host_frame.data());
 }
 
 }  // namespace brt
