@@ -165,12 +165,16 @@ TEST_CASE("normal operation: every frame of ten simulated minutes checked, no al
     // sanitizer builds take a fifth of it. Paced at 30 x real time with a
     // frame every 0.1 simulated s (--rate counts wall-clock seconds: 300
     // frames/s for 20 s) so the monitor can check every frame; 16 slots let
-    // it catch up after a 50 ms stall of a busy machine.
+    // it catch up after a 50 ms stall of a busy machine. Under a sanitizer
+    // the monitor runs several times slower (TSan once fell 37 frames behind
+    // at 300 frames/s), so there it is half that: 150 frames/s for 40 s.
     const Geometry geometry = test::kSanitized ? Geometry{4, 10, 32} : Geometry{20, 10, 32};
     test::MonitorRun run("mon-normal", geometry, {Chemistry::nmc}, 16);
     run.start_monitor();
+    const char* speed = test::kSanitized ? "15" : "30";
+    const char* rate = test::kSanitized ? "150" : "300";
     const auto simulated = run.simulate(
-        {"--duration", "600", "--threads", "2", "--speed", "30", "--rate", "300"}, false);
+        {"--duration", "600", "--threads", "2", "--speed", speed, "--rate", rate}, false);
     REQUIRE(simulated.exit_code == 0);
     // Its run summary on stdout: "published 6001 frames (...)".
     const auto published_at = simulated.out.find("published ");
