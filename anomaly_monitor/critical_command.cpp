@@ -9,8 +9,8 @@
 #include <cstring>
 #include <thread>
 
-#include "common/alarm_event_format.hpp"
-#include "common/errors.hpp"
+#include "common/alarm/alarm_event_format.hpp"
+#include "common/segment/errors.hpp"
 
 extern char** environ;
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "common/alarm_engine.hpp"
+#include "common/alarm/alarm_engine.hpp"
 
 namespace brt {
 

@@ -6,8 +6,8 @@
 
 #include <cstdlib>
 
-#include "common/cli_common.hpp"
-#include "common/json_writer.hpp"
+#include "common/cli/cli_common.hpp"
+#include "common/json/json_writer.hpp"
 
 namespace brt {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "common/alarm_engine.hpp"
-#include "common/alarm_event_format.hpp"
+#include "common/alarm/alarm_engine.hpp"
+#include "common/alarm/alarm_event_format.hpp"
 
 namespace brt {
 

@@ -6,12 +6,12 @@
 #include <memory>
 
 #include "anomaly_monitor/critical_command.hpp"
-#include "common/alarm_engine.hpp"
-#include "common/cli_common.hpp"
-#include "common/clock.hpp"
-#include "common/segment_reader.hpp"
-#include "common/stop_signal.hpp"
-#include "common/systemd_notify.hpp"
+#include "common/alarm/alarm_engine.hpp"
+#include "common/cli/cli_common.hpp"
+#include "common/segment/clock.hpp"
+#include "common/segment/segment_reader.hpp"
+#include "common/cli/stop_signal.hpp"
+#include "common/systemd/systemd_notify.hpp"
 
 namespace brt {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "anomaly_monitor/event_output.hpp"
-#include "common/alarm_rules.hpp"
+#include "common/alarm/alarm_rules.hpp"
 
 namespace brt {
 

@@ -12,8 +12,8 @@
 
 #include "bench/bench_support.hpp"
 #include "bench/cuda_bandwidth.hpp"
-#include "common/json_writer.hpp"
-#include "common/segment_writer.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "simulator/cuda_probe.hpp"
 #include "simulator/cuda_stepper.hpp"
 

@@ -27,10 +27,10 @@
 
 #include "bench/bench_support.hpp"
 #include "bench/paced_writer.hpp"
-#include "common/alarm_engine.hpp"
-#include "common/json_writer.hpp"
-#include "common/segment_reader.hpp"
-#include "common/segment_writer.hpp"
+#include "common/alarm/alarm_engine.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/segment_reader.hpp"
+#include "common/segment/segment_writer.hpp"
 
 extern char** environ;
 

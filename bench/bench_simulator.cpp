@@ -16,8 +16,8 @@
 #include <thread>
 
 #include "bench/bench_support.hpp"
-#include "common/json_writer.hpp"
-#include "common/segment_writer.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "simulator/cpu_stepper.hpp"
 #include "simulator/frame_builder.hpp"
 

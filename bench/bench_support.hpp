@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "brt_config.h"
-#include "common/clock.hpp"
-#include "common/segment_file.hpp"
+#include "common/segment/clock.hpp"
+#include "common/segment/segment_file.hpp"
 
 namespace brt::bench {
 

@@ -28,9 +28,9 @@
 #include <thread>
 
 #include "bench/bench_support.hpp"
-#include "common/json_writer.hpp"
-#include "common/segment_reader.hpp"
-#include "common/segment_writer.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/segment_reader.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "viewer/render.hpp"
 #include "viewer/screen.hpp"
 #include "viewer/snapshot.hpp"

@@ -36,12 +36,12 @@
 #include <vector>
 
 #include "bench/bench_support.hpp"
-#include "common/cli_common.hpp"
-#include "common/errors.hpp"
-#include "common/exit_codes.hpp"
-#include "common/json_writer.hpp"
-#include "common/segment_reader.hpp"
-#include "common/segment_writer.hpp"
+#include "common/cli/cli_common.hpp"
+#include "common/segment/errors.hpp"
+#include "common/cli/exit_codes.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/segment_reader.hpp"
+#include "common/segment/segment_writer.hpp"
 
 namespace brt::bench {
 namespace {

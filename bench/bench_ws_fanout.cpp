@@ -33,10 +33,10 @@
 
 #include "bench/bench_support.hpp"
 #include "bench/paced_writer.hpp"
-#include "common/clock.hpp"
-#include "common/file_limit.hpp"
-#include "common/json_writer.hpp"
-#include "common/segment_writer.hpp"
+#include "common/segment/clock.hpp"
+#include "common/cli/file_limit.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/segment_writer.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;

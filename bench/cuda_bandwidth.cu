@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "common/clock.hpp"
+#include "common/segment/clock.hpp"
 
 namespace brt::bench {
 namespace {

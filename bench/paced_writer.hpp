@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/segment_writer.hpp"
+#include "common/segment/segment_writer.hpp"
 
 namespace brt::bench {
 

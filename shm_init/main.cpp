@@ -14,14 +14,14 @@
 #include <string>
 #include <vector>
 
-#include "common/cli_common.hpp"
-#include "common/config_file.hpp"
-#include "common/errors.hpp"
-#include "common/exit_codes.hpp"
-#include "common/json_writer.hpp"
-#include "common/segment_file.hpp"
-#include "common/shm_name.hpp"
-#include "common/writer_lock.hpp"
+#include "common/cli/cli_common.hpp"
+#include "common/config/config_file.hpp"
+#include "common/segment/errors.hpp"
+#include "common/cli/exit_codes.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/segment_file.hpp"
+#include "common/segment/shm_name.hpp"
+#include "common/segment/writer_lock.hpp"
 #include "shm_init/segment_info.hpp"
 
 namespace brt {

@@ -8,10 +8,10 @@
 #include <ctime>
 #include <vector>
 
-#include "common/command_ring.hpp"
-#include "common/json_writer.hpp"
-#include "common/liveness.hpp"
-#include "common/shm_name.hpp"
+#include "common/segment/command_ring.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/liveness.hpp"
+#include "common/segment/shm_name.hpp"
 
 namespace brt {
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "common/segment_file.hpp"
+#include "common/segment/segment_file.hpp"
 
 namespace brt {
 

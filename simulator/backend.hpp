@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/segment_writer.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "simulator/simulation.hpp"
 
 namespace brt {

@@ -2,14 +2,14 @@
 
 #include <fmt/format.h>
 
-#include "common/command_ring.hpp"
-#include "common/control_command.hpp"
-#include "common/errors.hpp"
-#include "common/exit_codes.hpp"
-#include "common/json_writer.hpp"
-#include "common/liveness.hpp"
-#include "common/scenario.hpp"
-#include "common/segment_file.hpp"
+#include "common/segment/command_ring.hpp"
+#include "common/control/control_command.hpp"
+#include "common/segment/errors.hpp"
+#include "common/cli/exit_codes.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/liveness.hpp"
+#include "common/control/scenario.hpp"
+#include "common/segment/segment_file.hpp"
 #include "simulator/simulation_config.hpp"
 
 namespace brt {

@@ -7,7 +7,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "common/atomic_copy.hpp"
+#include "common/segment/atomic_copy.hpp"
 #include "simulator/cell_step.hpp"
 #include "simulator/frame_builder.hpp"
 #include "simulator/frame_cell.hpp"

@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "common/segment_writer.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "simulator/simulation.hpp"
 
 namespace brt {

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/segment_writer.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "simulator/frame_cell.hpp"
 #include "simulator/simulation.hpp"
 #include "simulator/worker_pool.hpp"

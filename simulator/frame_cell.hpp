@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "common/segment_layout.hpp"
+#include "common/segment/segment_layout.hpp"
 #include "simulator/cell_columns.hpp"
 #include "simulator/model/cell_model.hpp"
 #include "simulator/model/hd.hpp"

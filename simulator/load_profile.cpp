@@ -6,7 +6,7 @@
 #include <cmath>
 #include <fstream>
 
-#include "common/errors.hpp"
+#include "common/segment/errors.hpp"
 #include "simulator/rack_control.hpp"
 
 namespace brt {

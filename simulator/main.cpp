@@ -5,13 +5,13 @@
 #include <cmath>
 #include <thread>
 
-#include "common/cli_common.hpp"
-#include "common/config_file.hpp"
-#include "common/errors.hpp"
-#include "common/exit_codes.hpp"
-#include "common/json_writer.hpp"
-#include "common/scenario.hpp"
-#include "common/shm_name.hpp"
+#include "common/cli/cli_common.hpp"
+#include "common/config/config_file.hpp"
+#include "common/segment/errors.hpp"
+#include "common/cli/exit_codes.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/control/scenario.hpp"
+#include "common/segment/shm_name.hpp"
 #include "simulator/ctl.hpp"
 #include "simulator/run_loop.hpp"
 

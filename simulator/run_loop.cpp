@@ -6,13 +6,13 @@
 #include <cmath>
 #include <ctime>
 
-#include "common/clock.hpp"
-#include "common/command_ring.hpp"
-#include "common/exit_codes.hpp"
-#include "common/json_writer.hpp"
-#include "common/segment_writer.hpp"
-#include "common/stop_signal.hpp"
-#include "common/systemd_notify.hpp"
+#include "common/segment/clock.hpp"
+#include "common/segment/command_ring.hpp"
+#include "common/cli/exit_codes.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/segment_writer.hpp"
+#include "common/cli/stop_signal.hpp"
+#include "common/systemd/systemd_notify.hpp"
 #include "simulator/rack_control.hpp"
 
 namespace brt {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "common/scenario.hpp"
+#include "common/control/scenario.hpp"
 #include "simulator/backend.hpp"
 #include "simulator/simulation_config.hpp"
 

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <unordered_map>
 
-#include "common/errors.hpp"
+#include "common/segment/errors.hpp"
 #include "simulator/model/random.hpp"
 #include "simulator/rack_control.hpp"
 

@@ -7,9 +7,9 @@
 #include <limits>
 #include <vector>
 
-#include "common/command_ring.hpp"
-#include "common/scenario.hpp"
-#include "common/segment_file.hpp"
+#include "common/segment/command_ring.hpp"
+#include "common/control/scenario.hpp"
+#include "common/segment/segment_file.hpp"
 #include "simulator/cell_arrays.hpp"
 #include "simulator/load_profile.hpp"
 #include "simulator/model/chemistry_params.hpp"

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "common/rack_mode.hpp"
+#include "common/control/rack_mode.hpp"
 
 namespace brt {
 

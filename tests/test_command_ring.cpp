@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/command_ring.hpp"
-#include "common/segment_file.hpp"
+#include "common/segment/command_ring.hpp"
+#include "common/segment/segment_file.hpp"
 #include "support/test_segment.hpp"
 
 using namespace brt;

@@ -23,9 +23,9 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "common/scenario.hpp"
-#include "common/segment_reader.hpp"
-#include "common/segment_writer.hpp"
+#include "common/control/scenario.hpp"
+#include "common/segment/segment_reader.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "simulator/cpu_stepper.hpp"
 #include "simulator/cuda_probe.hpp"
 #include "simulator/cuda_stepper.hpp"

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "common/frame_stats.hpp"
+#include "common/frames/frame_stats.hpp"
 
 using namespace brt;
 

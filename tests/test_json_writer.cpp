@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "common/json_writer.hpp"
+#include "common/json/json_writer.hpp"
 
 using namespace brt;
 

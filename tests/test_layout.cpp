@@ -4,8 +4,8 @@
 
 #include <cstring>
 
-#include "common/segment_layout.hpp"
-#include "common/segment_reader.hpp"
+#include "common/segment/segment_layout.hpp"
+#include "common/segment/segment_reader.hpp"
 #include "support/test_segment.hpp"
 
 using namespace brt;

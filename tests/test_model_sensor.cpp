@@ -4,7 +4,7 @@
 #include <cmath>
 #include <set>
 
-#include "common/segment_layout.hpp"
+#include "common/segment/segment_layout.hpp"
 #include "simulator/model/cell_model.hpp"
 #include "simulator/model/random.hpp"
 #include "simulator/model/sensor_model.hpp"

@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "common/segment_writer.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "support/run_command.hpp"
 #include "support/test_frames.hpp"
 #include "support/test_segment.hpp"

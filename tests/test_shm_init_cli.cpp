@@ -8,10 +8,10 @@
 
 #include <cstring>
 
-#include "common/segment_file.hpp"
-#include "common/segment_reader.hpp"
-#include "common/segment_writer.hpp"
-#include "common/shm_name.hpp"
+#include "common/segment/segment_file.hpp"
+#include "common/segment/segment_reader.hpp"
+#include "common/segment/segment_writer.hpp"
+#include "common/segment/shm_name.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
 

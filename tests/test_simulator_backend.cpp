@@ -3,7 +3,7 @@
 // touching the segment. With a GPU, `auto` and `cuda` run on it.
 #include <catch2/catch.hpp>
 
-#include "common/segment_reader.hpp"
+#include "common/segment/segment_reader.hpp"
 #include "simulator/cuda_probe.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"

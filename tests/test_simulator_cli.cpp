@@ -9,9 +9,9 @@
 #include <chrono>
 #include <thread>
 
-#include "common/rack_mode.hpp"
-#include "common/segment_reader.hpp"
-#include "common/shm_name.hpp"
+#include "common/control/rack_mode.hpp"
+#include "common/segment/segment_reader.hpp"
+#include "common/segment/shm_name.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
 

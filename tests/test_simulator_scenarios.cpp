@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "common/errors.hpp"
+#include "common/segment/errors.hpp"
 #include "simulator/rack_control.hpp"
 #include "support/sim_harness.hpp"
 

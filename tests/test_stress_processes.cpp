@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/segment_reader.hpp"
-#include "common/segment_writer.hpp"
+#include "common/segment/segment_reader.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "support/run_command.hpp"
 #include "support/test_frames.hpp"
 #include "support/test_segment.hpp"

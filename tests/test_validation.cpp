@@ -9,9 +9,9 @@
 #include <cstring>
 #include <functional>
 
-#include "common/errors.hpp"
-#include "common/segment_file.hpp"
-#include "common/shm_name.hpp"
+#include "common/segment/errors.hpp"
+#include "common/segment/segment_file.hpp"
+#include "common/segment/shm_name.hpp"
 #include "support/test_segment.hpp"
 
 using namespace brt;

@@ -8,9 +8,9 @@
 #include <chrono>
 #include <thread>
 
-#include "common/clock.hpp"
-#include "common/segment_reader.hpp"
-#include "common/segment_writer.hpp"
+#include "common/segment/clock.hpp"
+#include "common/segment/segment_reader.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "support/test_frames.hpp"
 #include "support/test_segment.hpp"
 

@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "common/cli_common.hpp"
-#include "common/clock.hpp"
-#include "common/exit_codes.hpp"
-#include "common/shm_name.hpp"
-#include "common/stop_signal.hpp"
+#include "common/cli/cli_common.hpp"
+#include "common/segment/clock.hpp"
+#include "common/cli/exit_codes.hpp"
+#include "common/segment/shm_name.hpp"
+#include "common/cli/stop_signal.hpp"
 #include "viewer/snapshot.hpp"
 
 namespace brt::viewer {

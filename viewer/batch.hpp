@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "common/segment_reader.hpp"
+#include "common/segment/segment_reader.hpp"
 #include "viewer/batch_format.hpp"
 
 namespace brt::viewer {

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "common/json_writer.hpp"
-#include "common/rack_mode.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/control/rack_mode.hpp"
 #include "viewer/batch_format.hpp"
 #include "viewer/fields.hpp"
 #include "viewer/status_flags.hpp"

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "common/rack_mode.hpp"
+#include "common/control/rack_mode.hpp"
 #include "viewer/batch_format.hpp"
 #include "viewer/color_scale.hpp"
 #include "viewer/fields.hpp"

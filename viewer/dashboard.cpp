@@ -8,7 +8,7 @@
 #include <chrono>
 #include <csignal>
 
-#include "common/stop_signal.hpp"
+#include "common/cli/stop_signal.hpp"
 #include "viewer/input.hpp"
 #include "viewer/render.hpp"
 #include "viewer/screen.hpp"

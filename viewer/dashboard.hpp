@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "common/segment_reader.hpp"
+#include "common/segment/segment_reader.hpp"
 #include "viewer/color_scale.hpp"
 #include "viewer/metric.hpp"
 

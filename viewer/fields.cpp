@@ -6,7 +6,7 @@
 #include <array>
 #include <utility>
 
-#include "common/errors.hpp"
+#include "common/segment/errors.hpp"
 
 namespace brt::viewer {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/segment_layout.hpp"
+#include "common/segment/segment_layout.hpp"
 
 namespace brt::viewer {
 

@@ -7,11 +7,11 @@
 #include <optional>
 #include <string>
 
-#include "common/cli_common.hpp"
-#include "common/errors.hpp"
-#include "common/segment_reader.hpp"
-#include "common/shm_name.hpp"
-#include "common/stop_signal.hpp"
+#include "common/cli/cli_common.hpp"
+#include "common/segment/errors.hpp"
+#include "common/segment/segment_reader.hpp"
+#include "common/segment/shm_name.hpp"
+#include "common/cli/stop_signal.hpp"
 #include "viewer/batch.hpp"
 #include "viewer/dashboard.hpp"
 #include "viewer/fields.hpp"

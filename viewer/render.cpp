@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "common/shm_name.hpp"
+#include "common/segment/shm_name.hpp"
 #include "viewer/styled_line.hpp"
 
 namespace brt::viewer {

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "common/segment_layout.hpp"
+#include "common/segment/segment_layout.hpp"
 #include "viewer/render.hpp"
 #include "viewer/status_flags.hpp"
 #include "viewer/styled_line.hpp"

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <functional>
 
-#include "common/rack_mode.hpp"
+#include "common/control/rack_mode.hpp"
 #include "viewer/render.hpp"
 #include "viewer/styled_line.hpp"
 

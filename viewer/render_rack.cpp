@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "common/rack_mode.hpp"
+#include "common/control/rack_mode.hpp"
 #include "viewer/render.hpp"
 #include "viewer/styled_line.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "common/clock.hpp"
+#include "common/segment/clock.hpp"
 
 namespace brt::viewer {
 

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "common/frame_stats.hpp"
-#include "common/liveness.hpp"
-#include "common/rate_meter.hpp"
-#include "common/segment_reader.hpp"
+#include "common/frames/frame_stats.hpp"
+#include "common/segment/liveness.hpp"
+#include "common/frames/rate_meter.hpp"
+#include "common/segment/segment_reader.hpp"
 
 namespace brt::viewer {
 

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "common/segment_layout.hpp"
+#include "common/segment/segment_layout.hpp"
 
 namespace brt::viewer {
 

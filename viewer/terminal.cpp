@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "common/stop_signal.hpp"
+#include "common/cli/stop_signal.hpp"
 
 namespace brt::viewer {
 

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <string>
 
-#include "common/liveness.hpp"
-#include "common/segment_reader.hpp"
+#include "common/segment/liveness.hpp"
+#include "common/segment/segment_reader.hpp"
 
 namespace brt::viewer {
 

@@ -7,11 +7,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "common/command_ring.hpp"
-#include "common/control_command.hpp"
-#include "common/errors.hpp"
-#include "common/json_writer.hpp"
-#include "common/scenario.hpp"
+#include "common/segment/command_ring.hpp"
+#include "common/control/control_command.hpp"
+#include "common/segment/errors.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/control/scenario.hpp"
 #include "ws_bridge/rest_api.hpp"
 #include "ws_bridge/views.hpp"
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <variant>
 
-#include "common/segment_file.hpp"
+#include "common/segment/segment_file.hpp"
 #include "ws_bridge/bridge_stats.hpp"
 #include "ws_bridge/http_reply.hpp"
 

@@ -6,14 +6,14 @@
 #include <csignal>
 #include <cstdio>
 
-#include "common/alarm_config_cli.hpp"
-#include "common/cli_common.hpp"
-#include "common/exit_codes.hpp"
-#include "common/file_limit.hpp"
-#include "common/json_writer.hpp"
-#include "common/shm_name.hpp"
-#include "common/stop_signal.hpp"
-#include "common/systemd_notify.hpp"
+#include "common/alarm/alarm_config_cli.hpp"
+#include "common/cli/cli_common.hpp"
+#include "common/cli/exit_codes.hpp"
+#include "common/cli/file_limit.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/shm_name.hpp"
+#include "common/cli/stop_signal.hpp"
+#include "common/systemd/systemd_notify.hpp"
 #include "ws_bridge/reader_loop.hpp"
 #include "ws_bridge/server.hpp"
 

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "common/liveness.hpp"
+#include "common/segment/liveness.hpp"
 #include "ws_bridge/views.hpp"
 
 namespace brt::bridge {

@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "common/alarm_event_format.hpp"
-#include "common/chemistry.hpp"
-#include "common/clock.hpp"
+#include "common/alarm/alarm_event_format.hpp"
+#include "common/segment/chemistry.hpp"
+#include "common/segment/clock.hpp"
 
 namespace brt::bridge {
 

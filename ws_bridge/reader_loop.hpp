@@ -12,9 +12,9 @@
 #include <string>
 #include <utility>
 
-#include "common/alarm_engine.hpp"
-#include "common/rate_meter.hpp"
-#include "common/segment_reader.hpp"
+#include "common/alarm/alarm_engine.hpp"
+#include "common/frames/rate_meter.hpp"
+#include "common/segment/segment_reader.hpp"
 #include "ws_bridge/snapshot.hpp"
 
 namespace brt::bridge {

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "common/errors.hpp"
+#include "common/segment/errors.hpp"
 #include "ws_bridge/http_session.hpp"
 #include "ws_bridge/views.hpp"
 

@@ -14,12 +14,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/alarm_engine.hpp"
-#include "common/chemistry.hpp"
-#include "common/frame_stats.hpp"
-#include "common/geometry.hpp"
-#include "common/liveness.hpp"
-#include "common/segment_reader.hpp"
+#include "common/alarm/alarm_engine.hpp"
+#include "common/segment/chemistry.hpp"
+#include "common/frames/frame_stats.hpp"
+#include "common/segment/geometry.hpp"
+#include "common/segment/liveness.hpp"
+#include "common/segment/segment_reader.hpp"
 
 namespace brt::bridge {
 

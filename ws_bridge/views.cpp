@@ -6,10 +6,10 @@
 #include <charconv>
 #include <cstring>
 
-#include "common/alarm_event_format.hpp"
-#include "common/json_writer.hpp"
-#include "common/rack_mode.hpp"
-#include "common/scenario.hpp"
+#include "common/alarm/alarm_event_format.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/control/rack_mode.hpp"
+#include "common/control/scenario.hpp"
 
 namespace brt::bridge {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/segment_layout.hpp"
+#include "common/segment/segment_layout.hpp"
 #include "ws_bridge/snapshot.hpp"
 
 namespace brt::bridge {

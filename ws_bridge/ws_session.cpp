@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "brt_config.h"
-#include "common/json_writer.hpp"
+#include "common/json/json_writer.hpp"
 #include "ws_bridge/rest_api.hpp"
 #include "ws_bridge/views.hpp"
 

@@ -1,5 +1,5 @@
 // The per-cell status bits the model sets, with the values of
-// common/segment_layout.hpp's cell_status:: constants. Copied rather than
+// common/segment/segment_layout.hpp's cell_status:: constants. Copied rather than
 // included because that header needs C++20 and <atomic>, and model code must
 // compile as C++17 under nvcc; tests/test_model_sensor.cpp static_asserts
 // that the two sets are equal.

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "common/chemistry.hpp"
+#include "common/segment/chemistry.hpp"
 #include "simulator/model/chemistry_tables.hpp"
 #include "simulator/model/hd.hpp"
 
@@ -108,7 +108,7 @@ inline ChemistryParams make_chemistry_params(Chemistry chemistry) {
     ChemistryParams p{};
     const bool lfp = chemistry == Chemistry::lfp;
 
-    // Capacities match common/chemistry.cpp default_nominal_capacity_ah: the
+    // Capacities match common/segment/chemistry.cpp default_nominal_capacity_ah: the
     // 100 Ah PyBaMM ECM_Example cell and a 280 Ah LFP prismatic.
     p.nominal_capacity_ah = lfp ? 280.0f : 100.0f;
 

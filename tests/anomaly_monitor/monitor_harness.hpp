@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/segment_file.hpp"
+#include "common/segment/segment_file.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
 

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/alarm_engine.hpp"
-#include "common/segment_layout.hpp"
+#include "common/alarm/alarm_engine.hpp"
+#include "common/segment/segment_layout.hpp"
 
 namespace brt::test {
 

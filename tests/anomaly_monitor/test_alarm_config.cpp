@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "common/alarm_config_cli.hpp"
-#include "common/errors.hpp"
+#include "common/alarm/alarm_config_cli.hpp"
+#include "common/segment/errors.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "anomaly_monitor/synthetic_frames.hpp"
-#include "common/alarm_engine.hpp"
+#include "common/alarm/alarm_engine.hpp"
 
 using namespace brt;
 

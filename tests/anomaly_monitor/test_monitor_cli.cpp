@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "anomaly_monitor/monitor_harness.hpp"
-#include "common/segment_reader.hpp"
+#include "common/segment/segment_reader.hpp"
 #include "support/pty_session.hpp"
 #include "systemd/notify_socket.hpp"
 

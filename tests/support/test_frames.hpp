@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/segment_reader.hpp"
-#include "common/segment_writer.hpp"
+#include "common/segment/segment_reader.hpp"
+#include "common/segment/segment_writer.hpp"
 
 namespace brt::test {
 

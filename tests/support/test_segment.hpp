@@ -6,7 +6,7 @@
 #include <atomic>
 #include <string>
 
-#include "common/segment_file.hpp"
+#include "common/segment/segment_file.hpp"
 
 namespace brt::test {
 

@@ -13,7 +13,7 @@
 #include <optional>
 #include <sstream>
 
-#include "common/segment_reader.hpp"
+#include "common/segment/segment_reader.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
 

@@ -16,7 +16,7 @@
 #include <optional>
 #include <thread>
 
-#include "common/segment_reader.hpp"
+#include "common/segment/segment_reader.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
 #include "systemd/notify_socket.hpp"

@@ -1,7 +1,7 @@
 // brt-viewer's exit codes and messages: no segment, nothing published, bad usage.
 #include <catch2/catch.hpp>
 
-#include "common/segment_writer.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
 #include "viewer/test_writer.hpp"

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <thread>
 
-#include "common/segment_writer.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "support/test_frames.hpp"
 
 namespace brt::test {

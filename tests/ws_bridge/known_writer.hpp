@@ -8,7 +8,7 @@
 #include <functional>
 #include <thread>
 
-#include "common/segment_writer.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "support/test_frames.hpp"
 
 namespace brt::test {

@@ -8,9 +8,9 @@
 
 #include <fstream>
 
-#include "common/command_ring.hpp"
-#include "common/scenario.hpp"
-#include "common/segment_writer.hpp"
+#include "common/segment/command_ring.hpp"
+#include "common/control/scenario.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
 #include "ws_bridge/bridge_client.hpp"

@@ -1,0 +1,128 @@
+#include "common/alarm/alarm_event_format.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <ctime>
+#include <string>
+
+#include "common/json/json_writer.hpp"
+
+namespace brt {
+
+namespace {
+
+const char* severity_color(const AlarmEvent& event) {
+    if (event.transition == AlarmTransition::clear) {
+        return "\x1b[32m";  // green
+    }
+    switch (event.severity) {
+        case Severity::critical:
+            return "\x1b[1;31m";  // bold red
+        case Severity::warning:
+            return "\x1b[33m";  // yellow
+        case Severity::info:
+            return "\x1b[36m";  // cyan
+    }
+    return "";
+}
+
+std::string with_unit(float value, Rule rule) {
+    const std::string_view unit = rule_unit(rule);
+    std::string text = format_alarm_value(value);
+    if (!unit.empty() && std::isfinite(value)) {
+        text += " ";
+        text += unit;
+    }
+    return text;
+}
+
+}  // namespace
+
+double shortest_double(float value) {
+    if (!std::isfinite(value)) {
+        return static_cast<double>(value);
+    }
+    return std::stod(fmt::format("{}", value));
+}
+
+std::uint64_t alarm_event_time_ns(const AlarmEvent& event) {
+    return event.frame_realtime_ns != 0 ? event.frame_realtime_ns : event.detected_realtime_ns;
+}
+
+std::string utc_timestamp(std::uint64_t realtime_ns) {
+    const auto seconds = static_cast<std::time_t>(realtime_ns / 1'000'000'000ull);
+    const auto millis = (realtime_ns / 1'000'000ull) % 1000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+    return fmt::format("{}.{:03}Z", buffer, millis);
+}
+
+std::string format_alarm_value(float value) {
+    if (std::isnan(value)) {
+        return "n/a";
+    }
+    return fmt::format("{}", value);
+}
+
+std::string alarm_event_text(const AlarmEvent& event, const EventTextStyle& style) {
+    std::string line;
+    if (style.syslog_prefix) {
+        line += fmt::format("<{}>", event.transition == AlarmTransition::raise
+                                        ? syslog_priority(event.severity)
+                                        : kSyslogPriorityClear);
+    }
+    const bool raise = event.transition == AlarmTransition::raise;
+    std::string head =
+        fmt::format("{} {:<8}", raise ? "RAISE" : "CLEAR", severity_name(event.severity));
+    if (style.color) {
+        head = fmt::format("{}{}\x1b[0m", severity_color(event), head);
+    }
+    line += fmt::format("{} frame {} {} {} {} value {} limit {}",
+                        utc_timestamp(alarm_event_time_ns(event)), event.frame_number, head,
+                        rule_name(event.rule), location_text(event.location),
+                        with_unit(event.value, event.rule), with_unit(event.limit, event.rule));
+    if (!event.detail.empty()) {
+        line += " (" + event.detail + ")";
+    }
+    return line;
+}
+
+std::string alarm_event_json(const AlarmEvent& event) {
+    JsonWriter json;
+    auto index = [&](const char* name, std::uint32_t value) {
+        json.key(name);
+        if (value == kNoIndex) {
+            json.null();
+        } else {
+            json.value(value);
+        }
+    };
+    const std::uint64_t time_ns = alarm_event_time_ns(event);
+    json.begin_object()
+        .key("event")
+        .value(transition_name(event.transition))
+        .key("time")
+        .value(utc_timestamp(time_ns))
+        .key("time_ns")
+        .value(time_ns)
+        .key("frame")
+        .value(event.frame_number)
+        .key("severity")
+        .value(severity_name(event.severity))
+        .key("rule")
+        .value(rule_name(event.rule));
+    index("rack", event.location.rack);
+    index("module", event.location.module);
+    index("cell", event.location.cell);
+    json.key("value").value(shortest_double(event.value));
+    json.key("limit").value(shortest_double(event.limit));
+    json.key("unit").value(rule_unit(event.rule));
+    json.key("detail").value(event.detail);
+    json.end_object();
+    return json.str();
+}
+
+}  // namespace brt

@@ -1,0 +1,36 @@
+// The commands a controller sends to the simulator (`brt-simulator ctl`, the
+// bridge's control API), built and checked in one place. Each maker throws
+// UsageError naming what is wrong; `what` says what the command does, for
+// the controller's answer ("apply thermal_runaway at rack 3 module 2").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/segment/command_ring.hpp"
+#include "common/segment/geometry.hpp"
+#include "common/control/scenario.hpp"
+
+namespace brt {
+
+struct ControlCommand {
+    Command command;
+    std::string what;
+};
+
+// The spec's target must exist in `geometry`; start, duration and magnitude
+// as validate_scenario_spec checks them.
+ControlCommand make_apply_command(const ScenarioSpec& spec, const Geometry& geometry);
+// `scenario`: a scenario name, or "" / "all" for every scenario at the target.
+ControlCommand make_clear_command(std::string_view scenario, const Target& target,
+                                  const Geometry& geometry);
+// A mode for one rack (or every rack: kAllTargets) with its discharge demands
+// (0 = the simulator's default).
+ControlCommand make_mode_command(std::uint32_t rack, std::string_view mode, double current_a,
+                                 double power_w, const Geometry& geometry);
+
+// Posts `command` to the segment's command ring and returns its position;
+// throws SegmentError when the ring is full (the simulator is not consuming).
+std::uint64_t post_command(const MappedSegment& segment, const Command& command);
+
+}  // namespace brt

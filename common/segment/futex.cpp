@@ -1,0 +1,32 @@
+#include "futex.hpp"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
+#include <ctime>
+
+namespace brt {
+
+static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+
+void futex_wait_shared(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                       std::chrono::nanoseconds timeout) {
+    if (timeout.count() <= 0) {
+        return;
+    }
+    timespec relative{};
+    relative.tv_sec = static_cast<time_t>(timeout.count() / 1'000'000'000);
+    relative.tv_nsec = static_cast<long>(timeout.count() % 1'000'000'000);
+    // EAGAIN (value changed), EINTR and ETIMEDOUT all mean "re-check".
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, expected, &relative,
+            nullptr, 0);
+}
+
+void futex_wake_all_shared(std::atomic<std::uint32_t>& word) {
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, INT_MAX, nullptr,
+            nullptr, 0);
+}
+
+}  // namespace brt

@@ -1,0 +1,109 @@
+#include "liveness.hpp"
+
+#include "message.hpp"
+
+
+#include <algorithm>
+
+#include "clock.hpp"
+#include "writer_lock.hpp"
+
+namespace brt {
+
+std::string_view liveness_name(Liveness liveness) {
+    switch (liveness) {
+        case Liveness::live:
+            return "live";
+        case Liveness::stale:
+            return "stale";
+        case Liveness::stopped:
+            return "stopped";
+        case Liveness::no_writer:
+            return "no writer";
+        case Liveness::no_segment:
+            return "no segment";
+    }
+    return "unknown";
+}
+
+std::string_view writer_state_name(WriterState state) {
+    switch (state) {
+        case WriterState::never_started:
+            return "never started";
+        case WriterState::running:
+            return "running";
+        case WriterState::paused:
+            return "paused";
+        case WriterState::stopped:
+            return "stopped";
+        case WriterState::failed:
+            return "failed";
+    }
+    return "unknown";
+}
+
+std::uint64_t stale_after_ns(std::uint64_t publish_period_ns) {
+    constexpr std::uint64_t kFloorNs = 250'000'000;
+    return std::max(kFloorNs, 4 * publish_period_ns);
+}
+
+WriterStatus read_writer_status(const MappedSegment& segment) {
+    const SegmentHeader& header = segment.header();
+    WriterStatus status;
+    status.state = static_cast<WriterState>(header.writer_state.load(std::memory_order_acquire));
+    status.pid = header.writer_pid.load(std::memory_order_relaxed);
+    status.publish_period_ns = header.publish_period_ns.load(std::memory_order_relaxed);
+    status.latest_frame = header.latest_frame.load(std::memory_order_acquire);
+    const std::uint64_t heartbeat = header.heartbeat_ns.load(std::memory_order_relaxed);
+    const std::uint64_t now = monotonic_ns();
+    status.heartbeat_age_ns = now > heartbeat ? now - heartbeat : 0;
+
+    switch (status.state) {
+        case WriterState::never_started:
+            status.liveness = Liveness::no_writer;
+            status.detail = "no writer has attached yet";
+            return status;
+        case WriterState::stopped:
+        case WriterState::failed:
+            status.liveness = Liveness::stopped;
+            status.detail = segment_message::format(
+                "writer pid {} {}", status.pid,
+                status.state == WriterState::failed ? "stopped on an error" : "stopped cleanly");
+            return status;
+        case WriterState::running:
+        case WriterState::paused:
+            break;
+    }
+    // A heartbeat younger than one publish period (at least 20 ms) is proof
+    // of life on its own. Only a late heartbeat needs the lock to tell a
+    // crash from a hang: finding its holder reads /proc/locks, which can
+    // sleep for an RCU grace period (several ms), and readers ask after
+    // every frame. A killed writer is reported one period later for it.
+    constexpr std::uint64_t kFreshFloorNs = 20'000'000;
+    if (status.heartbeat_age_ns <= std::max(kFreshFloorNs, status.publish_period_ns)) {
+        status.liveness = Liveness::live;
+        status.detail = segment_message::format("writer pid {} is {}", status.pid,
+                                    status.state == WriterState::paused ? "paused" : "publishing");
+        return status;
+    }
+    const auto holder = flock_holder_pid(segment.fd());
+    if (!holder) {
+        status.liveness = Liveness::stale;
+        status.detail = segment_message::format(
+            "writer pid {} is gone without saying so (crashed or killed); its lock is free",
+            status.pid);
+    } else if (status.heartbeat_age_ns > stale_after_ns(status.publish_period_ns)) {
+        status.liveness = Liveness::stale;
+        status.detail = segment_message::format(
+            "writer pid {} holds the lock but its heartbeat is {} ms old (hung "
+            "or suspended?)",
+            *holder, status.heartbeat_age_ns / 1000000);
+    } else {
+        status.liveness = Liveness::live;
+        status.detail = segment_message::format("writer pid {} is {}", status.pid,
+                                    status.state == WriterState::paused ? "paused" : "publishing");
+    }
+    return status;
+}
+
+}  // namespace brt

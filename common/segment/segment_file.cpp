@@ -1,0 +1,431 @@
+#include "segment_file.hpp"
+
+#include "message.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <utility>
+
+#include "clock.hpp"
+#include "errors.hpp"
+#include "shm_name.hpp"
+
+namespace brt {
+
+namespace {
+
+// A segment whose magic is still zero is being created; give its creator this
+// long before calling it broken.
+constexpr auto kInitialisingGrace = std::chrono::milliseconds(500);
+
+std::string hint_recreate(const std::string& name) {
+    return segment_message::format("re-create it with 'brt-shm-init --shm-name {} --force'", name);
+}
+
+[[noreturn]] void throw_open_error(const std::string& name, int error_number) {
+    if (error_number == ENOENT) {
+        throw SegmentError(SegmentErrorKind::no_segment,
+                           segment_message::format("no segment named '{}' ({} does not exist); create it "
+                                       "with 'brt-shm-init --shm-name {}'",
+                                       name, shm_path(name), name));
+    }
+    if (error_number == EACCES || error_number == EPERM) {
+        throw SegmentError(
+            SegmentErrorKind::permission,
+            segment_message::format("no permission to open {}: readers and writers need read-write "
+                        "access; run as the segment's owner or a member of its group "
+                        "(see 'ls -l {}')",
+                        shm_path(name), shm_path(name)));
+    }
+    throw SegmentError(SegmentErrorKind::system,
+                       segment_message::format("cannot open {}: {}", shm_path(name), errno_text(error_number)));
+}
+
+[[noreturn]] void throw_malformed(const std::string& name, const std::string& what) {
+    throw SegmentError(SegmentErrorKind::malformed, segment_message::format("segment '{}' is malformed: {}; {}",
+                                                                name, what, hint_recreate(name)));
+}
+
+void check_field(const std::string& name, const char* field, std::uint64_t stored,
+                 std::uint64_t expected) {
+    if (stored != expected) {
+        throw_malformed(name, segment_message::format("header field {} is {}, expected {} for its geometry",
+                                          field, stored, expected));
+    }
+}
+
+std::uint64_t random_generation() {
+    std::uint64_t value = 0;
+    if (getrandom(&value, sizeof value, 0) != static_cast<ssize_t>(sizeof value)) {
+        value = realtime_ns() ^ (static_cast<std::uint64_t>(getpid()) << 32);
+    }
+    return value == 0 ? 1 : value;
+}
+
+class FileDescriptor {
+  public:
+    explicit FileDescriptor(int fd) : fd_(fd) {}
+    ~FileDescriptor() {
+        if (fd_ >= 0) {
+            close(fd_);
+        }
+    }
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    int get() const { return fd_; }
+    int release() { return std::exchange(fd_, -1); }
+
+  private:
+    int fd_;
+};
+
+}  // namespace
+
+MappedSegment::MappedSegment(MappedSegment&& other) noexcept {
+    *this = std::move(other);
+}
+
+MappedSegment& MappedSegment::operator=(MappedSegment&& other) noexcept {
+    if (this != &other) {
+        release();
+        name_ = std::move(other.name_);
+        fd_ = std::exchange(other.fd_, -1);
+        base_ = std::exchange(other.base_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+        device_ = other.device_;
+        inode_ = other.inode_;
+        layout_ = other.layout_;
+    }
+    return *this;
+}
+
+MappedSegment::~MappedSegment() {
+    release();
+}
+
+void MappedSegment::release() noexcept {
+    if (base_ != nullptr) {
+        munmap(base_, size_);
+        base_ = nullptr;
+    }
+    if (fd_ >= 0) {
+        close(fd_);  // also drops a writer's flock
+        fd_ = -1;
+    }
+}
+
+SegmentLayout validate_header(const SegmentHeader& header, std::uint64_t file_size,
+                              const std::string& name) {
+    const std::uint64_t magic = header.magic.load(std::memory_order_acquire);
+    if (magic == 0) {
+        throw SegmentError(SegmentErrorKind::initialising,
+                           segment_message::format("segment '{}' is not initialised (its creator is still "
+                                       "writing it, or died while doing so); wait, or {}",
+                                       name, hint_recreate(name)));
+    }
+    if (magic != kSegmentMagic) {
+        throw SegmentError(SegmentErrorKind::bad_magic,
+                           segment_message::format("{} is not a battery-rack telemetry segment (magic "
+                                       "{}, expected {}); check --shm-name, or {}",
+                                       shm_path(name), segment_message::hex64(magic), segment_message::hex64(kSegmentMagic), hint_recreate(name)));
+    }
+    if (header.abi_version != kAbiVersion) {
+        throw SegmentError(
+            SegmentErrorKind::abi_mismatch,
+            segment_message::format("segment '{}' has ABI version {}, but this tool speaks ABI version {}; "
+                        "run tools from the same release as the segment's creator, or {}",
+                        name, header.abi_version, kAbiVersion, hint_recreate(name)));
+    }
+    if (header.header_size != kPageSize) {
+        throw_malformed(name,
+                        segment_message::format("header size {} (expected {})", header.header_size, kPageSize));
+    }
+    const Geometry geometry{header.racks, header.modules_per_rack, header.cells_per_module};
+    try {
+        validate_geometry(geometry, header.slot_count);
+    } catch (const UsageError& error) {
+        throw_malformed(name, std::string("bad geometry in header: ") + error.what());
+    }
+    const SegmentLayout layout = compute_layout(geometry, header.slot_count);
+    check_field(name, "cell_count", header.cell_count, geometry.cell_count());
+    check_field(name, "segment_size", header.segment_size, layout.segment_size);
+    check_field(name, "metadata_offset", header.metadata_offset, layout.metadata_offset);
+    check_field(name, "metadata_size", header.metadata_size, layout.metadata_size);
+    check_field(name, "rack_chemistry_offset", header.rack_chemistry_offset,
+                layout.rack_chemistry_offset);
+    check_field(name, "cell_chemistry_offset", header.cell_chemistry_offset,
+                layout.cell_chemistry_offset);
+    check_field(name, "cell_capacity_offset", header.cell_capacity_offset,
+                layout.cell_capacity_offset);
+    check_field(name, "ring_offset", header.ring_offset, layout.ring_offset);
+    check_field(name, "ring_capacity", header.ring_capacity, layout.ring_capacity);
+    check_field(name, "ring_entry_size", header.ring_entry_size, sizeof(CommandEntry));
+    check_field(name, "ring_results_offset", header.ring_results_offset,
+                layout.ring_results_offset);
+    check_field(name, "slots_offset", header.slots_offset, layout.slots_offset);
+    check_field(name, "slot_stride", header.slot_stride, layout.slot_stride);
+    check_field(name, "rack_table_offset_in_slot", header.rack_table_offset_in_slot,
+                layout.rack_table_offset_in_slot);
+    check_field(name, "rack_record_size", header.rack_record_size, sizeof(RackRecord));
+    check_field(name, "column_stride", header.column_stride, layout.column_stride);
+    check_field(name, "field_count", header.field_count, kFieldCount);
+    for (std::uint32_t field = 0; field < kFieldCount; ++field) {
+        const FieldDescriptor& descriptor = header.fields[field];
+        const FieldInfo& expected = field_info(static_cast<Field>(field));
+        if (std::strncmp(descriptor.name, expected.name, sizeof descriptor.name) != 0 ||
+            descriptor.element_type != static_cast<std::uint32_t>(expected.type) ||
+            descriptor.element_size != 4) {
+            throw_malformed(name,
+                            segment_message::format("field descriptor {} is not '{}'", field, expected.name));
+        }
+        check_field(name, "fields[].offset_in_slot", descriptor.offset_in_slot,
+                    layout.column_offset_in_slot[field]);
+    }
+    if (file_size < layout.segment_size) {
+        throw SegmentError(SegmentErrorKind::truncated,
+                           segment_message::format("segment '{}' is truncated: {} bytes, but its header "
+                                       "describes {} bytes; {}",
+                                       name, file_size, layout.segment_size, hint_recreate(name)));
+    }
+    return layout;
+}
+
+MappedSegment open_segment(const std::string& name, SegmentAccess access) {
+    const auto deadline = std::chrono::steady_clock::now() + kInitialisingGrace;
+    for (;;) {
+        FileDescriptor fd(shm_open(shm_open_name(name).c_str(), O_RDWR | O_CLOEXEC, 0));
+        if (fd.get() < 0) {
+            throw_open_error(name, errno);
+        }
+        struct stat file_status {};
+        if (fstat(fd.get(), &file_status) != 0) {
+            throw SegmentError(
+                SegmentErrorKind::system,
+                segment_message::format("cannot stat {}: {}", shm_path(name), errno_text(errno)));
+        }
+        const auto file_size = static_cast<std::uint64_t>(file_status.st_size);
+        try {
+            if (file_size < kPageSize) {
+                if (file_size == 0) {
+                    throw SegmentError(SegmentErrorKind::initialising,
+                                       segment_message::format("segment '{}' is empty (being created, or its "
+                                                   "creator died); wait, or {}",
+                                                   name, hint_recreate(name)));
+                }
+                throw SegmentError(SegmentErrorKind::truncated,
+                                   segment_message::format("segment '{}' is truncated: {} bytes, smaller than "
+                                               "its {}-byte header; {}",
+                                               name, file_size, kPageSize, hint_recreate(name)));
+            }
+            // Map the header alone first: the file size is only trusted once
+            // the header that describes it has been validated.
+            void* header_map = mmap(nullptr, kPageSize, PROT_READ, MAP_SHARED, fd.get(), 0);
+            if (header_map == MAP_FAILED) {
+                throw SegmentError(
+                    SegmentErrorKind::system,
+                    segment_message::format("cannot map {}: {}", shm_path(name), errno_text(errno)));
+            }
+            SegmentLayout layout;
+            try {
+                layout = validate_header(*static_cast<const SegmentHeader*>(header_map), file_size,
+                                         name);
+            } catch (...) {
+                munmap(header_map, kPageSize);
+                throw;
+            }
+            munmap(header_map, kPageSize);
+
+            void* base =
+                mmap(nullptr, layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+            if (base == MAP_FAILED) {
+                throw SegmentError(SegmentErrorKind::system,
+                                   segment_message::format("cannot map {} ({} bytes): {}", shm_path(name),
+                                               layout.segment_size, errno_text(errno)));
+            }
+            if (access == SegmentAccess::reader) {
+                // Readers never write telemetry: make that a hardware fact.
+                auto* bytes = static_cast<std::byte*>(base);
+                mprotect(bytes + layout.metadata_offset, layout.metadata_size, PROT_READ);
+                mprotect(bytes + layout.slots_offset, layout.segment_size - layout.slots_offset,
+                         PROT_READ);
+            }
+            MappedSegment segment;
+            segment.name_ = name;
+            segment.fd_ = fd.release();
+            segment.base_ = base;
+            segment.size_ = layout.segment_size;
+            segment.device_ = file_status.st_dev;
+            segment.inode_ = file_status.st_ino;
+            segment.layout_ = layout;
+            return segment;
+        } catch (const SegmentError& error) {
+            if (error.kind() != SegmentErrorKind::initialising ||
+                std::chrono::steady_clock::now() >= deadline) {
+                throw;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+std::optional<std::uint64_t> shm_bytes_free() {
+    struct statvfs filesystem {};
+    if (statvfs("/dev/shm", &filesystem) != 0) {
+        return std::nullopt;
+    }
+    return std::uint64_t{filesystem.f_bavail} * filesystem.f_frsize;
+}
+
+void create_segment(const std::string& name, const CreateOptions& options) {
+    validate_geometry(options.geometry, options.slot_count);
+    const SegmentLayout layout = compute_layout(options.geometry, options.slot_count);
+    if (const auto free_bytes = shm_bytes_free(); free_bytes && *free_bytes < layout.segment_size) {
+        throw SegmentError(
+            SegmentErrorKind::no_space,
+            segment_message::format("segment needs {} MiB but /dev/shm has {} MiB free; choose a "
+                        "smaller geometry or fewer slots, or enlarge /dev/shm (mount -o "
+                        "remount,size=...; in a container, --shm-size)",
+                        segment_message::one_decimal(layout.segment_size / 1048576.0),
+                                        segment_message::one_decimal(*free_bytes / 1048576.0)));
+    }
+
+    const std::string open_name = shm_open_name(name);
+    FileDescriptor fd(shm_open(open_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (fd.get() < 0) {
+        if (errno == EEXIST) {
+            throw SegmentError(SegmentErrorKind::system,
+                               segment_message::format("segment '{}' already exists", name));
+        }
+        throw_open_error(name, errno);
+    }
+    // From here on, any failure removes the half-made segment.
+    struct Cleanup {
+        const std::string& open_name;
+        bool armed = true;
+        ~Cleanup() {
+            if (armed) {
+                shm_unlink(open_name.c_str());
+            }
+        }
+    } cleanup{open_name};
+
+    // The exact mode, whatever the umask; never world-accessible.
+    if (fchmod(fd.get(), options.mode & 0660) != 0) {
+        throw SegmentError(
+            SegmentErrorKind::system,
+            segment_message::format("cannot set mode of {}: {}", shm_path(name), errno_text(errno)));
+    }
+    if (options.group && fchown(fd.get(), static_cast<uid_t>(-1), *options.group) != 0) {
+        const int error_number = errno;
+        throw SegmentError(
+            error_number == EPERM ? SegmentErrorKind::permission : SegmentErrorKind::system,
+            segment_message::format("cannot give {} to group {}: {}; run as root or as a member of that group",
+                        shm_path(name), *options.group, errno_text(error_number)));
+    }
+    if (ftruncate(fd.get(), static_cast<off_t>(layout.segment_size)) != 0) {
+        throw SegmentError(SegmentErrorKind::system,
+                           segment_message::format("cannot size {} to {} bytes: {}", shm_path(name),
+                                       layout.segment_size, errno_text(errno)));
+    }
+    // tmpfs allocates lazily: without this, running out of /dev/shm later is
+    // a SIGBUS in whichever process touches the page first.
+    if (const int error_number =
+            posix_fallocate(fd.get(), 0, static_cast<off_t>(layout.segment_size));
+        error_number != 0) {
+        throw SegmentError(
+            error_number == ENOSPC ? SegmentErrorKind::no_space : SegmentErrorKind::system,
+            segment_message::format("cannot reserve {} bytes for {}: {}; enlarge /dev/shm or "
+                        "choose a smaller geometry",
+                        layout.segment_size, shm_path(name), errno_text(error_number)));
+    }
+    void* base =
+        mmap(nullptr, layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+    if (base == MAP_FAILED) {
+        throw SegmentError(SegmentErrorKind::system,
+                           segment_message::format("cannot map {}: {}", shm_path(name), errno_text(errno)));
+    }
+    auto* bytes = static_cast<std::byte*>(base);
+    auto& header = *reinterpret_cast<SegmentHeader*>(bytes);
+    // ftruncate zero-fills: every counter, sequence and state starts at 0.
+    header.abi_version = kAbiVersion;
+    header.header_size = kPageSize;
+    header.segment_size = layout.segment_size;
+    header.generation = random_generation();
+    header.created_realtime_ns = realtime_ns();
+    header.racks = options.geometry.racks;
+    header.modules_per_rack = options.geometry.modules_per_rack;
+    header.cells_per_module = options.geometry.cells_per_module;
+    header.slot_count = options.slot_count;
+    header.cell_count = options.geometry.cell_count();
+    header.metadata_offset = layout.metadata_offset;
+    header.metadata_size = layout.metadata_size;
+    header.rack_chemistry_offset = layout.rack_chemistry_offset;
+    header.cell_chemistry_offset = layout.cell_chemistry_offset;
+    header.cell_capacity_offset = layout.cell_capacity_offset;
+    header.ring_offset = layout.ring_offset;
+    header.ring_capacity = layout.ring_capacity;
+    header.ring_entry_size = sizeof(CommandEntry);
+    header.ring_results_offset = layout.ring_results_offset;
+    header.slots_offset = layout.slots_offset;
+    header.slot_stride = layout.slot_stride;
+    header.rack_table_offset_in_slot = layout.rack_table_offset_in_slot;
+    header.rack_record_size = sizeof(RackRecord);
+    header.field_count = kFieldCount;
+    header.column_stride = layout.column_stride;
+    for (std::uint32_t field = 0; field < kFieldCount; ++field) {
+        const FieldInfo& info = field_info(static_cast<Field>(field));
+        FieldDescriptor& descriptor = header.fields[field];
+        std::strncpy(descriptor.name, info.name, sizeof descriptor.name - 1);
+        descriptor.element_type = static_cast<std::uint32_t>(info.type);
+        descriptor.element_size = 4;
+        descriptor.offset_in_slot = layout.column_offset_in_slot[field];
+    }
+
+    const Geometry& geometry = options.geometry;
+    auto* rack_chemistry = reinterpret_cast<std::uint32_t*>(bytes + layout.rack_chemistry_offset);
+    auto* cell_chemistry = reinterpret_cast<std::uint8_t*>(bytes + layout.cell_chemistry_offset);
+    auto* cell_capacity = reinterpret_cast<float*>(bytes + layout.cell_capacity_offset);
+    for (std::uint32_t rack = 0; rack < geometry.racks; ++rack) {
+        const Chemistry chemistry = options.rack_chemistry.empty() ? Chemistry::nmc
+                                    : options.rack_chemistry.size() == 1
+                                        ? options.rack_chemistry.front()
+                                        : options.rack_chemistry.at(rack);
+        rack_chemistry[rack] = static_cast<std::uint32_t>(chemistry);
+        const CellRange cells = rack_range(geometry, rack);
+        for (std::uint64_t cell = cells.first_cell; cell < cells.first_cell + cells.cell_count;
+             ++cell) {
+            cell_chemistry[cell] = static_cast<std::uint8_t>(chemistry);
+            cell_capacity[cell] = default_nominal_capacity_ah(chemistry);
+        }
+    }
+    // Vyukov ring: slot i starts with sequence i (free for position i).
+    auto* entries = reinterpret_cast<CommandEntry*>(bytes + layout.ring_offset);
+    for (std::uint32_t i = 0; i < layout.ring_capacity; ++i) {
+        entries[i].sequence.store(i, std::memory_order_relaxed);
+    }
+    header.magic.store(kSegmentMagic, std::memory_order_release);
+    munmap(base, layout.segment_size);
+    cleanup.armed = false;
+}
+
+bool remove_segment(const std::string& name) {
+    if (shm_unlink(shm_open_name(name).c_str()) == 0) {
+        return true;
+    }
+    if (errno == ENOENT) {
+        return false;
+    }
+    throw SegmentError(errno == EACCES ? SegmentErrorKind::permission : SegmentErrorKind::system,
+                       segment_message::format("cannot remove {}: {}", shm_path(name), errno_text(errno)));
+}
+
+}  // namespace brt

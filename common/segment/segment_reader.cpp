@@ -1,0 +1,214 @@
+#include "segment_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <bit>
+#include <thread>
+
+#include "atomic_copy.hpp"
+#include "clock.hpp"
+#include "futex.hpp"
+#include "shm_name.hpp"
+
+namespace brt {
+
+namespace {
+
+// A copy that keeps losing the race against the writer gives up after this
+// many attempts; with several slots the writer must lap all of them to win.
+constexpr int kMaxReadAttempts = 64;
+
+}  // namespace
+
+SegmentReader::SegmentReader(std::string normalized_name) : name_(std::move(normalized_name)) {}
+
+AttachChange SegmentReader::refresh() {
+    if (segment_.is_open()) {
+        // Same name, same file, same generation: nothing to do.
+        const int fd = shm_open(shm_open_name(name_).c_str(), O_RDONLY | O_CLOEXEC, 0);
+        if (fd >= 0) {
+            struct stat file_status {};
+            std::uint64_t generation = 0;
+            const bool same_file =
+                fstat(fd, &file_status) == 0 && file_status.st_ino == segment_.inode() &&
+                file_status.st_dev == segment_.device() &&
+                pread(fd, &generation, sizeof generation, offsetof(SegmentHeader, generation)) ==
+                    static_cast<ssize_t>(sizeof generation);
+            close(fd);
+            if (same_file && generation == generation_) {
+                return AttachChange::unchanged;
+            }
+        }
+    }
+    const bool was_attached = segment_.is_open();
+    try {
+        MappedSegment fresh = open_segment(name_, SegmentAccess::reader);
+        generation_ = fresh.header().generation;
+        segment_ = std::move(fresh);
+        last_error_.reset();
+        // Frame numbers of a new segment start again from 1.
+        last_frame_read_ = 0;
+        return was_attached ? AttachChange::reattached : AttachChange::attached;
+    } catch (const SegmentError& error) {
+        segment_ = MappedSegment();
+        last_error_ = error;
+        return was_attached ? AttachChange::detached : AttachChange::unchanged;
+    }
+}
+
+void SegmentReader::require_attached() {
+    refresh();
+    if (!attached()) {
+        throw *last_error_;
+    }
+}
+
+WriterStatus SegmentReader::writer_status() const {
+    if (!attached()) {
+        WriterStatus status;
+        status.liveness = Liveness::no_segment;
+        status.detail = last_error_ ? last_error_->what() : "not attached";
+        return status;
+    }
+    return read_writer_status(segment_);
+}
+
+bool SegmentReader::wait_for_frame(std::uint64_t after_frame, std::chrono::nanoseconds timeout) {
+    if (!attached()) {
+        std::this_thread::sleep_for(timeout);
+        return false;
+    }
+    SegmentHeader& header = segment_.header();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const std::uint32_t initial_state = header.writer_state.load(std::memory_order_acquire);
+    for (;;) {
+        const std::uint32_t word = header.frame_futex.load(std::memory_order_seq_cst);
+        if (header.latest_frame.load(std::memory_order_acquire) > after_frame) {
+            return true;
+        }
+        if (header.writer_state.load(std::memory_order_acquire) != initial_state) {
+            return false;  // let the caller look at the writer's new state
+        }
+        const auto remaining = deadline - std::chrono::steady_clock::now();
+        if (remaining <= std::chrono::nanoseconds::zero()) {
+            return false;
+        }
+        // Announce the sleep before the kernel re-checks the word: a writer
+        // that publishes after this sees waiters != 0 and wakes us; one that
+        // published before changed the word, so FUTEX_WAIT returns at once.
+        header.futex_waiters.fetch_add(1, std::memory_order_seq_cst);
+        futex_wait_shared(header.frame_futex, word,
+                          std::chrono::duration_cast<std::chrono::nanoseconds>(remaining));
+        header.futex_waiters.fetch_sub(1, std::memory_order_seq_cst);
+    }
+}
+
+void SegmentReader::prepare(FrameBuffer& out, CellRange range) const {
+    if (range.first_cell + range.cell_count > layout().geometry.cell_count()) {
+        throw UsageError("read: cell range outside the segment");
+    }
+    out.range = range;
+    for (auto& column : out.columns) {
+        column.resize(range.cell_count);
+    }
+    out.status.resize(range.cell_count);
+    out.racks.resize(layout().geometry.racks);
+}
+
+SegmentReader::SlotCopy SegmentReader::copy_slot(FrameBuffer& out, std::uint64_t frame) const {
+    const SegmentLayout& l = layout();
+    const std::uint32_t slot_index = static_cast<std::uint32_t>(frame % l.slot_count);
+    const std::byte* slot = segment_.bytes() + l.slot_offset(slot_index);
+    const auto& slot_header = *reinterpret_cast<const SlotHeader*>(slot);
+    const std::uint64_t range_offset = out.range.first_cell * 4;
+    const std::uint64_t range_bytes = out.range.cell_count * 4;
+
+    const std::uint64_t sequence_before = slot_header.sequence.load(std::memory_order_acquire);
+    if (sequence_before % 2 != 0) {
+        return SlotCopy::torn;
+    }
+    const std::uint64_t frame_number = slot_header.frame_number.load(std::memory_order_relaxed);
+    out.sim_time_ns = slot_header.sim_time_ns.load(std::memory_order_relaxed);
+    out.wall_time_ns = slot_header.wall_time_ns.load(std::memory_order_relaxed);
+    out.publish_monotonic_ns = slot_header.publish_monotonic_ns.load(std::memory_order_relaxed);
+    out.ambient_temperature_c =
+        std::bit_cast<float>(slot_header.ambient_temperature_c.load(std::memory_order_relaxed));
+    copy_from_shared(out.racks.data(), slot + l.rack_table_offset_in_slot,
+                     out.racks.size() * sizeof(RackRecord));
+    for (std::uint32_t field = 0; field < 6; ++field) {
+        copy_from_shared(out.columns[field].data(),
+                         slot + l.column_offset_in_slot[field] + range_offset, range_bytes);
+    }
+    copy_from_shared(
+        out.status.data(),
+        slot + l.column_offset_in_slot[static_cast<std::uint32_t>(Field::status)] + range_offset,
+        range_bytes);
+    // Orders every relaxed load above before the re-check below.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    const std::uint64_t sequence_after = slot_header.sequence.load(std::memory_order_relaxed);
+    if (sequence_after != sequence_before) {
+        return SlotCopy::torn;
+    }
+    if (frame_number != frame) {
+        return SlotCopy::overwritten;
+    }
+    out.frame_number = frame_number;
+    return SlotCopy::ok;
+}
+
+void SegmentReader::count_read(std::uint64_t frame_number) {
+    if (last_frame_read_ != 0 && frame_number > last_frame_read_ + 1) {
+        frames_missed_ += frame_number - last_frame_read_ - 1;
+    }
+    last_frame_read_ = frame_number;
+}
+
+ReadOutcome SegmentReader::read_latest(FrameBuffer& out, CellRange range) {
+    if (!attached()) {
+        return ReadOutcome::detached;
+    }
+    prepare(out, range);
+    return copy_newest(out);
+}
+
+ReadOutcome SegmentReader::copy_newest(FrameBuffer& out) {
+    const SegmentHeader& header = segment_.header();
+    for (int attempt = 0; attempt < kMaxReadAttempts; ++attempt) {
+        const std::uint64_t latest = header.latest_frame.load(std::memory_order_acquire);
+        if (latest == 0) {
+            return ReadOutcome::no_frame_yet;
+        }
+        // Overwritten: the writer went round the ring since `latest` was
+        // loaded; the next attempt takes the newer latest frame.
+        if (copy_slot(out, latest) == SlotCopy::ok) {
+            count_read(latest);
+            return ReadOutcome::ok;
+        }
+        ++read_retries_;
+        std::this_thread::yield();
+    }
+    return ReadOutcome::busy;
+}
+
+ReadOutcome SegmentReader::read_next(FrameBuffer& out, CellRange range) {
+    if (!attached()) {
+        return ReadOutcome::detached;
+    }
+    prepare(out, range);
+    const std::uint64_t latest = segment_.header().latest_frame.load(std::memory_order_acquire);
+    const std::uint64_t next = last_frame_read_ + 1;
+    // Behind: an older frame is tried once. Torn or overwritten means the
+    // writer is at its slot already, and the frames up to the newest are
+    // lost. The first read, or caught up: the newest frame is the next one.
+    if (last_frame_read_ != 0 && next < latest && copy_slot(out, next) == SlotCopy::ok) {
+        count_read(next);
+        return ReadOutcome::ok;
+    }
+    return copy_newest(out);
+}
+
+}  // namespace brt

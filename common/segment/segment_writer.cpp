@@ -1,0 +1,149 @@
+#include "segment_writer.hpp"
+
+#include "message.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <bit>
+#include <stdexcept>
+
+#include "atomic_copy.hpp"
+#include "clock.hpp"
+#include "errors.hpp"
+#include "futex.hpp"
+#include "writer_lock.hpp"
+
+namespace brt {
+
+SegmentWriter SegmentWriter::acquire(const std::string& name, std::uint64_t publish_period_ns) {
+    MappedSegment segment = open_segment(name, SegmentAccess::writer);
+    if (!try_lock_exclusive(segment.fd())) {
+        const auto holder = flock_holder_pid(segment.fd());
+        const pid_t pid =
+            holder ? *holder : segment.header().writer_pid.load(std::memory_order_relaxed);
+        throw SegmentError(SegmentErrorKind::writer_present,
+                           segment_message::format("another writer (pid {}) holds segment '{}'; only one "
+                                       "simulator may write to a segment: stop pid {} first, or "
+                                       "use another --shm-name",
+                                       pid, name, pid));
+    }
+    SegmentHeader& header = segment.header();
+    header.writer_pid.store(getpid(), std::memory_order_relaxed);
+    header.writer_start_realtime_ns.store(realtime_ns(), std::memory_order_relaxed);
+    header.publish_period_ns.store(publish_period_ns, std::memory_order_relaxed);
+    header.heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
+    header.writer_generation.fetch_add(1, std::memory_order_relaxed);
+    header.writer_state.store(static_cast<std::uint32_t>(WriterState::running),
+                              std::memory_order_release);
+    SegmentWriter writer(std::move(segment));
+    // Frame numbers continue across writer restarts so readers can count gaps.
+    writer.next_frame_ = header.latest_frame.load(std::memory_order_acquire) + 1;
+    writer.wake_readers();  // sleepers see the new writer now, not at their timeout
+    return writer;
+}
+
+SegmentWriter::~SegmentWriter() {
+    if (segment_.is_open() && !finished_) {
+        finish(WriterState::stopped);
+    }
+}
+
+SlotHeader& SegmentWriter::slot_header(std::uint32_t slot_index) const {
+    return *segment_.at<SlotHeader>(layout().slot_offset(slot_index));
+}
+
+SlotWrite SegmentWriter::begin_frame() {
+    SlotWrite write;
+    write.frame_number = next_frame_;
+    write.slot_index = static_cast<std::uint32_t>(next_frame_ % layout().slot_count);
+    write.slot = segment_.bytes() + layout().slot_offset(write.slot_index);
+    SlotHeader& slot = slot_header(write.slot_index);
+    // A writer killed mid-write leaves an odd sequence behind; step past it.
+    const std::uint64_t sequence = slot.sequence.load(std::memory_order_relaxed);
+    write.sequence_odd = (sequence % 2 == 0) ? sequence + 1 : sequence + 2;
+    slot.sequence.store(write.sequence_odd, std::memory_order_relaxed);
+    // Orders the odd sequence before every data store that follows: a reader
+    // that sees any new data also sees the sequence has moved.
+    std::atomic_thread_fence(std::memory_order_release);
+    return write;
+}
+
+std::byte* SegmentWriter::column(const SlotWrite& write, Field field) const {
+    return write.slot + layout().column_offset_in_slot[static_cast<std::uint32_t>(field)];
+}
+
+RackRecord* SegmentWriter::rack_table(const SlotWrite& write) const {
+    return reinterpret_cast<RackRecord*>(write.slot + layout().rack_table_offset_in_slot);
+}
+
+std::uint64_t SegmentWriter::commit_frame(const SlotWrite& write, std::uint64_t sim_time_ns,
+                                          float ambient_temperature_c) {
+    SlotHeader& slot = slot_header(write.slot_index);
+    const std::uint64_t now_monotonic = monotonic_ns();
+    slot.frame_number.store(write.frame_number, std::memory_order_relaxed);
+    slot.sim_time_ns.store(sim_time_ns, std::memory_order_relaxed);
+    slot.wall_time_ns.store(realtime_ns(), std::memory_order_relaxed);
+    slot.publish_monotonic_ns.store(now_monotonic, std::memory_order_relaxed);
+    slot.ambient_temperature_c.store(std::bit_cast<std::uint32_t>(ambient_temperature_c),
+                                     std::memory_order_relaxed);
+    slot.sequence.store(write.sequence_odd + 1, std::memory_order_release);
+
+    SegmentHeader& header = segment_.header();
+    header.latest_frame.store(write.frame_number, std::memory_order_release);
+    header.heartbeat_ns.store(now_monotonic, std::memory_order_relaxed);
+    wake_readers();
+    next_frame_ = write.frame_number + 1;
+    return write.frame_number;
+}
+
+std::uint64_t SegmentWriter::publish_frame(const FrameData& frame) {
+    const SegmentLayout& l = layout();
+    const std::uint64_t cells = l.geometry.cell_count();
+    for (const auto& column : frame.columns) {
+        if (column.size() != cells) {
+            throw std::invalid_argument(segment_message::format(
+                "publish_frame: a column has {} values, the segment {}", column.size(), cells));
+        }
+    }
+    if (frame.status.size() != cells || frame.racks.size() != l.geometry.racks) {
+        throw std::invalid_argument("publish_frame: status or rack table has the wrong size");
+    }
+    const SlotWrite write = begin_frame();
+    copy_to_shared(rack_table(write), frame.racks.data(), frame.racks.size_bytes());
+    for (std::uint32_t field = 0; field < 6; ++field) {
+        copy_to_shared(column(write, static_cast<Field>(field)), frame.columns[field].data(),
+                       frame.columns[field].size_bytes());
+    }
+    copy_to_shared(column(write, Field::status), frame.status.data(), frame.status.size_bytes());
+    return commit_frame(write, frame.sim_time_ns, frame.ambient_temperature_c);
+}
+
+void SegmentWriter::heartbeat() {
+    segment_.header().heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
+}
+
+void SegmentWriter::wake_readers() {
+    // Futex protocol: change the word, then look for sleepers. Both seq_cst,
+    // pairing with the reader's waiters increment: either the reader's
+    // FUTEX_WAIT sees the new word, or this load sees the reader.
+    SegmentHeader& header = segment_.header();
+    header.frame_futex.fetch_add(1, std::memory_order_seq_cst);
+    if (header.futex_waiters.load(std::memory_order_seq_cst) != 0) {
+        futex_wake_all_shared(header.frame_futex);
+    }
+}
+
+void SegmentWriter::set_state(WriterState state) {
+    heartbeat();
+    segment_.header().writer_state.store(static_cast<std::uint32_t>(state),
+                                         std::memory_order_release);
+    wake_readers();  // sleepers notice a pause or a stop now, not at their timeout
+}
+
+void SegmentWriter::finish(WriterState final_state) {
+    set_state(final_state);
+    finished_ = true;
+}
+
+}  // namespace brt

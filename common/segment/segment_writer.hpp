@@ -1,0 +1,71 @@
+// The single writer's side of the segment: lock, publish, heartbeat, stop.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "segment_file.hpp"
+
+namespace brt {
+
+// One frame in the writer's private memory, structure-of-arrays.
+struct FrameData {
+    // Indexed by Field for the six float32 columns; each spans every cell.
+    std::span<const float> columns[6];
+    std::span<const std::uint32_t> status;
+    std::span<const RackRecord> racks;
+    std::uint64_t sim_time_ns = 0;
+    float ambient_temperature_c = 0.0f;
+};
+
+// A slot opened for writing (sequence odd). Data may be stored into it by any
+// means, including a device-to-host DMA, until commit_frame.
+struct SlotWrite {
+    std::uint64_t frame_number = 0;
+    std::uint32_t slot_index = 0;
+    std::byte* slot = nullptr;
+    std::uint64_t sequence_odd = 0;
+};
+
+class SegmentWriter {
+  public:
+    // Opens the segment and takes the writer lock. Throws SegmentError; a
+    // second writer gets writer_present with the holder's pid.
+    static SegmentWriter acquire(const std::string& name, std::uint64_t publish_period_ns);
+
+    SegmentWriter(SegmentWriter&&) noexcept = default;
+    SegmentWriter& operator=(SegmentWriter&&) noexcept = default;
+    // Marks the writer stopped unless finish() already said how it ended.
+    ~SegmentWriter();
+
+    const SegmentLayout& layout() const { return segment_.layout(); }
+    const MappedSegment& segment() const { return segment_; }
+
+    // Publishes one frame under the slot's seqlock and wakes sleeping readers.
+    // Returns the frame number. Spans must hold exactly cell_count / racks items.
+    std::uint64_t publish_frame(const FrameData& frame);
+
+    // Two-step form of publish_frame for writers that fill the slot themselves.
+    SlotWrite begin_frame();
+    std::byte* column(const SlotWrite& write, Field field) const;
+    RackRecord* rack_table(const SlotWrite& write) const;
+    std::uint64_t commit_frame(const SlotWrite& write, std::uint64_t sim_time_ns,
+                               float ambient_temperature_c);
+
+    // Keeps the writer live while it publishes nothing (paused, slow start).
+    void heartbeat();
+    void set_state(WriterState state);
+    void finish(WriterState final_state);
+
+  private:
+    explicit SegmentWriter(MappedSegment segment) : segment_(std::move(segment)) {}
+    SlotHeader& slot_header(std::uint32_t slot_index) const;
+    void wake_readers();
+
+    MappedSegment segment_;
+    std::uint64_t next_frame_ = 1;
+    bool finished_ = false;
+};
+
+}  // namespace brt
