@@ -9,6 +9,10 @@ packages=(meson ninja-build pkg-config g++ libboost-dev libcli11-dev libfmt-dev 
 # brt-ws-bridge parses client messages with nlohmann/json; its browser test
 # drives Debian's chromium from node (playwright-core, installed by the test).
 packages+=(nlohmann-json3-dev chromium nodejs)
+# ccache keeps compiled objects between builds and fresh clones (Meson uses
+# it by itself when it is installed); pkg-config builds the example reader
+# against the installed segment library in the tests.
+packages+=(ccache pkg-config)
 
 missing=()
 for package in "${packages[@]}"; do

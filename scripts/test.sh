@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite: the normal build, then the same tests
-# under ThreadSanitizer and under AddressSanitizer+UBSan (CPU-only builds).
+# Builds and runs the test suite: the normal build runs every test; then a
+# ThreadSanitizer and an AddressSanitizer+UBSan build (CPU only) run the
+# tests of the suites 'concurrency' (the segment, the command ring, the
+# reader loops) and 'hostile_input' (the parsers of what users and peers
+# send), building only what those tests need.
 #   scripts/test.sh           everything
 #   scripts/test.sh --quick   the normal build only
+# CI runs this; its time per build is in docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,29 +14,44 @@ quick=false
 [ "${1:-}" = "--quick" ] && quick=true
 
 scripts/install-deps.sh
+# As in scripts/build.sh: ccache reuses objects from other clones.
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 
+sanitizer_suites=(concurrency hostile_input)
 passed=0 failed=0 skipped=0
-run_suite() {  # run_suite DIR [meson options...]
-    local dir=$1
-    shift
+run_suite() {  # run_suite DIR all|sanitized [meson options...]
+    local dir=$1 which=$2
+    shift 2
+    local started=$SECONDS
     echo "== $dir: build" >&2
-    scripts/build.sh "$dir" "$@"
-    echo "== $dir: test" >&2
     local status=0
-    meson test -C "$dir" --print-errorlogs --num-processes 2 || status=$?
+    if [ "$which" = all ]; then
+        scripts/build.sh "$dir" "$@"
+        meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 || status=$?
+    else
+        scripts/build.sh "$dir" --configure-only "$@"
+        mapfile -t targets < <(scripts/suite_targets.py "$dir" "${sanitizer_suites[@]}")
+        ninja -C "$dir" "${targets[@]}" >&2
+        local suite_args=()
+        for suite in "${sanitizer_suites[@]}"; do suite_args+=(--suite "$suite"); done
+        # Sanitized code runs several times slower: allow it.
+        meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 \
+            --timeout-multiplier 3 "${suite_args[@]}" || status=$?
+    fi
     # meson-logs/testlog.json has one JSON object per test.
     local log="$dir/meson-logs/testlog.json"
     passed=$((passed + $(grep -c '"result": "OK"' "$log" || true)))
     failed=$((failed + $(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)))
     skipped=$((skipped + $(grep -c '"result": "SKIP"' "$log" || true)))
+    echo "== $dir: $((SECONDS - started)) s (exit $status)" >&2
     return 0
 }
 
-run_suite build
+run_suite build all
 if ! $quick; then
     # Sanitizers need their own build; CUDA objects are left out of them.
-    run_suite build-tsan -Dcuda=disabled -Db_sanitize=thread -Db_lundef=false
-    run_suite build-asan -Dcuda=disabled -Db_sanitize=address,undefined -Db_lundef=false
+    run_suite build-tsan sanitized -Dcuda=disabled -Db_sanitize=thread -Db_lundef=false
+    run_suite build-asan sanitized -Dcuda=disabled -Db_sanitize=address,undefined -Db_lundef=false
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

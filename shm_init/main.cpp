@@ -105,11 +105,10 @@ bool same_configuration(const MappedSegment& segment, const CreateOptions& wante
     if (!(layout.geometry == wanted.geometry) || layout.slot_count != wanted.slot_count) {
         return false;
     }
-    const auto* chemistry = segment.at<const std::uint32_t>(layout.rack_chemistry_offset);
     for (std::uint32_t rack = 0; rack < layout.geometry.racks; ++rack) {
         const Chemistry expected = wanted.rack_chemistry.size() == 1 ? wanted.rack_chemistry[0]
                                                                      : wanted.rack_chemistry[rack];
-        if (chemistry[rack] != static_cast<std::uint32_t>(expected)) {
+        if (segment.rack_chemistry(rack) != expected) {
             return false;
         }
     }

@@ -47,11 +47,9 @@ Ownership ownership(const MappedSegment& segment) {
 }
 
 std::vector<std::string> rack_chemistries(const MappedSegment& segment) {
-    const auto& layout = segment.layout();
-    const auto* chemistry = segment.at<const std::uint32_t>(layout.rack_chemistry_offset);
     std::vector<std::string> names;
-    for (std::uint32_t rack = 0; rack < layout.geometry.racks; ++rack) {
-        names.emplace_back(chemistry_name(static_cast<Chemistry>(chemistry[rack])));
+    for (const Chemistry chemistry : segment.rack_chemistries()) {
+        names.emplace_back(chemistry_name(chemistry));
     }
     return names;
 }

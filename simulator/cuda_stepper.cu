@@ -464,27 +464,21 @@ struct CudaStepper::Device {
 
     // The first publish to a writer: register the segment's slots with the
     // driver so that the copy lands in the slot itself. A pinned buffer
-    // where the driver refuses, or where the slot's columns are not laid out
-    // as the device copy is (seven columns, column_stride apart).
+    // where the driver refuses, or where the slot's column run is not laid
+    // out as the device copy is (seven columns, column_stride apart).
     void prepare_publish(const SegmentWriter& writer) {
-        const SegmentLayout& layout = writer.layout();
-        std::byte* slots = writer.segment().bytes() + layout.slots_offset;
-        if (slots == publish_slots) {
+        const std::span<std::byte> slots = writer.slot_memory();
+        if (slots.data() == publish_slots) {
             return;
         }
         release_publish();
-        publish_slots = slots;
-        bool contiguous = layout.column_stride == column_stride;
-        for (std::uint32_t field = 0; field < kFieldCount; ++field) {
-            contiguous = contiguous && layout.column_offset_in_slot[field] ==
-                                           layout.column_offset_in_slot[0] + field * column_stride;
-        }
+        publish_slots = slots.data();
         std::string refused = "the slot's columns are not laid out as the device's";
-        if (contiguous) {
-            const cudaError_t error = cudaHostRegister(
-                slots, layout.slot_stride * layout.slot_count, cudaHostRegisterDefault);
+        if (writer.column_run().column_stride == column_stride) {
+            const cudaError_t error =
+                cudaHostRegister(slots.data(), slots.size(), cudaHostRegisterDefault);
             if (error == cudaSuccess) {
-                registered = slots;
+                registered = slots.data();
                 publish_path = "device to segment (registered with cudaHostRegister)";
                 return;
             }
@@ -586,13 +580,18 @@ std::uint64_t CudaStepper::publish(SegmentWriter& writer) {
         const SlotWrite write = writer.begin_frame();
         copy_to_shared(writer.rack_table(write), d.rack_table.data(),
                        d.rack_table.size() * sizeof(RackRecord));
-        // The columns are contiguous in the slot as on the device. A failed
-        // copy throws with the slot still odd: readers never take it, and the
-        // run loop marks the writer failed.
-        check_cuda(cudaMemcpyAsync(writer.column(write, Field::voltage_v), d.frame.data(),
-                                   d.frame_bytes(), cudaMemcpyDeviceToHost, d.stream),
-                   "copy of the frame into the segment");
-        d.synchronize("copying the frame into the segment");
+        // The columns are one run in the slot, as on the device. A failed
+        // copy gives the slot back (readers go on with the frames before
+        // it) and throws; the run loop marks the writer failed.
+        try {
+            check_cuda(cudaMemcpyAsync(writer.column(write, Field::voltage_v), d.frame.data(),
+                                       d.frame_bytes(), cudaMemcpyDeviceToHost, d.stream),
+                       "copy of the frame into the segment");
+            d.synchronize("copying the frame into the segment");
+        } catch (...) {
+            writer.abort_frame(write);
+            throw;
+        }
         return writer.commit_frame(write, frame_sim_time_ns(d.simulation),
                                    d.simulation.ambient_c());
     }

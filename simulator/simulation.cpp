@@ -48,16 +48,12 @@ Simulation::Simulation(const MappedSegment& segment, const SimulationConfig& con
 }
 
 void Simulation::draw_initial_state(const MappedSegment& segment) {
-    const SegmentLayout& layout = segment.layout();
-    const auto* rack_chemistry = segment.at<const std::uint32_t>(layout.rack_chemistry_offset);
-    const auto* cell_capacity = segment.at<const float>(layout.cell_capacity_offset);
+    const std::span<const float> cell_capacity = segment.cell_capacity_ah();
     cells_.resize(geometry_.cell_count());
     racks_.assign(geometry_.racks, RackState{});
     for (std::uint32_t r = 0; r < geometry_.racks; ++r) {
         RackState& rack = racks_[r];
-        rack.chemistry = rack_chemistry[r] == static_cast<std::uint32_t>(Chemistry::lfp)
-                             ? Chemistry::lfp
-                             : Chemistry::nmc;
+        rack.chemistry = segment.rack_chemistry(r);
         const CellRange range = rack_range(geometry_, r);
         rack.capacity_ah = cell_capacity[range.first_cell];
         rack.mode = config_.initial_mode;

@@ -60,7 +60,7 @@ ReadOutcome take_snapshot(SegmentReader& reader, CellRange range, RateMeter& rat
     out.geometry = reader.layout().geometry;
     // Nothing new since the last read of this range (a slower or stopped
     // writer): keep the copy and its summaries instead of redoing them.
-    const std::uint64_t latest = reader.header().latest_frame.load(std::memory_order_acquire);
+    const std::uint64_t latest = reader.latest_frame();
     if (out.has_frame && latest != 0 && latest == reader.last_frame_read() &&
         out.frame.frame_number == latest && out.frame.range.first_cell == range.first_cell &&
         out.frame.range.cell_count == range.cell_count) {

@@ -13,8 +13,7 @@
 #include "common/json/json_writer.hpp"
 #include "common/segment/shm_name.hpp"
 #include "common/cli/stop_signal.hpp"
-#include "common/systemd/systemd_notify.hpp"
-#include "ws_bridge/reader_loop.hpp"
+#include "ws_bridge/bridge_reader.hpp"
 #include "ws_bridge/server.hpp"
 
 namespace brt::bridge {
@@ -91,10 +90,19 @@ int serve(Options& options, const AlarmConfig& alarm_config) {
     const ControlService control(name, token, stats);
     Server server(stats, options.limits, control);
     const tcp::endpoint bound = server.listen(wanted);
-    ReaderLoop reader(name, alarm_config, [&server](SnapshotPtr snapshot) {
-        server.hub().publish(std::move(snapshot));
-    });
-    reader.step(std::chrono::milliseconds(0));  // the writer's state before the first client
+    auto log_writer = [&log](const WriterStatus& writer) {
+        log.event("writer",
+                  fmt::format("writer {}: {}", liveness_name(writer.liveness), writer.detail),
+                  {{"liveness", std::string(liveness_name(writer.liveness))}});
+    };
+    BridgeReader bridge_reader(
+        alarm_config,
+        {.publish = [&server](SnapshotPtr snapshot) { server.hub().publish(std::move(snapshot)); },
+         .writer_change = log_writer,
+         .healthy = [&server] { return server.io_responsive(); },
+         .status = [&stats](const Snapshot& latest) { return status_line(latest, stats); }});
+    SegmentReader reader(name);
+    bridge_reader.publish_initial(reader);  // the writer's state before the first client
     server.start(options.threads);
 
     const std::string host = bound.address().is_v6()
@@ -106,40 +114,12 @@ int serve(Options& options, const AlarmConfig& alarm_config) {
                           control.enabled() ? "enabled" : "disabled"),
               {{"address", host}, {"port", std::to_string(bound.port())}});
 
-    SystemdNotifier notifier;
-    notifier.ready();
-    Liveness last_liveness = reader.latest()->writer.liveness;
-    log.event(
-        "writer",
-        fmt::format("writer {}: {}", liveness_name(last_liveness), reader.latest()->writer.detail),
-        {{"liveness", std::string(liveness_name(last_liveness))}});
-    std::string last_status;
-    auto last_status_time = std::chrono::steady_clock::now();
-    while (!stop_requested()) {
-        reader.step(std::chrono::milliseconds(100));
-        const Snapshot& latest = *reader.latest();
-        if (server.io_responsive()) {
-            notifier.watchdog_if_due();
-        }
-        notifier.stall_point_for_tests();
-        if (latest.writer.liveness != last_liveness) {
-            last_liveness = latest.writer.liveness;
-            log.event(
-                "writer",
-                fmt::format("writer {}: {}", liveness_name(last_liveness), latest.writer.detail),
-                {{"liveness", std::string(liveness_name(last_liveness))}});
-        }
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_status_time >= std::chrono::seconds(2)) {
-            last_status_time = now;
-            std::string status = status_line(latest, stats);
-            if (status != last_status) {
-                notifier.status(status);
-                last_status = std::move(status);
-            }
-        }
-    }
-    notifier.stopping();
+    // The bridge serves without a segment too (503 and the writer's state),
+    // and attaches when one appears.
+    ReaderLoopOptions loop;
+    loop.wait_slice = std::chrono::milliseconds(100);
+    loop.require_segment = false;
+    run_reader_loop(reader, bridge_reader, loop);
     server.stop(std::chrono::seconds(2));
     log.event("stopped",
               fmt::format("stopped: {} connections served, {} messages sent, {} dropped for "

@@ -21,6 +21,9 @@ void install_stop_signal_handlers() {
     action.sa_flags = 0;
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
+    // A closed terminal or `systemctl reload`-style HUP ends a tool cleanly
+    // too, rather than killing it mid-write.
+    sigaction(SIGHUP, &action, nullptr);
 }
 
 bool stop_requested() {

@@ -1,4 +1,4 @@
-// SIGINT and SIGTERM ask a long-running tool to finish what it is doing and
+// SIGINT, SIGTERM and SIGHUP ask a long-running tool to finish what it is doing and
 // exit cleanly; the handler only sets a flag that the main loop checks.
 #pragma once
 

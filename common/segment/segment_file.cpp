@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
@@ -106,6 +107,35 @@ MappedSegment& MappedSegment::operator=(MappedSegment&& other) noexcept {
         layout_ = other.layout_;
     }
     return *this;
+}
+
+Chemistry MappedSegment::rack_chemistry(std::uint32_t rack) const {
+    if (rack >= layout_.geometry.racks) {
+        throw std::out_of_range(
+            segment_message::format("rack {} outside 0..{}", rack, layout_.geometry.racks - 1));
+    }
+    const std::uint32_t code = at<const std::uint32_t>(layout_.rack_chemistry_offset)[rack];
+    if (const auto chemistry = chemistry_from_code(code)) {
+        return *chemistry;
+    }
+    // open_segment checked every code; only memory changed behind our back gets here.
+    throw SegmentError(SegmentErrorKind::malformed,
+                       segment_message::format("segment '{}': rack {} has chemistry code {}, "
+                                               "which this ABI does not define",
+                                               name_, rack, code));
+}
+
+std::vector<Chemistry> MappedSegment::rack_chemistries() const {
+    std::vector<Chemistry> out;
+    out.reserve(layout_.geometry.racks);
+    for (std::uint32_t rack = 0; rack < layout_.geometry.racks; ++rack) {
+        out.push_back(rack_chemistry(rack));
+    }
+    return out;
+}
+
+std::span<const float> MappedSegment::cell_capacity_ah() const {
+    return {at<const float>(layout_.cell_capacity_offset), layout_.geometry.cell_count()};
 }
 
 MappedSegment::~MappedSegment() {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,14 @@ class MappedSegment {
     const SegmentLayout& layout() const { return layout_; }
 
     SegmentHeader& header() const { return *static_cast<SegmentHeader*>(base_); }
+
+    // The metadata, typed. open_segment refuses a segment whose rack
+    // chemistry codes are not known (docs/segment-format.md), so these are
+    // the one place a code becomes a Chemistry.
+    Chemistry rack_chemistry(std::uint32_t rack) const;
+    std::vector<Chemistry> rack_chemistries() const;
+    // Nominal capacity of every cell, Ah, in cell order.
+    std::span<const float> cell_capacity_ah() const;
     std::byte* bytes() const { return static_cast<std::byte*>(base_); }
     template <typename T>
     T* at(std::uint64_t offset) const {

@@ -67,6 +67,10 @@ void SegmentReader::require_attached() {
     }
 }
 
+std::uint64_t SegmentReader::latest_frame() const {
+    return attached() ? header().latest_frame.load(std::memory_order_acquire) : 0;
+}
+
 WriterStatus SegmentReader::writer_status() const {
     if (!attached()) {
         WriterStatus status;

@@ -70,6 +70,9 @@ class SegmentReader {
     const SegmentHeader& header() const { return segment_.header(); }
 
     WriterStatus writer_status() const;
+    // Number of the newest complete frame (0: none yet, or not attached).
+    // One atomic load: cheap enough to ask before deciding to copy.
+    std::uint64_t latest_frame() const;
 
     // Sleeps until a frame newer than `after_frame` is published, the writer
     // changes state, or `timeout` passes. True when a newer frame exists.

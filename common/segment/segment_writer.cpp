@@ -97,6 +97,28 @@ std::uint64_t SegmentWriter::commit_frame(const SlotWrite& write, std::uint64_t 
     return write.frame_number;
 }
 
+void SegmentWriter::abort_frame(const SlotWrite& write) {
+    SlotHeader& slot = slot_header(write.slot_index);
+    // The slot's old frame is partly overwritten: it must not be found under
+    // its old number, so the closed slot holds frame 0 (never published).
+    slot.frame_number.store(0, std::memory_order_relaxed);
+    slot.sequence.store(write.sequence_odd + 1, std::memory_order_release);
+    heartbeat();
+    next_frame_ = write.frame_number;
+}
+
+std::span<std::byte> SegmentWriter::slot_memory() const {
+    const SegmentLayout& l = layout();
+    return {segment_.bytes() + l.slots_offset, l.slot_stride * l.slot_count};
+}
+
+SegmentWriter::ColumnRun SegmentWriter::column_run() const {
+    const SegmentLayout& l = layout();
+    // compute_layout places the columns back to back, and open_segment
+    // refuses a header whose field offsets differ from compute_layout's.
+    return {l.column_offset_in_slot[0], l.column_stride, kFieldCount * l.column_stride};
+}
+
 std::uint64_t SegmentWriter::publish_frame(const FrameData& frame) {
     const SegmentLayout& l = layout();
     const std::uint64_t cells = l.geometry.cell_count();

@@ -46,12 +46,36 @@ class SegmentWriter {
     // Returns the frame number. Spans must hold exactly cell_count / racks items.
     std::uint64_t publish_frame(const FrameData& frame);
 
-    // Two-step form of publish_frame for writers that fill the slot themselves.
+    // Three-step form of publish_frame for writers that fill the slot
+    // themselves (a DMA from a GPU, say): begin_frame opens the next slot
+    // (its sequence odd, so no reader takes it), the writer stores the data
+    // through column() and rack_table(), then either commit_frame publishes
+    // it or abort_frame gives the half-written slot back.
     SlotWrite begin_frame();
     std::byte* column(const SlotWrite& write, Field field) const;
     RackRecord* rack_table(const SlotWrite& write) const;
     std::uint64_t commit_frame(const SlotWrite& write, std::uint64_t sim_time_ns,
                                float ambient_temperature_c);
+    // For a slot that could not be completed (a failed copy): closes it with
+    // frame number 0, which no reader ever asks for, so readers go on reading
+    // the frames before it and never wait on an odd sequence. latest_frame is
+    // unchanged and the next begin_frame reuses the frame number.
+    void abort_frame(const SlotWrite& write);
+
+    // Every frame slot as one block of memory, slot_count * slot_stride
+    // bytes: what a writer registers with a DMA engine (cudaHostRegister) so
+    // that a device copies straight into the slots.
+    std::span<std::byte> slot_memory() const;
+    // Where a frame's seven columns are in a slot: one contiguous run in
+    // Field order, each column `column_stride` bytes after the one before
+    // (docs/segment-format.md), so a device that holds its frame the same
+    // way copies it with one transfer to column(write, Field::voltage_v).
+    struct ColumnRun {
+        std::uint64_t offset_in_slot = 0;
+        std::uint64_t column_stride = 0;
+        std::uint64_t bytes = 0;  // kFieldCount * column_stride
+    };
+    ColumnRun column_run() const;
 
     // Keeps the writer live while it publishes nothing (paused, slow start).
     void heartbeat();

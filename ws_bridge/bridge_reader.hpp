@@ -1,0 +1,78 @@
+// The bridge's only contact with the segment, run by the common reader loop
+// (common/reader/reader_loop.hpp): when a frame comes it copies it,
+// summarizes it once and hands the result on as an immutable snapshot. It
+// never waits for a client: `publish` must only queue the snapshot
+// (Hub::publish posts it to the I/O threads).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "common/alarm/alarm_engine.hpp"
+#include "common/frames/rate_meter.hpp"
+#include "common/reader/reader_loop.hpp"
+#include "common/segment/segment_reader.hpp"
+#include "ws_bridge/snapshot.hpp"
+
+namespace brt::bridge {
+
+class BridgeReader : public ReaderTool {
+  public:
+    // What the rest of the bridge gives the reader.
+    struct Hooks {
+        std::function<void(SnapshotPtr)> publish;  // queue it for the clients
+        std::function<void(const WriterStatus&)> writer_change;  // the liveness changed
+        std::function<bool()> healthy;  // the server still serves (else no watchdog pings)
+        std::function<std::string(const Snapshot&)> status;  // systemd STATUS=
+    };
+
+    // Every frame read goes through an alarm engine with `alarm_config`
+    // (validated), the same rules brt-anomaly-monitor applies.
+    BridgeReader(AlarmConfig alarm_config, Hooks hooks);
+
+    // The writer's state as a first snapshot, before the loop runs and
+    // before the first client connects.
+    void publish_initial(SegmentReader& reader);
+    const SnapshotPtr& latest() const { return latest_; }
+
+    StepResult on_attach(SegmentReader& reader, AttachChange change) override;
+    void on_detach(SegmentReader& reader) override;
+    void on_writer_change(const WriterStatus& writer) override { hooks_.writer_change(writer); }
+    // Publishes a snapshot of the newest frame.
+    StepResult on_frame(SegmentReader& reader) override;
+    // Without frames, a snapshot when the writer's state changed or the last
+    // one is older than the status interval (so clients see a stalled writer age).
+    StepResult on_tick(SegmentReader& reader, const WriterStatus& writer,
+                       Clock::time_point now) override;
+    bool healthy() const override { return hooks_.healthy(); }
+    std::string status_text() const override {
+        return latest_ ? hooks_.status(*latest_) : std::string();
+    }
+
+  private:
+    // Another segment (or none): the old frame and rate mean nothing now.
+    void forget_segment(SegmentReader& reader);
+    void publish(SegmentReader& reader, std::shared_ptr<const FrameView> view);
+    // Keeps the events for the page and rebuilds the alarm view when there
+    // are any (or when `rebuild`: a new engine).
+    void record_alarm_events(const std::vector<AlarmEvent>& events, bool rebuild = false);
+
+    Hooks hooks_;
+    std::shared_ptr<const AlarmConfig> alarm_config_;
+    std::optional<AlarmEngine> engine_;  // for the attached segment
+    std::shared_ptr<const AlarmView> alarms_;
+    std::deque<std::string> recent_events_;
+    SnapshotPtr latest_;
+    std::uint64_t sequence_ = 0;
+    std::uint64_t frames_seen_ = 0;
+    std::uint64_t frames_missed_before_ = 0;  // of earlier attachments
+    RateMeter rate_;
+    Clock::time_point last_publish_{};
+};
+
+}  // namespace brt::bridge
