@@ -198,6 +198,11 @@ class Segment:
                           for i in range(FIELD_COUNT)]
             layout = self._validate(header, magic, fields, file_size)
             self.map = mmap.mmap(fd, layout["segment_size"], mmap.MAP_SHARED, mmap.PROT_READ)
+            try:
+                self._validate_metadata(header)
+            except SegmentError:
+                self.map.close()
+                raise
         finally:
             os.close(fd)  # the mapping stays valid without the descriptor
         self.device, self.inode = status.st_dev, status.st_ino
@@ -231,6 +236,10 @@ class Segment:
             raise SegmentError(
                 f"segment '{name}' is malformed: header size {header['header_size']} "
                 f"(expected {PAGE_SIZE}); {hint_recreate(name)}")
+        if header["generation"] == 0:
+            # A creator always writes a random non-zero generation.
+            raise SegmentError(
+                f"segment '{name}' is malformed: its generation is 0; {hint_recreate(name)}")
         racks = header["racks"]
         modules = header["modules_per_rack"]
         cells = header["cells_per_module"]
@@ -259,6 +268,16 @@ class Segment:
         return layout
 
     # -- metadata (immutable once the magic is set: plain reads) ---------------
+
+    def _validate_metadata(self, header):
+        """Every rack's chemistry code must be a known one (after mapping it all)."""
+        offset = header["rack_chemistry_offset"]
+        codes = struct.unpack_from(f"<{header['racks']}I", self.map, offset)
+        for rack, code in enumerate(codes):
+            if code not in CHEMISTRIES:
+                raise SegmentError(
+                    f"segment '{self.name}' is malformed: rack {rack} has chemistry code "
+                    f"{code}, which is not known (1 = NMC, 2 = LFP); {hint_recreate(self.name)}")
 
     def rack_chemistries(self):
         offset = self.header["rack_chemistry_offset"]

@@ -42,11 +42,14 @@ BRT_HD inline FrameCell measure_frame_cell(const CellColumns& cells,
     return out;
 }
 
-// A stuck sensor holds the true reading of the moment its fault began.
+// A stuck sensor holds the true reading of the moment its fault began, on
+// the converter's step like every other reading (a held value off the 1 mV /
+// 0.1 K grid would be one no real front end reports).
 BRT_HD inline void capture_stuck_readings(const CellColumns& cells, std::uint64_t cell,
                                           model::SensorFaultState& sensors) {
-    sensors.stuck_voltage_v = cells.voltage_v[cell];
-    sensors.stuck_temperature_c = static_cast<float>(cells.temperature_c[cell]);
+    sensors.stuck_voltage_v = model::quantise(cells.voltage_v[cell], model::kVoltageQuantumV);
+    sensors.stuck_temperature_c =
+        model::quantise(static_cast<float>(cells.temperature_c[cell]), model::kTemperatureQuantumK);
 }
 
 // Where a frame's cell columns live: the frame builder's vectors, or the

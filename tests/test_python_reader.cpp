@@ -3,11 +3,17 @@
 // values the C++ writer published.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "common/segment/segment_writer.hpp"
+#include "common/segment/shm_name.hpp"
 #include "support/run_command.hpp"
 #include "support/test_frames.hpp"
 #include "support/test_segment.hpp"
@@ -55,4 +61,38 @@ TEST_CASE("the Python reference reader reads what the writer published", "[pytho
         test::run_command({test::tool_path("BRT_PYTHON"), test::tool_path("BRT_READ_SEGMENT_PY"),
                            "--shm-name", scoped.name(), "--rack", "3"});
     CHECK(bad_rack.exit_code == 2);
+}
+
+TEST_CASE("the Python reference reader refuses a zero generation and unknown chemistry codes",
+          "[python]") {
+    const Geometry geometry{3, 2, 4};
+    test::ScopedSegment scoped("python-malformed", geometry);
+    std::uint64_t offset = 0;
+    std::vector<std::byte> bytes;
+    std::string expected;
+    SECTION("generation 0") {
+        offset = offsetof(SegmentHeader, generation);
+        bytes.resize(8);  // zeros
+        expected = "its generation is 0";
+    }
+    SECTION("chemistry code 7 in rack 1") {
+        offset = compute_layout(geometry, kDefaultSlots).rack_chemistry_offset + 4;
+        const std::uint32_t code = 7;
+        bytes.resize(4);
+        std::memcpy(bytes.data(), &code, 4);
+        expected = "rack 1 has chemistry code 7";
+    }
+    const int fd = shm_open(shm_open_name(scoped.name()).c_str(), O_RDWR, 0);
+    REQUIRE(fd >= 0);
+    REQUIRE(pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset)) ==
+            static_cast<ssize_t>(bytes.size()));
+    close(fd);
+
+    const auto output =
+        test::run_command({test::tool_path("BRT_PYTHON"), test::tool_path("BRT_READ_SEGMENT_PY"),
+                           "--shm-name", scoped.name()});
+    INFO(output.out << output.err);
+    CHECK(output.exit_code == 1);
+    CHECK_THAT(output.err, Catch::Contains("is malformed: " + expected));
+    CHECK_THAT(output.err, Catch::Contains("--force"));
 }

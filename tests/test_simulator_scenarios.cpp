@@ -167,6 +167,34 @@ TEST_CASE("sensor faults change what is published, never the true state", "[scen
     CHECK(std::isfinite(voltage[0]));
 }
 
+TEST_CASE("a stuck sensor holds a reading on the converter's step", "[scenario]") {
+    // Published readings are quantised (1 mV, 0.1 K: docs/segment-format.md);
+    // a stuck sensor holds one such reading, not the model's raw value.
+    test::SimHarness harness("stuck-quantised", Geometry{1, 1, 8}, discharging());
+    Simulation& sim = harness.sim();
+    apply(sim, "sensor_fault:rack=0,module=0,cell=4,kind=stuck,sensor=temperature");
+    apply(sim, "sensor_fault:rack=0,module=0,cell=6,kind=stuck,sensor=voltage");
+    harness.run_for(1);
+    const float true_temperature = static_cast<float>(sim.cells().temperature_c[4]);
+    const float true_voltage = sim.cells().voltage_v[6];
+    const FrameData first = harness.frame();
+    const float stuck_temperature = first.columns[static_cast<int>(Field::temperature_c)][4];
+    const float stuck_voltage = first.columns[static_cast<int>(Field::voltage_v)][6];
+    auto on_step = [](float value, double step) {
+        const double steps = static_cast<double>(value) / step;
+        return std::fabs(steps - std::round(steps)) < 1e-3;
+    };
+    CHECK(on_step(stuck_temperature, 0.1));
+    CHECK(on_step(stuck_voltage, 0.001));
+    // The reading of the moment the fault began: the true value on the step.
+    CHECK(stuck_temperature == Approx(true_temperature).margin(0.05 + 1e-4));
+    CHECK(stuck_voltage == Approx(true_voltage).margin(0.0005 + 1e-6));
+    harness.run_for(60, 1.0);
+    const FrameData later = harness.frame();
+    CHECK(later.columns[static_cast<int>(Field::temperature_c)][4] == stuck_temperature);
+    CHECK(later.columns[static_cast<int>(Field::voltage_v)][6] == stuck_voltage);
+}
+
 TEST_CASE("one cell can have a faulty voltage sensor and a faulty thermistor at once",
           "[scenario]") {
     test::SimHarness harness("two-faults", Geometry{1, 1, 4}, discharging());

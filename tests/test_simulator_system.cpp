@@ -152,6 +152,57 @@ TEST_CASE("commands are validated before they change anything", "[simulator]") {
     CHECK(sim.handle_command(command) == CommandStatus::rejected_argument);
 }
 
+TEST_CASE("a command whose unused fields are zero is applied", "[simulator]") {
+    // docs/segment-format.md lets a producer leave every field a kind does
+    // not use at zero; the writer must not refuse it for them.
+    test::SimHarness harness("unused-fields");
+    Simulation& sim = harness.sim();
+    auto zeroed = [](CommandKind kind) {
+        ReceivedCommand command;
+        command.raw_kind = static_cast<std::uint32_t>(kind);
+        command.command.kind = kind;
+        command.command.rack = 0;
+        command.command.module = 0;
+        command.command.cell = 0;
+        return command;  // code and args[0..5] are zero
+    };
+    ReceivedCommand apply = zeroed(CommandKind::apply_scenario);
+    apply.command.code = static_cast<std::uint32_t>(ScenarioKind::hvac_failure);
+    CHECK(sim.handle_command(apply) == CommandStatus::applied);
+    // Other scenarios ignore the sensor-fault arguments whatever they hold.
+    apply.command.args[3] = 7;
+    apply.command.args[4] = 2;
+    CHECK(sim.handle_command(apply) == CommandStatus::applied);
+    CHECK(sim.scenarios().size() == 2);
+    // sensor_fault reads them: a fault kind is 1..4 and a sensor 0 or 1.
+    apply.command.code = static_cast<std::uint32_t>(ScenarioKind::sensor_fault);
+    apply.command.args[3] = 0;
+    apply.command.args[4] = 0;
+    CHECK(sim.handle_command(apply) == CommandStatus::rejected_argument);
+    apply.command.args[3] = 2.5;
+    CHECK(sim.handle_command(apply) == CommandStatus::rejected_argument);
+    apply.command.args[3] = 1;
+    apply.command.args[4] = 2;
+    CHECK(sim.handle_command(apply) == CommandStatus::rejected_argument);
+    apply.command.args[4] = 1;
+    CHECK(sim.handle_command(apply) == CommandStatus::applied);
+    CHECK(sim.scenarios().size() == 3);
+
+    ReceivedCommand clear = zeroed(CommandKind::clear_scenario);
+    CHECK(sim.handle_command(clear) == CommandStatus::applied);  // code 0: every scenario
+    CHECK(sim.scenarios().empty());
+    // set_rack_mode reads the rack only; code 0 is idle.
+    CHECK(sim.handle_command(zeroed(CommandKind::set_rack_mode)) == CommandStatus::applied);
+    CHECK(sim.racks()[0].mode == RackMode::idle);
+    ReceivedCommand ambient = zeroed(CommandKind::set_ambient);
+    CHECK(sim.handle_command(ambient) == CommandStatus::applied);
+    CHECK(sim.ambient_c() == 0.0f);
+    CHECK(sim.handle_command(zeroed(CommandKind::pause)) == CommandStatus::applied);
+    CHECK(sim.paused());
+    CHECK(sim.handle_command(zeroed(CommandKind::resume)) == CommandStatus::applied);
+    CHECK_FALSE(sim.paused());
+}
+
 TEST_CASE("the quiet-cell SIMD path follows the general step", "[simulator]") {
     // Racks on the daily profile (charge with CV and balancing, discharge,
     // idle), one cell past its runaway trigger heating its module, one cell

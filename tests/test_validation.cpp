@@ -138,6 +138,47 @@ TEST_CASE("a field descriptor with another name, type or size is refused", "[val
     CHECK_THAT(message, Catch::Contains("field descriptor 3 is not 'soc'"));
 }
 
+TEST_CASE("a generation of 0 is refused", "[validation]") {
+    // A creator always writes a random non-zero generation; readers compare
+    // it to tell a re-created segment, so 0 means the header is not ours.
+    test::ScopedSegment scoped("generation");
+    corrupt_segment(scoped.name(), [](std::byte* bytes) {
+        const std::uint64_t zero = 0;
+        std::memcpy(bytes + offsetof(SegmentHeader, generation), &zero, 8);
+    });
+    std::string message;
+    CHECK(open_error_kind(scoped.name(), message) == SegmentErrorKind::malformed);
+    CHECK_THAT(message, Catch::Contains("generation is 0"));
+    CHECK_THAT(message, Catch::Contains("--force"));
+}
+
+TEST_CASE("an unknown rack chemistry code is refused, naming the rack and the code",
+          "[validation]") {
+    const Geometry geometry{3, 2, 4};
+    test::ScopedSegment scoped("chemistry", geometry);
+    std::uint32_t rack = 0;
+    std::uint32_t code = 0;
+    SECTION("a code no chemistry has") {
+        rack = 1;
+        code = 7;
+    }
+    SECTION("zero, in the last rack") {
+        rack = 2;
+        code = 0;
+    }
+    // The chemistry codes are in the metadata, after the header page.
+    const int fd = shm_open(shm_open_name(scoped.name()).c_str(), O_RDWR, 0);
+    REQUIRE(fd >= 0);
+    const std::uint64_t offset = compute_layout(geometry, kDefaultSlots).rack_chemistry_offset;
+    REQUIRE(pwrite(fd, &code, 4, static_cast<off_t>(offset + 4 * rack)) == 4);
+    close(fd);
+    std::string message;
+    CHECK(open_error_kind(scoped.name(), message) == SegmentErrorKind::malformed);
+    CHECK_THAT(message, Catch::Contains("rack " + std::to_string(rack) + " has chemistry code " +
+                                        std::to_string(code)));
+    CHECK_THAT(message, Catch::Contains("--force"));
+}
+
 TEST_CASE("a segment whose magic is still zero is reported as initialising", "[validation]") {
     test::ScopedSegment scoped("initialising");
     corrupt_segment(scoped.name(), [](std::byte* bytes) { std::memset(bytes, 0, 8); });

@@ -271,14 +271,22 @@ std::optional<ScenarioSpec> decode_apply_command(const Command& command) {
     spec.start_s = command.args[0];
     spec.duration_s = command.args[1];
     spec.magnitude = command.args[2];
-    const double fault = command.args[3];
-    const double sensor = command.args[4];
-    if (!scenario_spec_problem(spec).empty() || !(fault >= 1 && fault <= 4) ||
-        !(sensor == 0 || sensor == 1)) {
+    if (!scenario_spec_problem(spec).empty()) {
         return std::nullopt;
     }
-    spec.fault = static_cast<FaultKind>(static_cast<std::uint32_t>(fault));
-    spec.sensor = static_cast<FaultSensor>(static_cast<std::uint32_t>(sensor));
+    // Only sensor_fault reads the fault kind and the sensor; other scenarios
+    // ignore args[3] and args[4], so a producer that leaves them zero (as
+    // docs/segment-format.md allows) is not refused.
+    if (spec.kind == ScenarioKind::sensor_fault) {
+        const double fault = command.args[3];
+        const double sensor = command.args[4];
+        if (!(fault == 1 || fault == 2 || fault == 3 || fault == 4) ||
+            !(sensor == 0 || sensor == 1)) {
+            return std::nullopt;
+        }
+        spec.fault = static_cast<FaultKind>(static_cast<std::uint32_t>(fault));
+        spec.sensor = static_cast<FaultSensor>(static_cast<std::uint32_t>(sensor));
+    }
     return spec;
 }
 

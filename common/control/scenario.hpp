@@ -86,7 +86,8 @@ void validate_scenario_spec(const ScenarioSpec& spec);
 ScenarioSpec parse_scenario_spec(std::string_view text);
 // The apply_scenario command that asks the simulator for `spec`, and back
 // (argument layout: docs/segment-format.md). Decoding returns empty when the
-// code is not a scenario or an argument is out of range.
+// code is not a scenario or an argument it reads is out of range; the fault
+// kind and sensor (args[3], args[4]) are read for sensor_fault only.
 Command encode_apply_command(const ScenarioSpec& spec);
 std::optional<ScenarioSpec> decode_apply_command(const Command& command);
 

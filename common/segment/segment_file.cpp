@@ -64,6 +64,23 @@ void check_field(const std::string& name, const char* field, std::uint64_t store
     }
 }
 
+// The metadata's chemistry codes, once the whole segment is mapped (they lie
+// past the header page). Every rack's code must be one this library knows:
+// readers and the simulator pick a chemistry's limits and model by it.
+void check_metadata(const std::byte* bytes, const SegmentLayout& layout, const std::string& name) {
+    const auto* codes =
+        reinterpret_cast<const std::uint32_t*>(bytes + layout.rack_chemistry_offset);
+    for (std::uint32_t rack = 0; rack < layout.geometry.racks; ++rack) {
+        if (codes[rack] != static_cast<std::uint32_t>(Chemistry::nmc) &&
+            codes[rack] != static_cast<std::uint32_t>(Chemistry::lfp)) {
+            throw_malformed(name, segment_message::format(
+                                      "rack {} has chemistry code {}, which is not known (1 = "
+                                      "NMC, 2 = LFP)",
+                                      rack, codes[rack]));
+        }
+    }
+}
+
 std::uint64_t random_generation() {
     std::uint64_t value = 0;
     if (getrandom(&value, sizeof value, 0) != static_cast<ssize_t>(sizeof value)) {
@@ -178,6 +195,11 @@ SegmentLayout validate_header(const SegmentHeader& header, std::uint64_t file_si
     if (header.header_size != kPageSize) {
         throw_malformed(name,
                         segment_message::format("header size {} (expected {})", header.header_size, kPageSize));
+    }
+    if (header.generation == 0) {
+        // A creator always stores a random non-zero generation; readers use
+        // it to tell a re-created segment.
+        throw_malformed(name, "its generation is 0");
     }
     const Geometry geometry{header.racks, header.modules_per_rack, header.cells_per_module};
     try {
@@ -296,6 +318,7 @@ MappedSegment open_segment(const std::string& name, SegmentAccess access) {
             segment.device_ = file_status.st_dev;
             segment.inode_ = file_status.st_ino;
             segment.layout_ = layout;
+            check_metadata(segment.bytes(), layout, name);  // on a throw, `segment` unmaps
             return segment;
         } catch (const SegmentError& error) {
             if (error.kind() != SegmentErrorKind::initialising ||

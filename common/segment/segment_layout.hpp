@@ -172,7 +172,11 @@ struct RackRecord {
     float current_a;          // string current, discharge positive
     float air_temperature_c;  // rack air
     std::uint32_t mode;       // operating mode, defined by the simulator
-    std::uint32_t flags;      // reserved, 0
+    // Bit set defined by the simulator (rack_flags in common/control/rack_mode.hpp,
+    // listed in docs/segment-format.md): 0 HVAC on, 1 constant voltage, 2 grid
+    // outage, 3 charger fault, 4 discharge cut-off, 5 paused (never in a published
+    // frame: a paused writer publishes none). Bits 6..31 are zero.
+    std::uint32_t flags;
 };
 static_assert(sizeof(RackRecord) == 16);
 
