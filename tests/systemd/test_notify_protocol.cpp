@@ -36,7 +36,7 @@ struct Context {
 bool frames_published(const Context& context) {
     SegmentReader reader(context.segment);
     reader.require_attached();
-    return reader.header().latest_frame.load() >= 1;
+    return reader.latest_frame() >= 1;
 }
 
 bool accepts_connections(const Context& context) {
@@ -242,8 +242,12 @@ TEST_CASE("every Type=notify tool: READY=1 when serving, WATCHDOG=1 from its mai
             unlink(stall_file.c_str());
             CHECK(listener.wait_for("WATCHDOG=1", 15s).has_value());
 
-            kill(pid, SIGTERM);
+            // SIGHUP (a closed terminal, a careless `kill -HUP`) stops it
+            // as cleanly as SIGTERM, which the other tests send: exit 0
+            // after STOPPING=1, not death by the signal.
+            kill(pid, SIGHUP);
             CHECK(test::wait_for_exit(pid, 10000) == 0);
+            CHECK(listener.wait_for("STOPPING=1", 5s).has_value());
             CHECK(listener.count("READY=1") == 1);
         }
     }
