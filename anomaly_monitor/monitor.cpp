@@ -9,8 +9,8 @@
 #include "common/alarm/alarm_engine.hpp"
 #include "common/cli/cli_common.hpp"
 #include "common/cli/exit_codes.hpp"
-#include "common/segment/clock.hpp"
 #include "common/reader/reader_loop.hpp"
+#include "common/segment/clock.hpp"
 #include "common/segment/segment_reader.hpp"
 
 namespace brt {

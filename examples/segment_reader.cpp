@@ -51,9 +51,10 @@ int main(int argc, char** argv) {
             }
             reader.wait_for_frame(reader.last_frame_read(), 100ms);
         }
-        std::printf("frame %llu rack %u module %u chemistry %s\n",
-                    static_cast<unsigned long long>(frame.frame_number), rack, module,
-                    std::string(brt::chemistry_name(reader.segment().rack_chemistry(rack))).c_str());
+        std::printf(
+            "frame %llu rack %u module %u chemistry %s\n",
+            static_cast<unsigned long long>(frame.frame_number), rack, module,
+            std::string(brt::chemistry_name(reader.segment().rack_chemistry(rack))).c_str());
         const auto voltage = frame.column(brt::Field::voltage_v);
         const auto temperature = frame.column(brt::Field::temperature_c);
         for (std::size_t cell = 0; cell < voltage.size(); ++cell) {

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "common/cli/cli_common.hpp"
-#include "common/config/config_file.hpp"
-#include "common/segment/errors.hpp"
 #include "common/cli/exit_codes.hpp"
+#include "common/config/config_file.hpp"
 #include "common/json/json_writer.hpp"
+#include "common/segment/errors.hpp"
 #include "common/segment/segment_file.hpp"
 #include "common/segment/shm_name.hpp"
 #include "common/segment/writer_lock.hpp"

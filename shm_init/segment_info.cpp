@@ -8,8 +8,8 @@
 #include <ctime>
 #include <vector>
 
-#include "common/segment/command_ring.hpp"
 #include "common/json/json_writer.hpp"
+#include "common/segment/command_ring.hpp"
 #include "common/segment/liveness.hpp"
 #include "common/segment/shm_name.hpp"
 

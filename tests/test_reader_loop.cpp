@@ -139,8 +139,7 @@ TEST_CASE("the loop follows a segment that appears, goes and comes back re-creat
     CHECK(tool.liveness.size() >= 3);
 }
 
-TEST_CASE("the writer stopping is a liveness change; the duration ends the loop",
-          "[reader_loop]") {
+TEST_CASE("the writer stopping is a liveness change; the duration ends the loop", "[reader_loop]") {
     test::ScopedSegment segment("loop_liveness", kSmall);
     SegmentReader reader(segment.name());
     RecordingTool tool;

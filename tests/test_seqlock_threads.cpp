@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -148,4 +149,72 @@ TEST_CASE("one rack or one module is copied without the rest", "[seqlock]") {
     REQUIRE(reader.read_latest(buffer, rack_range(geometry, 1)) == ReadOutcome::ok);
     CHECK(buffer.status.size() == 8);
     CHECK(buffer.column(Field::soh)[0] == 5008.0f);
+}
+
+TEST_CASE("a slot given back with abort_frame is never read, and its number is reused",
+          "[seqlock][abort]") {
+    const Geometry geometry{2, 2, 8};
+    test::ScopedSegment scoped("abort", geometry, 3);
+    SegmentWriter writer = SegmentWriter::acquire(scoped.name(), 0);
+    test::EncodedFrameSource source(geometry);
+    writer.publish_frame(source.make(1));
+    // A reader in order that has read frame 1 asks for frame 2 next.
+    SegmentReader behind(scoped.name());
+    behind.require_attached();
+    FrameBuffer buffer;
+    REQUIRE(behind.read_next(buffer, whole_frame(geometry)) == ReadOutcome::ok);
+    REQUIRE(buffer.frame_number == 1);
+    for (std::uint64_t frame = 2; frame <= 4; ++frame) {
+        writer.publish_frame(source.make(frame));
+    }
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    REQUIRE(reader.read_latest(buffer) == ReadOutcome::ok);
+    REQUIRE(buffer.frame_number == 4);
+
+    // Frame 5 goes to the slot that held frame 2; half of it is written when
+    // the copy "fails".
+    const SlotWrite write = writer.begin_frame();
+    REQUIRE(write.frame_number == 5);
+    std::memset(writer.column(write, Field::voltage_v), 0xFF, 4 * geometry.cell_count() / 2);
+    writer.abort_frame(write);
+
+    // Readers never wait on it and never take it for frame 2 or 5.
+    CHECK(reader.latest_frame() == 4);
+    REQUIRE(reader.read_latest(buffer) == ReadOutcome::ok);
+    CHECK(buffer.frame_number == 4);
+    CHECK(test::frame_is_consistent(buffer));
+    // Frame 2's slot now holds frame 0: the reader in order does not take
+    // it for frame 2, it falls forward to the newest and counts 2 and 3.
+    REQUIRE(behind.read_next(buffer, whole_frame(geometry)) == ReadOutcome::ok);
+    CHECK(buffer.frame_number == 4);
+    CHECK(test::frame_is_consistent(buffer));
+    CHECK(behind.frames_missed() == 2);
+
+    // The next frame is 5 again, complete.
+    CHECK(writer.publish_frame(source.make(5)) == 5);
+    REQUIRE(reader.read_next(buffer, whole_frame(geometry)) == ReadOutcome::ok);
+    CHECK(buffer.frame_number == 5);
+    CHECK(test::frame_is_consistent(buffer));
+    CHECK(reader.frames_missed() == 0);
+}
+
+TEST_CASE("a DMA writer gets the slots as one block and the columns as one run",
+          "[seqlock][abort]") {
+    const Geometry geometry{3, 2, 5};
+    test::ScopedSegment scoped("column_run", geometry, 4);
+    SegmentWriter writer = SegmentWriter::acquire(scoped.name(), 0);
+    const SegmentLayout& layout = writer.layout();
+    const std::span<std::byte> slots = writer.slot_memory();
+    CHECK(slots.data() == writer.segment().bytes() + layout.slots_offset);
+    CHECK(slots.size() == layout.slot_count * layout.slot_stride);
+    const SegmentWriter::ColumnRun run = writer.column_run();
+    CHECK(run.bytes == kFieldCount * run.column_stride);
+    const SlotWrite write = writer.begin_frame();
+    for (std::uint32_t field = 0; field < kFieldCount; ++field) {
+        CHECK(writer.column(write, static_cast<Field>(field)) ==
+              write.slot + run.offset_in_slot + field * run.column_stride);
+    }
+    CHECK(write.slot + run.offset_in_slot + run.bytes <= slots.data() + slots.size());
+    writer.abort_frame(write);
 }

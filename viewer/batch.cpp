@@ -9,11 +9,11 @@
 #include <stdexcept>
 
 #include "common/cli/cli_common.hpp"
-#include "common/segment/clock.hpp"
 #include "common/cli/exit_codes.hpp"
-#include "common/segment/shm_name.hpp"
 #include "common/cli/stop_signal.hpp"
 #include "common/reader/reader_loop.hpp"
+#include "common/segment/clock.hpp"
+#include "common/segment/shm_name.hpp"
 #include "viewer/snapshot.hpp"
 
 namespace brt::viewer {
@@ -57,7 +57,8 @@ class BatchPrinter : public ReaderTool {
 
     // Sleeps until the next snapshot is due (or `longest`, or a signal).
     bool wait(SegmentReader&, std::chrono::nanoseconds longest) override {
-        sleep_until(std::min(next_ns_, monotonic_ns() + static_cast<std::uint64_t>(longest.count())));
+        sleep_until(
+            std::min(next_ns_, monotonic_ns() + static_cast<std::uint64_t>(longest.count())));
         return false;  // snapshots are taken at the interval, in on_tick
     }
 
@@ -123,8 +124,9 @@ int run_batch(SegmentReader& reader, const BatchOptions& options) {
     ReaderLoopOptions loop;
     // Each snapshot sees a re-created or removed segment, as it would when
     // run on its own: look the name up at least once per snapshot.
-    loop.refresh_every = std::min(
-        loop.refresh_every, std::chrono::milliseconds(static_cast<long>(options.interval_s * 1000)));
+    loop.refresh_every =
+        std::min(loop.refresh_every,
+                 std::chrono::milliseconds(static_cast<long>(options.interval_s * 1000)));
     return run_reader_loop(reader, printer, loop);
 }
 

@@ -25,7 +25,7 @@ class BridgeReader : public ReaderTool {
   public:
     // What the rest of the bridge gives the reader.
     struct Hooks {
-        std::function<void(SnapshotPtr)> publish;  // queue it for the clients
+        std::function<void(SnapshotPtr)> publish;                // queue it for the clients
         std::function<void(const WriterStatus&)> writer_change;  // the liveness changed
         std::function<bool()> healthy;  // the server still serves (else no watchdog pings)
         std::function<std::string(const Snapshot&)> status;  // systemd STATUS=

@@ -10,9 +10,9 @@
 #include "common/cli/cli_common.hpp"
 #include "common/cli/exit_codes.hpp"
 #include "common/cli/file_limit.hpp"
+#include "common/cli/stop_signal.hpp"
 #include "common/json/json_writer.hpp"
 #include "common/segment/shm_name.hpp"
-#include "common/cli/stop_signal.hpp"
 #include "ws_bridge/bridge_reader.hpp"
 #include "ws_bridge/server.hpp"
 

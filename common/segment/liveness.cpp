@@ -2,7 +2,6 @@
 
 #include "message.hpp"
 
-
 #include <algorithm>
 
 #include "clock.hpp"
@@ -82,7 +81,8 @@ WriterStatus read_writer_status(const MappedSegment& segment) {
     constexpr std::uint64_t kFreshFloorNs = 20'000'000;
     if (status.heartbeat_age_ns <= std::max(kFreshFloorNs, status.publish_period_ns)) {
         status.liveness = Liveness::live;
-        status.detail = segment_message::format("writer pid {} is {}", status.pid,
+        status.detail =
+            segment_message::format("writer pid {} is {}", status.pid,
                                     status.state == WriterState::paused ? "paused" : "publishing");
         return status;
     }
@@ -100,7 +100,8 @@ WriterStatus read_writer_status(const MappedSegment& segment) {
             *holder, status.heartbeat_age_ns / 1000000);
     } else {
         status.liveness = Liveness::live;
-        status.detail = segment_message::format("writer pid {} is {}", status.pid,
+        status.detail =
+            segment_message::format("writer pid {} is {}", status.pid,
                                     status.state == WriterState::paused ? "paused" : "publishing");
     }
     return status;

@@ -10,7 +10,9 @@
 
 namespace brt::segment_message {
 
-inline void append(std::ostringstream& out, std::string_view pattern) { out << pattern; }
+inline void append(std::ostringstream& out, std::string_view pattern) {
+    out << pattern;
+}
 
 template <typename First, typename... Rest>
 void append(std::ostringstream& out, std::string_view pattern, const First& first,

@@ -34,32 +34,36 @@ std::string hint_recreate(const std::string& name) {
 
 [[noreturn]] void throw_open_error(const std::string& name, int error_number) {
     if (error_number == ENOENT) {
-        throw SegmentError(SegmentErrorKind::no_segment,
-                           segment_message::format("no segment named '{}' ({} does not exist); create it "
-                                       "with 'brt-shm-init --shm-name {}'",
-                                       name, shm_path(name), name));
+        throw SegmentError(
+            SegmentErrorKind::no_segment,
+            segment_message::format("no segment named '{}' ({} does not exist); create it "
+                                    "with 'brt-shm-init --shm-name {}'",
+                                    name, shm_path(name), name));
     }
     if (error_number == EACCES || error_number == EPERM) {
         throw SegmentError(
             SegmentErrorKind::permission,
             segment_message::format("no permission to open {}: readers and writers need read-write "
-                        "access; run as the segment's owner or a member of its group "
-                        "(see 'ls -l {}')",
-                        shm_path(name), shm_path(name)));
+                                    "access; run as the segment's owner or a member of its group "
+                                    "(see 'ls -l {}')",
+                                    shm_path(name), shm_path(name)));
     }
-    throw SegmentError(SegmentErrorKind::system,
-                       segment_message::format("cannot open {}: {}", shm_path(name), errno_text(error_number)));
+    throw SegmentError(
+        SegmentErrorKind::system,
+        segment_message::format("cannot open {}: {}", shm_path(name), errno_text(error_number)));
 }
 
 [[noreturn]] void throw_malformed(const std::string& name, const std::string& what) {
-    throw SegmentError(SegmentErrorKind::malformed, segment_message::format("segment '{}' is malformed: {}; {}",
-                                                                name, what, hint_recreate(name)));
+    throw SegmentError(SegmentErrorKind::malformed,
+                       segment_message::format("segment '{}' is malformed: {}; {}", name, what,
+                                               hint_recreate(name)));
 }
 
 void check_field(const std::string& name, const char* field, std::uint64_t stored,
                  std::uint64_t expected) {
     if (stored != expected) {
-        throw_malformed(name, segment_message::format("header field {} is {}, expected {} for its geometry",
+        throw_malformed(
+            name, segment_message::format("header field {} is {}, expected {} for its geometry",
                                           field, stored, expected));
     }
 }
@@ -174,27 +178,31 @@ SegmentLayout validate_header(const SegmentHeader& header, std::uint64_t file_si
                               const std::string& name) {
     const std::uint64_t magic = header.magic.load(std::memory_order_acquire);
     if (magic == 0) {
-        throw SegmentError(SegmentErrorKind::initialising,
-                           segment_message::format("segment '{}' is not initialised (its creator is still "
-                                       "writing it, or died while doing so); wait, or {}",
-                                       name, hint_recreate(name)));
+        throw SegmentError(
+            SegmentErrorKind::initialising,
+            segment_message::format("segment '{}' is not initialised (its creator is still "
+                                    "writing it, or died while doing so); wait, or {}",
+                                    name, hint_recreate(name)));
     }
     if (magic != kSegmentMagic) {
-        throw SegmentError(SegmentErrorKind::bad_magic,
-                           segment_message::format("{} is not a battery-rack telemetry segment (magic "
-                                       "{}, expected {}); check --shm-name, or {}",
-                                       shm_path(name), segment_message::hex64(magic), segment_message::hex64(kSegmentMagic), hint_recreate(name)));
+        throw SegmentError(
+            SegmentErrorKind::bad_magic,
+            segment_message::format("{} is not a battery-rack telemetry segment (magic "
+                                    "{}, expected {}); check --shm-name, or {}",
+                                    shm_path(name), segment_message::hex64(magic),
+                                    segment_message::hex64(kSegmentMagic), hint_recreate(name)));
     }
     if (header.abi_version != kAbiVersion) {
         throw SegmentError(
             SegmentErrorKind::abi_mismatch,
-            segment_message::format("segment '{}' has ABI version {}, but this tool speaks ABI version {}; "
-                        "run tools from the same release as the segment's creator, or {}",
-                        name, header.abi_version, kAbiVersion, hint_recreate(name)));
+            segment_message::format(
+                "segment '{}' has ABI version {}, but this tool speaks ABI version {}; "
+                "run tools from the same release as the segment's creator, or {}",
+                name, header.abi_version, kAbiVersion, hint_recreate(name)));
     }
     if (header.header_size != kPageSize) {
-        throw_malformed(name,
-                        segment_message::format("header size {} (expected {})", header.header_size, kPageSize));
+        throw_malformed(name, segment_message::format("header size {} (expected {})",
+                                                      header.header_size, kPageSize));
     }
     if (header.generation == 0) {
         // A creator always stores a random non-zero generation; readers use
@@ -236,17 +244,18 @@ SegmentLayout validate_header(const SegmentHeader& header, std::uint64_t file_si
         if (std::strncmp(descriptor.name, expected.name, sizeof descriptor.name) != 0 ||
             descriptor.element_type != static_cast<std::uint32_t>(expected.type) ||
             descriptor.element_size != 4) {
-            throw_malformed(name,
-                            segment_message::format("field descriptor {} is not '{}'", field, expected.name));
+            throw_malformed(name, segment_message::format("field descriptor {} is not '{}'", field,
+                                                          expected.name));
         }
         check_field(name, "fields[].offset_in_slot", descriptor.offset_in_slot,
                     layout.column_offset_in_slot[field]);
     }
     if (file_size < layout.segment_size) {
-        throw SegmentError(SegmentErrorKind::truncated,
-                           segment_message::format("segment '{}' is truncated: {} bytes, but its header "
-                                       "describes {} bytes; {}",
-                                       name, file_size, layout.segment_size, hint_recreate(name)));
+        throw SegmentError(
+            SegmentErrorKind::truncated,
+            segment_message::format("segment '{}' is truncated: {} bytes, but its header "
+                                    "describes {} bytes; {}",
+                                    name, file_size, layout.segment_size, hint_recreate(name)));
     }
     return layout;
 }
@@ -268,23 +277,25 @@ MappedSegment open_segment(const std::string& name, SegmentAccess access) {
         try {
             if (file_size < kPageSize) {
                 if (file_size == 0) {
-                    throw SegmentError(SegmentErrorKind::initialising,
-                                       segment_message::format("segment '{}' is empty (being created, or its "
-                                                   "creator died); wait, or {}",
-                                                   name, hint_recreate(name)));
+                    throw SegmentError(
+                        SegmentErrorKind::initialising,
+                        segment_message::format("segment '{}' is empty (being created, or its "
+                                                "creator died); wait, or {}",
+                                                name, hint_recreate(name)));
                 }
-                throw SegmentError(SegmentErrorKind::truncated,
-                                   segment_message::format("segment '{}' is truncated: {} bytes, smaller than "
-                                               "its {}-byte header; {}",
-                                               name, file_size, kPageSize, hint_recreate(name)));
+                throw SegmentError(
+                    SegmentErrorKind::truncated,
+                    segment_message::format("segment '{}' is truncated: {} bytes, smaller than "
+                                            "its {}-byte header; {}",
+                                            name, file_size, kPageSize, hint_recreate(name)));
             }
             // Map the header alone first: the file size is only trusted once
             // the header that describes it has been validated.
             void* header_map = mmap(nullptr, kPageSize, PROT_READ, MAP_SHARED, fd.get(), 0);
             if (header_map == MAP_FAILED) {
-                throw SegmentError(
-                    SegmentErrorKind::system,
-                    segment_message::format("cannot map {}: {}", shm_path(name), errno_text(errno)));
+                throw SegmentError(SegmentErrorKind::system,
+                                   segment_message::format("cannot map {}: {}", shm_path(name),
+                                                           errno_text(errno)));
             }
             SegmentLayout layout;
             try {
@@ -299,9 +310,10 @@ MappedSegment open_segment(const std::string& name, SegmentAccess access) {
             void* base =
                 mmap(nullptr, layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
             if (base == MAP_FAILED) {
-                throw SegmentError(SegmentErrorKind::system,
-                                   segment_message::format("cannot map {} ({} bytes): {}", shm_path(name),
-                                               layout.segment_size, errno_text(errno)));
+                throw SegmentError(
+                    SegmentErrorKind::system,
+                    segment_message::format("cannot map {} ({} bytes): {}", shm_path(name),
+                                            layout.segment_size, errno_text(errno)));
             }
             if (access == SegmentAccess::reader) {
                 // Readers never write telemetry: make that a hardware fact.
@@ -342,13 +354,13 @@ void create_segment(const std::string& name, const CreateOptions& options) {
     validate_geometry(options.geometry, options.slot_count);
     const SegmentLayout layout = compute_layout(options.geometry, options.slot_count);
     if (const auto free_bytes = shm_bytes_free(); free_bytes && *free_bytes < layout.segment_size) {
-        throw SegmentError(
-            SegmentErrorKind::no_space,
-            segment_message::format("segment needs {} MiB but /dev/shm has {} MiB free; choose a "
-                        "smaller geometry or fewer slots, or enlarge /dev/shm (mount -o "
-                        "remount,size=...; in a container, --shm-size)",
-                        segment_message::one_decimal(layout.segment_size / 1048576.0),
-                                        segment_message::one_decimal(*free_bytes / 1048576.0)));
+        throw SegmentError(SegmentErrorKind::no_space,
+                           segment_message::format(
+                               "segment needs {} MiB but /dev/shm has {} MiB free; choose a "
+                               "smaller geometry or fewer slots, or enlarge /dev/shm (mount -o "
+                               "remount,size=...; in a container, --shm-size)",
+                               segment_message::one_decimal(layout.segment_size / 1048576.0),
+                               segment_message::one_decimal(*free_bytes / 1048576.0)));
     }
 
     const std::string open_name = shm_open_name(name);
@@ -373,21 +385,22 @@ void create_segment(const std::string& name, const CreateOptions& options) {
 
     // The exact mode, whatever the umask; never world-accessible.
     if (fchmod(fd.get(), options.mode & 0660) != 0) {
-        throw SegmentError(
-            SegmentErrorKind::system,
-            segment_message::format("cannot set mode of {}: {}", shm_path(name), errno_text(errno)));
+        throw SegmentError(SegmentErrorKind::system,
+                           segment_message::format("cannot set mode of {}: {}", shm_path(name),
+                                                   errno_text(errno)));
     }
     if (options.group && fchown(fd.get(), static_cast<uid_t>(-1), *options.group) != 0) {
         const int error_number = errno;
         throw SegmentError(
             error_number == EPERM ? SegmentErrorKind::permission : SegmentErrorKind::system,
-            segment_message::format("cannot give {} to group {}: {}; run as root or as a member of that group",
-                        shm_path(name), *options.group, errno_text(error_number)));
+            segment_message::format(
+                "cannot give {} to group {}: {}; run as root or as a member of that group",
+                shm_path(name), *options.group, errno_text(error_number)));
     }
     if (ftruncate(fd.get(), static_cast<off_t>(layout.segment_size)) != 0) {
         throw SegmentError(SegmentErrorKind::system,
                            segment_message::format("cannot size {} to {} bytes: {}", shm_path(name),
-                                       layout.segment_size, errno_text(errno)));
+                                                   layout.segment_size, errno_text(errno)));
     }
     // tmpfs allocates lazily: without this, running out of /dev/shm later is
     // a SIGBUS in whichever process touches the page first.
@@ -397,14 +410,15 @@ void create_segment(const std::string& name, const CreateOptions& options) {
         throw SegmentError(
             error_number == ENOSPC ? SegmentErrorKind::no_space : SegmentErrorKind::system,
             segment_message::format("cannot reserve {} bytes for {}: {}; enlarge /dev/shm or "
-                        "choose a smaller geometry",
-                        layout.segment_size, shm_path(name), errno_text(error_number)));
+                                    "choose a smaller geometry",
+                                    layout.segment_size, shm_path(name), errno_text(error_number)));
     }
     void* base =
         mmap(nullptr, layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
     if (base == MAP_FAILED) {
-        throw SegmentError(SegmentErrorKind::system,
-                           segment_message::format("cannot map {}: {}", shm_path(name), errno_text(errno)));
+        throw SegmentError(
+            SegmentErrorKind::system,
+            segment_message::format("cannot map {}: {}", shm_path(name), errno_text(errno)));
     }
     auto* bytes = static_cast<std::byte*>(base);
     auto& header = *reinterpret_cast<SegmentHeader*>(bytes);
@@ -477,8 +491,9 @@ bool remove_segment(const std::string& name) {
     if (errno == ENOENT) {
         return false;
     }
-    throw SegmentError(errno == EACCES ? SegmentErrorKind::permission : SegmentErrorKind::system,
-                       segment_message::format("cannot remove {}: {}", shm_path(name), errno_text(errno)));
+    throw SegmentError(
+        errno == EACCES ? SegmentErrorKind::permission : SegmentErrorKind::system,
+        segment_message::format("cannot remove {}: {}", shm_path(name), errno_text(errno)));
 }
 
 }  // namespace brt

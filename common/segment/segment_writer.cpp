@@ -22,11 +22,12 @@ SegmentWriter SegmentWriter::acquire(const std::string& name, std::uint64_t publ
         const auto holder = flock_holder_pid(segment.fd());
         const pid_t pid =
             holder ? *holder : segment.header().writer_pid.load(std::memory_order_relaxed);
-        throw SegmentError(SegmentErrorKind::writer_present,
-                           segment_message::format("another writer (pid {}) holds segment '{}'; only one "
-                                       "simulator may write to a segment: stop pid {} first, or "
-                                       "use another --shm-name",
-                                       pid, name, pid));
+        throw SegmentError(
+            SegmentErrorKind::writer_present,
+            segment_message::format("another writer (pid {}) holds segment '{}'; only one "
+                                    "simulator may write to a segment: stop pid {} first, or "
+                                    "use another --shm-name",
+                                    pid, name, pid));
     }
     SegmentHeader& header = segment.header();
     header.writer_pid.store(getpid(), std::memory_order_relaxed);

@@ -2,7 +2,6 @@
 
 #include "message.hpp"
 
-
 #include <cstdlib>
 
 #include "errors.hpp"
@@ -26,8 +25,8 @@ std::string normalize_shm_name(std::string_view name) {
         throw UsageError("segment name is empty; give a name such as 'brt_telemetry'");
     }
     if (name.size() > kMaxLength) {
-        throw UsageError(segment_message::format("segment name is {} characters long; the limit is {}",
-                                     name.size(), kMaxLength));
+        throw UsageError(segment_message::format(
+            "segment name is {} characters long; the limit is {}", name.size(), kMaxLength));
     }
     if (name == "." || name == "..") {
         throw UsageError(segment_message::format("'{}' is not a valid segment name", name));
