@@ -6,8 +6,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <functional>
-#include <istream>
-#include <set>
+#include <optional>
+#include <vector>
 
 #include "common/config/config_file.hpp"
 #include "common/segment/errors.hpp"
@@ -232,155 +232,28 @@ const std::vector<Setting>& settings() {
     return table;
 }
 
-const Setting* find_setting(const std::string& name) {
-    for (const Setting& setting : settings()) {
-        if (setting.name == name) {
-            return &setting;
-        }
-    }
-    return nullptr;
+// Refuses a value that is not a number (or "off" where allowed), on the
+// command line and, with its line named, in the config file.
+CLI::Validator number_check(bool allow_off) {
+    return CLI::Validator(
+        [allow_off](std::string& text) -> std::string {
+            if (parse_number(trim(text), allow_off)) {
+                return {};
+            }
+            return fmt::format("'{}' is not a number{}", trim(text), allow_off ? " or off" : "");
+        },
+        "");
 }
 
-// CLI11's config reader, strict: every line must be a comment, a known
-// section or `key = value` with a known key and well-formed values, and an
-// error names the file and the line.
-class StrictConfigReader : public CLI::ConfigBase {
-  public:
-    explicit StrictConfigReader(const CLI::App& app) : app_(app) {}
-
-    std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
-        std::vector<CLI::ConfigItem> items;
-        std::string prefix;
-        std::string raw_line;
-        int line_number = 0;
-        while (std::getline(input, raw_line)) {
-            ++line_number;
-            auto fail = [&](const std::string& why) {
-                throw CLI::ConfigError(fmt::format("{}line {}: {} (the line reads: '{}')",
-                                                   file_prefix(), line_number, why,
-                                                   trim(raw_line)));
-            };
-            std::string line = strip_comment(raw_line);
-            if (line.empty()) {
-                continue;
-            }
-            if (line.front() == '[') {
-                if (line.back() != ']') {
-                    fail("a section header must end with ']'");
-                }
-                const std::string section = trim(line.substr(1, line.size() - 2));
-                if (section == "nmc" || section == "lfp") {
-                    prefix = section + "-";
-                } else if (section == "default" || section.empty()) {
-                    prefix.clear();
-                } else {
-                    fail(
-                        fmt::format("unknown section [{}]; sections are [nmc] and [lfp]", section));
-                }
-                continue;
-            }
-            const auto equals = line.find('=');
-            if (equals == std::string::npos) {
-                fail("expected 'key = value'");
-            }
-            std::string key = trim(line.substr(0, equals));
-            for (char& c : key) {
-                c = c == '_' ? '-' : c;
-            }
-            if (key.empty()) {
-                fail("missing key before '='");
-            }
-            key = prefix + key;
-            std::string value = trim(line.substr(equals + 1));
-            if (value.empty()) {
-                fail(fmt::format("no value for {}", key));
-            }
-            std::vector<std::string> values = split_values(value, fail);
-            const Setting* setting = find_setting(key);
-            if (setting != nullptr) {
-                std::string error;
-                parse_values(*setting, values, error);
-                if (!error.empty()) {
-                    fail(error);
-                }
-            } else if (!prefix.empty() || key == "config" ||
-                       app_.get_option_no_throw("--" + key) == nullptr) {
-                fail(fmt::format("unknown setting '{}' (see --help for the names)", key));
-            }
-            CLI::ConfigItem item;
-            item.name = key;
-            item.inputs = std::move(values);
-            items.push_back(std::move(item));
-        }
-        return items;
+// [nmc] and [lfp] in the config file hold the limits of one chemistry.
+std::vector<ConfigSection> chemistry_sections() {
+    std::vector<ConfigSection> sections;
+    for (Chemistry chemistry : {Chemistry::nmc, Chemistry::lfp}) {
+        const std::string name(chemistry_name(chemistry));
+        sections.push_back({name, name + "-"});
     }
-
-  private:
-    std::string file_prefix() const {
-        const CLI::Option* option = app_.get_config_ptr();
-        if (option == nullptr || option->count() == 0) {
-            return "config file: ";
-        }
-        return option->as<std::string>() + ": ";
-    }
-
-    static std::string strip_comment(const std::string& line) {
-        // '#' or ';' outside quotes starts a comment.
-        bool quoted = false;
-        for (std::size_t i = 0; i < line.size(); ++i) {
-            if (line[i] == '"' || line[i] == '\'') {
-                quoted = !quoted;
-            } else if (!quoted && (line[i] == '#' || line[i] == ';')) {
-                return trim(line.substr(0, i));
-            }
-        }
-        return trim(line);
-    }
-
-    template <typename Fail>
-    static std::vector<std::string> split_values(std::string value, const Fail& fail) {
-        if (value.front() == '[') {
-            if (value.back() != ']') {
-                fail("an array must close with ']' on the same line");
-            }
-            value = trim(value.substr(1, value.size() - 2));
-        }
-        std::vector<std::string> values;
-        std::string current;
-        bool quoted = false;
-        char quote = 0;
-        auto flush = [&]() {
-            const std::string item = trim(current);
-            if (!item.empty()) {
-                values.push_back(item);
-            }
-            current.clear();
-        };
-        for (char c : value) {
-            if (quoted) {
-                if (c == quote) {
-                    quoted = false;
-                } else {
-                    current += c;
-                }
-            } else if (c == '"' || c == '\'') {
-                quoted = true;
-                quote = c;
-            } else if (c == ',' || c == ' ' || c == '\t') {
-                flush();
-            } else {
-                current += c;
-            }
-        }
-        if (quoted) {
-            fail("unterminated quote");
-        }
-        flush();
-        return values;
-    }
-
-    const CLI::App& app_;
-};
+    return sections;
+}
 
 }  // namespace
 
@@ -390,18 +263,15 @@ struct AlarmConfigOptions::Values {
 };
 
 AlarmConfigOptions::AlarmConfigOptions(CLI::App& app) : values_(std::make_unique<Values>()) {
-    // The project's --config, read by a stricter reader that knows the
-    // limit sections and names the line of a mistake.
-    values_->config_option = add_config_option(app)->description(
-        "Read settings from FILE (key = value lines, [nmc] and [lfp] sections for the "
-        "limits); the command line overrides it");
-    app.config_formatter(std::make_shared<StrictConfigReader>(app));
+    // The project's --config, with a section per chemistry for the limits.
+    values_->config_option = add_config_option(app, chemistry_sections());
     for (const Setting& setting : settings()) {
         auto* option =
             app.add_option("--" + setting.name, values_->raw[setting.name], setting.help);
         option->group(kGroup)
             ->default_str(setting.default_text)
-            ->expected(static_cast<int>(setting.count));
+            ->expected(static_cast<int>(setting.count))
+            ->check(number_check(setting.allow_off));
         if (setting.count > 1) {
             option->delimiter(',');
         }

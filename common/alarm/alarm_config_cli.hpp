@@ -7,18 +7,19 @@
 //   const AlarmConfig config = alarm_options.config();   // validated; throws UsageError
 //
 // Precedence: built-in defaults < config file < command line. The config
-// file is CLI11's INI/TOML format: `key = value` lines, where a key is a long
-// option name without the dashes (dashes or underscores), `#` or `;`
-// comments, and optional [nmc] / [lfp] sections that prefix their keys:
+// file has the syntax of every tool's (common/config/config_file.hpp,
+// docs/operations.md "Configuration files"): a key is a long option name
+// without the dashes, and the sections [nmc] and [lfp] prefix their keys:
 //
 //   voltage-plausibility = 0.3
 //   [nmc]
 //   voltage-max = 4.15, 4.20, 4.25    # MOL, RSL, MSL
 //   soc-min = [0.10, 0.05, off]       # "off" switches a level off
 //
-// Any line that is not one of these, an unknown key or a value that is not a
-// number is refused before anything is applied, with a message naming the
-// file and the line (CLI::ConfigError, exit code 2 through run_tool).
+// Any line that is not one of these, an unknown key, the wrong number of
+// values or a value that is not a number is refused before anything is
+// applied, with a message naming the file and the line (CLI::ConfigError,
+// exit code 2 through run_tool).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -34,8 +35,9 @@ namespace brt {
 
 class AlarmConfigOptions {
   public:
-    // Adds --config FILE and one option per setting of AlarmConfig (in an
-    // option group "Alarm limits") to `app`. The object must outlive the parse.
+    // Adds --config FILE (add_config_option with the sections [nmc] and
+    // [lfp]) and one option per setting of AlarmConfig (in an option group
+    // "Alarm limits") to `app`. The object must outlive the parse.
     explicit AlarmConfigOptions(CLI::App& app);
     AlarmConfigOptions(const AlarmConfigOptions&) = delete;
     AlarmConfigOptions& operator=(const AlarmConfigOptions&) = delete;
@@ -44,7 +46,6 @@ class AlarmConfigOptions {
     // After the parse: the defaults with the file's and the command line's
     // values applied, validated. Throws UsageError naming the bad option.
     AlarmConfig config() const;
-    // The --config path, empty when none was given.
 
   private:
     struct Values;

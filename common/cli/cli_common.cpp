@@ -7,8 +7,9 @@
 #include <exception>
 
 #include "brt_config.h"
-#include "common/segment/errors.hpp"
 #include "common/cli/exit_codes.hpp"
+#include "common/config/config_file.hpp"
+#include "common/segment/errors.hpp"
 #include "common/segment/segment_layout.hpp"
 #include "common/segment/shm_name.hpp"
 
@@ -44,11 +45,11 @@ int run_tool(CLI::App& app, int argc, char** argv, const std::function<int()>& b
     } catch (const CLI::CallForVersion& version) {
         return app.exit(version);
     } catch (const CLI::ConfigError& error) {
-        // CLI11 says only "INI was not able to parse KEY": say where and what.
-        fmt::print(stderr,
-                   "{}: error: in the --config file: {}\nThe keys are the long option names "
-                   "without '--' (see '{} --help'); sections are not used.\n",
-                   app.get_name(), error.what(), app.get_name());
+        // The reader names the file, the line and the key; the hint says
+        // what this tool's file may hold (the keys, its sections if any).
+        const std::string hint = config_file_hint(app);
+        fmt::print(stderr, "{}: error: in the --config file: {}\n{}", app.get_name(), error.what(),
+                   hint.empty() ? "" : hint + "\n");
         return kExitUsage;
     } catch (const CLI::ParseError& error) {
         fmt::print(stderr, "{}: error: {}\nRun '{} --help' for usage.\n", app.get_name(),

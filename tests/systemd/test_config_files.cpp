@@ -130,6 +130,141 @@ TEST_CASE("a mistake in a config file is refused with exit 2, saying what", "[co
           static_cast<std::uint32_t>(WriterState::never_started));
 }
 
+TEST_CASE("the simulator takes the one config syntax: underscores, ';', quotes, flag words",
+          "[config]") {
+    test::ScopedSegment scoped("config-syntax", Geometry{2, 2, 8});
+    const ConfigFile config("shm_name = \"" + scoped.name() +
+                            "\"   ; the segment\n"
+                            "max_speed = yes\n"
+                            "[default]\n"
+                            "duration = 1\n"
+                            "rate = 5  # frames per simulated second\n"
+                            "json = on\n");
+    const auto ran =
+        test::run_command({test::tool_path("BRT_SIMULATOR"), "--config", config.path()});
+    INFO(ran.err);
+    CHECK(ran.exit_code == 0);
+    CHECK_THAT(ran.out, Catch::Contains("\"frames\":6"));
+}
+
+TEST_CASE("a mistake in the simulator's or shm-init's file names the file, the line and the key",
+          "[config]") {
+    test::ScopedSegment scoped("config-line", Geometry{2, 2, 8});
+    const std::string simulator = test::tool_path("BRT_SIMULATOR");
+    const std::string shm_init = test::tool_path("BRT_SHM_INIT");
+
+    const ConfigFile typo("# a bounded run\nrate = 5\nspead = 2\n");
+    const auto misspelt = test::run_command(
+        {simulator, "--config", typo.path(), "--shm-name", scoped.name(), "--duration", "1"});
+    CHECK(misspelt.exit_code == 2);
+    CHECK_THAT(misspelt.err, Catch::Contains(typo.path() + ": line 3: unknown setting 'spead'") &&
+                                 Catch::Contains("did you mean 'speed'"));
+
+    const ConfigFile twice("rate = 5\nspeed = 2\nrate = 10\n");
+    const auto set_twice = test::run_command(
+        {simulator, "--config", twice.path(), "--shm-name", scoped.name(), "--duration", "1"});
+    CHECK(set_twice.exit_code == 2);
+    CHECK_THAT(set_twice.err,
+               Catch::Contains(twice.path() + ": line 3: rate is set twice (first on line 1)"));
+
+    const ConfigFile not_a_number("\nrate = 5\nthreads = two\n");
+    const auto bad_value = test::run_command({simulator, "--config", not_a_number.path(),
+                                              "--shm-name", scoped.name(), "--duration", "1"});
+    CHECK(bad_value.exit_code == 2);
+    CHECK_THAT(bad_value.err,
+               Catch::Contains(not_a_number.path() + ": line 3: threads: 'two' is not"));
+
+    const std::string name = test::unique_segment_name("config-line-init");
+    const ConfigFile geometry("racks = 3\nmodules = x\ncells = 4\n");
+    const auto init_bad_value =
+        test::run_command({shm_init, "--config", geometry.path(), "--shm-name", name});
+    CHECK(init_bad_value.exit_code == 2);
+    CHECK_THAT(init_bad_value.err,
+               Catch::Contains(geometry.path() + ": line 2: modules: 'x' is not a whole number"));
+    // A value with a comma for a one-value option: the message says to quote it.
+    const ConfigFile unquoted("racks = 3\n\nchemistry = nmc, lfp, lfp\n");
+    const auto init_unquoted =
+        test::run_command({shm_init, "--config", unquoted.path(), "--shm-name", name});
+    CHECK(init_unquoted.exit_code == 2);
+    CHECK_THAT(init_unquoted.err,
+               Catch::Contains(unquoted.path() + ": line 3: chemistry takes one value, got 3") &&
+                   Catch::Contains("quote"));
+    const ConfigFile no_equals("racks = 3\ncells 4\n");
+    const auto init_malformed =
+        test::run_command({shm_init, "--config", no_equals.path(), "--shm-name", name});
+    CHECK(init_malformed.exit_code == 2);
+    CHECK_THAT(init_malformed.err,
+               Catch::Contains(no_equals.path() + ": line 2: expected 'key = value'"));
+    // Nothing was created.
+    CHECK(test::run_command({shm_init, "--info", "--shm-name", name}).exit_code == 1);
+}
+
+TEST_CASE("a [section] is refused by a tool without sections; the monitor's [nmc] and [lfp] work",
+          "[config]") {
+    test::ScopedSegment scoped("config-section", Geometry{1, 1, 4});
+    const ConfigFile ctl_section("rate = 5\n[ctl]\ntimeout = 3\n");
+    // Bounded, should a regression accept the file.
+    const auto simulator =
+        test::run_command({test::tool_path("BRT_SIMULATOR"), "--config", ctl_section.path(),
+                           "--shm-name", scoped.name(), "--max-speed", "--duration", "1"});
+    CHECK(simulator.exit_code == 2);
+    CHECK_THAT(simulator.err,
+               Catch::Contains(ctl_section.path() + ": line 2: unknown section [ctl]") &&
+                   Catch::Contains("brt-simulator takes no sections"));
+
+    const ConfigFile nmc_section("[nmc]\nracks = 3\n");
+    const auto shm_init =
+        test::run_command({test::tool_path("BRT_SHM_INIT"), "--config", nmc_section.path(),
+                           "--shm-name", test::unique_segment_name("config-section-init")});
+    CHECK(shm_init.exit_code == 2);
+    CHECK_THAT(shm_init.err,
+               Catch::Contains(nmc_section.path() + ": line 1: unknown section [nmc]") &&
+                   Catch::Contains("brt-shm-init takes no sections"));
+
+    const std::string monitor = test::tool_path("BRT_ANOMALY_MONITOR");
+    const ConfigFile unknown_section("voltage-plausibility = 0.3\n[nickel]\n");
+    const auto refused = test::run_command(
+        {monitor, "--config", unknown_section.path(), "--shm-name", scoped.name()});
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.err,
+               Catch::Contains(unknown_section.path() + ": line 2: unknown section [nickel]") &&
+                   Catch::Contains("the sections are [nmc] and [lfp]"));
+    // What the tool says about its file is true of it.
+    CHECK_THAT(refused.err, !Catch::Contains("sections are not used"));
+    // The bridge reads the same alarm sections, through the same reader.
+    const auto bridge =
+        test::run_command({test::tool_path("BRT_WS_BRIDGE"), "--config", unknown_section.path(),
+                           "--shm-name", scoped.name(), "--listen", "127.0.0.1:0"});
+    CHECK(bridge.exit_code == 2);
+    CHECK_THAT(bridge.err,
+               Catch::Contains(unknown_section.path() + ": line 2: unknown section [nickel]") &&
+                   Catch::Contains("the sections are [nmc] and [lfp]"));
+
+    // [lfp] names the lfp- options: levels out of order are refused by name.
+    const ConfigFile lfp_order("[lfp]\nvoltage-max = 3.65, 3.60, 3.55\n");
+    const auto order =
+        test::run_command({monitor, "--config", lfp_order.path(), "--shm-name", scoped.name()});
+    CHECK(order.exit_code == 2);
+    CHECK_THAT(order.err, Catch::Contains("lfp-voltage-max"));
+
+    // A file with both sections is taken: exit-on is in force, and the missing
+    // writer (a critical liveness alarm) ends the run with 3.
+    const ConfigFile sections(
+        "exit-on = \"critical\"\n"
+        "[nmc]\n"
+        "voltage-max = 4.10, 4.15, 4.20\n"
+        "soc_min = [0.15, 0.08, off]\n"
+        "[lfp]\n"
+        "temperature-max-charge = 30 35 40\n"
+        "[default]\n"
+        "format = json\n");
+    const auto monitored =
+        test::run_command({monitor, "--config", sections.path(), "--shm-name", scoped.name()});
+    INFO(monitored.err);
+    CHECK(monitored.exit_code == 3);
+    CHECK_THAT(monitored.out, Catch::Contains("\"rule\":\"writer_liveness\""));
+}
+
 TEST_CASE("brt-shm-init reads the geometry from --config", "[config]") {
     const std::string name = test::unique_segment_name("config-init");
     const ConfigFile config("racks = 3\nmodules = 2\ncells = 4\nchemistry = \"lfp\"\n");
