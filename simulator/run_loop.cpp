@@ -6,12 +6,12 @@
 #include <cmath>
 #include <ctime>
 
+#include "common/cli/exit_codes.hpp"
+#include "common/cli/stop_signal.hpp"
+#include "common/json/json_writer.hpp"
 #include "common/segment/clock.hpp"
 #include "common/segment/command_ring.hpp"
-#include "common/cli/exit_codes.hpp"
-#include "common/json/json_writer.hpp"
 #include "common/segment/segment_writer.hpp"
-#include "common/cli/stop_signal.hpp"
 #include "common/systemd/systemd_notify.hpp"
 #include "simulator/rack_control.hpp"
 
@@ -80,9 +80,9 @@ void print_summary(const RunSummary& summary, bool json) {
             .key("physics_steps")
             .value(summary.steps)
             .key("simulated_s")
-            .value(summary.sim_s)
+            .seconds(summary.sim_s)
             .key("wall_s")
-            .value(summary.wall_s)
+            .seconds(summary.wall_s)
             .key("frame_rate_hz")
             .value(frame_rate)
             .key("cell_steps_per_s")
