@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <string_view>
 #include <system_error>
 
@@ -29,10 +30,12 @@ void append_layout(std::string& out, std::string_view scientific) {
         scientific.remove_prefix(1);
     }
     const std::size_t e = scientific.find('e');
-    std::string digits;
+    // At most 17 significant digits (a double); no allocation on this path.
+    char digit_buffer[kScientificChars];
+    std::size_t digit_count = 0;
     for (char c : scientific.substr(0, e)) {
         if (c != '.') {
-            digits += c;
+            digit_buffer[digit_count++] = c;
         }
     }
     std::string_view exponent_text = scientific.substr(e + 1);
@@ -45,9 +48,10 @@ void append_layout(std::string& out, std::string_view scientific) {
     if (negative_exponent) {
         exponent = -exponent;
     }
-    while (digits.size() > 1 && digits.back() == '0') {
-        digits.pop_back();
+    while (digit_count > 1 && digit_buffer[digit_count - 1] == '0') {
+        --digit_count;
     }
+    const std::string_view digits(digit_buffer, digit_count);
     if (digits == "0") {
         out += '0';  // never "-0"
         return;
@@ -59,23 +63,26 @@ void append_layout(std::string& out, std::string_view scientific) {
         out += digits[0];
         if (digits.size() > 1) {
             out += '.';
-            out.append(digits, 1);
+            out.append(digits.substr(1));
         }
         out += exponent < 0 ? "e-" : "e+";
         const int magnitude = exponent < 0 ? -exponent : exponent;
         if (magnitude < 10) {
             out += '0';
         }
-        out += std::to_string(magnitude);
+        char exponent_digits[8];
+        const auto end =
+            std::to_chars(exponent_digits, exponent_digits + sizeof exponent_digits, magnitude);
+        out.append(exponent_digits, end.ptr);
     } else if (exponent >= 0) {
         const auto whole_digits = static_cast<std::size_t>(exponent) + 1;
         if (digits.size() <= whole_digits) {
             out += digits;
             out.append(whole_digits - digits.size(), '0');
         } else {
-            out.append(digits, 0, whole_digits);
+            out += digits.substr(0, whole_digits);
             out += '.';
-            out.append(digits, whole_digits);
+            out += digits.substr(whole_digits);
         }
     } else {
         out += "0.";
@@ -122,6 +129,16 @@ void append_float(std::string& out, float value) {
     // search starts there; it almost always ends there too.
     char text[kScientificChars];
     auto written = std::to_chars(text, text + sizeof text, value, std::chars_format::scientific);
+    // Away from powers of two the float's rounding interval is symmetric, so
+    // the closest decimal of that many digits (what to_chars picks) is the
+    // correctly rounded one: the search would end where it starts.
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &value, sizeof bits);
+    const bool power_of_two = (bits & 0x7FFFFFu) == 0 && ((bits >> 23) & 0xFFu) > 1;
+    if (!power_of_two) {
+        append_layout(out, {text, written.ptr});
+        return;
+    }
     const auto shortest = static_cast<int>(significant_digits({text, written.ptr}));
     for (int digits = shortest; digits <= kFloat32MaxDigits; ++digits) {
         written = std::to_chars(text, text + sizeof text, value, std::chars_format::scientific,
