@@ -8,6 +8,7 @@
 
 #include "common/cli/cli_common.hpp"
 #include "common/json/json_writer.hpp"
+#include "common/json/number_format.hpp"
 
 namespace brt {
 
@@ -69,11 +70,11 @@ std::string counts_text(const AlarmCounts& counts) {
 std::string summary_text(const AlarmEngine& engine, const MonitorTotals& totals) {
     const auto active = engine.active_alarms();
     std::string text = fmt::format(
-        "summary: {} frames checked, {} missed, {} read retries in {:.1f} s; raised {} ({}); "
+        "summary: {} frames checked, {} missed, {} read retries in {} s; raised {} ({}); "
         "{} active ({})\n",
-        totals.frames_checked, totals.frames_missed, totals.read_retries, totals.wall_s,
-        engine.raised_counts().total(), counts_text(engine.raised_counts()), active.size(),
-        counts_text(engine.active_counts()));
+        totals.frames_checked, totals.frames_missed, totals.read_retries,
+        format_fixed(totals.wall_s, 1), engine.raised_counts().total(),
+        counts_text(engine.raised_counts()), active.size(), counts_text(engine.active_counts()));
     for (const ActiveAlarm& alarm : active) {
         const std::string unit = rule_unit(alarm.rule).empty()
                                      ? std::string()
@@ -108,7 +109,7 @@ std::string summary_json(const AlarmEngine& engine, const MonitorTotals& totals)
     json.key("frames_checked").value(totals.frames_checked);
     json.key("frames_missed").value(totals.frames_missed);
     json.key("read_retries").value(totals.read_retries);
-    json.key("wall_s").value(totals.wall_s);
+    json.key("wall_s").seconds(totals.wall_s);
     counts("raised", engine.raised_counts());
     counts("active_counts", engine.active_counts());
     json.key("active").begin_array();
@@ -120,8 +121,8 @@ std::string summary_json(const AlarmEngine& engine, const MonitorTotals& totals)
         index("module", alarm.location.module);
         index("cell", alarm.location.cell);
         json.key("since_frame").value(alarm.raised_frame);
-        json.key("value").value(shortest_double(alarm.value));
-        json.key("limit").value(shortest_double(alarm.limit));
+        json.key("value").value(alarm.value);
+        json.key("limit").value(alarm.limit);
         json.end_object();
     }
     json.end_array().end_object().end_object();

@@ -22,6 +22,7 @@ import re
 import struct
 import sys
 import time
+from fractions import Fraction
 
 # --- The contract (docs/segment-format.md) -----------------------------------
 
@@ -411,7 +412,11 @@ def column_stats(raw, element_type):
     values.release()
     if not finite:
         return {"min": None, "mean": None, "max": None}
-    return {"min": min(finite), "mean": math.fsum(finite) / len(finite), "max": max(finite)}
+    mean = math.fsum(finite) / len(finite)
+    if element_type == FIELD_FLOAT32:
+        # The mean of float32 readings prints as a float32, as the tools do.
+        return {"min": Float32(min(finite)), "mean": Float32(mean), "max": Float32(max(finite))}
+    return {"min": min(finite), "mean": mean, "max": max(finite)}
 
 
 def selection_text(rack, module, first_cell, cell_count):
@@ -421,12 +426,128 @@ def selection_text(rack, module, first_cell, cell_count):
     return f"{where}: cells {first_cell}..{first_cell + cell_count - 1} ({cell_count} cells)"
 
 
+# --- Numbers: the format every brt tool prints (docs/segment-format.md,
+# "Numbers in the tools' outputs"), so this reader shows the same digits.
+
+FLOAT32_MAX_BITS = 0x7F7FFFFF
+
+
+def _float32_from_bits(bits):
+    return struct.unpack("<f", struct.pack("<I", bits))[0]
+
+
+def _layout(scientific):
+    """Lays out '%e' text ('-3.806e+00') as plain decimal, or exponent form for
+    decimal exponents below -4 or from 16 on; no trailing '.0', never '-0'."""
+    mantissa, exponent_text = scientific.split("e")
+    negative = mantissa.startswith("-")
+    digits = mantissa.lstrip("-").replace(".", "").rstrip("0") or "0"
+    exponent = int(exponent_text)
+    if digits == "0":
+        return "0"
+    sign = "-" if negative else ""
+    if exponent < -4 or exponent >= 16:
+        fraction = "." + digits[1:] if len(digits) > 1 else ""
+        return f"{sign}{digits[0]}{fraction}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+    if exponent >= 0:
+        whole = exponent + 1
+        if len(digits) <= whole:
+            return sign + digits + "0" * (whole - len(digits))
+        return f"{sign}{digits[:whole]}.{digits[whole:]}"
+    return f"{sign}0.{'0' * (-exponent - 1)}{digits}"
+
+
+def format_float32(value):
+    """A float32 value (or a double that holds one, e.g. a mean) as the fewest
+    significant digits p (1..9) for which the value rounded to p digits reads
+    back as the same float32: 3.806, not 3.806000232696533."""
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    value = struct.unpack("<f", struct.pack("<f", value))[0]  # to float32
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    bits = struct.unpack("<I", struct.pack("<f", magnitude))[0]
+    # "Reads back as the same float32" decided exactly: the decimal lies
+    # between the midpoints to the neighbouring floats (on a midpoint, the
+    # float with the even bit pattern wins). Parsing with float() first would
+    # round twice.
+    exact = Fraction(magnitude)
+    below = Fraction(_float32_from_bits(bits - 1))
+    above = (Fraction(_float32_from_bits(bits + 1)) if bits < FLOAT32_MAX_BITS
+             else exact + (exact - below))
+    low, high = (below + exact) / 2, (exact + above) / 2
+    even = bits % 2 == 0
+    for digits in range(1, 10):
+        text = "%.*e" % (digits - 1, magnitude)
+        decimal = Fraction(text)
+        if low < decimal < high or (even and decimal in (low, high)):
+            break
+    return ("-" if value < 0 else "") + _layout(text)
+
+
+def format_double(value):
+    """Any other double: its shortest round-trip digits, in the same layout."""
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    for digits in range(1, 18):
+        text = "%.*e" % (digits - 1, value)
+        if float(text) == value:
+            break
+    return _layout(text)
+
+
+def format_seconds_from_ns(ns):
+    """Integer nanoseconds as exact seconds: '99.8', '0.000000001'."""
+    sign = "-" if ns < 0 else ""
+    whole, fraction = divmod(abs(ns), 1_000_000_000)
+    decimals = f"{fraction:09d}".rstrip("0")
+    return f"{sign}{whole}" + (f".{decimals}" if decimals else "")
+
+
+class Float32:
+    """Marks a float32 value for to_json."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+class Seconds:
+    """Marks a time in integer nanoseconds for to_json."""
+
+    def __init__(self, ns):
+        self.ns = ns
+
+
+def to_json(value):
+    """json.dumps with the tools' number format (json.dumps would print the
+    double a float32 widens to: 3.806000232696533). NaN and infinities: null."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(key))}: {to_json(item)}"
+                               for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(to_json(item) for item in value) + "]"
+    if isinstance(value, Float32):
+        return format_float32(value.value) if math.isfinite(value.value) else "null"
+    if isinstance(value, Seconds):
+        return format_seconds_from_ns(value.ns)
+    if isinstance(value, float):
+        return format_double(value) if math.isfinite(value) else "null"
+    return json.dumps(value)
+
+
 def format_value(value):
     if value is None:
         return "-"
+    if isinstance(value, Float32):
+        return "-" if math.isnan(value.value) else format_float32(value.value)
     if isinstance(value, int):
         return str(value)
-    return f"{value:.6g}"
+    return format_double(value)
 
 
 def main():
@@ -504,8 +625,8 @@ def main():
         "writer_pid": writer["pid"],
         "liveness": writer["liveness"],
         "heartbeat_age_s": (None if writer["heartbeat_age_ns"] is None
-                            else writer["heartbeat_age_ns"] / 1e9),
-        "publish_period_s": writer["publish_period_ns"] / 1e9,
+                            else Seconds(writer["heartbeat_age_ns"])),
+        "publish_period_s": Seconds(writer["publish_period_ns"]),
         "selection": {"rack": args.rack, "module": args.module,
                       "first_cell": first_cell, "cell_count": cell_count},
         "frame_number": None,
@@ -514,10 +635,10 @@ def main():
     if frame is not None:
         result["frame_number"] = frame["frame_number"]
         result["slot"] = frame["slot"]
-        result["sim_time_s"] = frame["sim_time_ns"] / 1e9
+        result["sim_time_s"] = Seconds(frame["sim_time_ns"])
         result["wall_time_ns"] = frame["wall_time_ns"]
         ambient = frame["ambient_temperature_c"]
-        result["ambient_temperature_c"] = ambient if math.isfinite(ambient) else None
+        result["ambient_temperature_c"] = Float32(ambient)
         for field_name, element_type, raw in zip(segment.field_names, segment.field_types,
                                                  frame["columns"]):
             result["columns"][field_name] = column_stats(raw, element_type)
@@ -525,14 +646,14 @@ def main():
             current, air, mode, flags = RACK_RECORD.unpack_from(
                 frame["rack_table"], args.rack * RACK_RECORD_SIZE)
             result["rack_record"] = {
-                "current_a": current if math.isfinite(current) else None,
-                "air_temperature_c": air if math.isfinite(air) else None,
+                "current_a": Float32(current),
+                "air_temperature_c": Float32(air),
                 "mode": mode, "flags": flags}
     else:
         result["message"] = "no frame published yet"
 
     if args.json:
-        print(json.dumps(result, allow_nan=False))
+        print(to_json(result))
         return 0
 
     print(f"segment      {segment.path} (ABI {header['abi_version']}, "
@@ -559,10 +680,10 @@ def main():
         record = result["rack_record"]
         print(f"rack         current {format_value(record['current_a'])} A, air "
               f"{format_value(record['air_temperature_c'])} degC, mode {record['mode']}")
-    print(f"{'column':<16}{'min':>14}{'mean':>14}{'max':>14}")
+    print(f"{'column':<16}{'min':>16}{'mean':>16}{'max':>16}")
     for field_name, stats in result["columns"].items():
-        print(f"{field_name:<16}{format_value(stats['min']):>14}"
-              f"{format_value(stats['mean']):>14}{format_value(stats['max']):>14}")
+        print(f"{field_name:<16}{format_value(stats['min']):>16}"
+              f"{format_value(stats['mean']):>16}{format_value(stats['max']):>16}")
     return 0
 
 

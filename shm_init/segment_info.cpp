@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/json/json_writer.hpp"
+#include "common/json/number_format.hpp"
 #include "common/segment/command_ring.hpp"
 #include "common/segment/liveness.hpp"
 #include "common/segment/shm_name.hpp"
@@ -87,14 +88,16 @@ std::string segment_info_text(const MappedSegment& segment) {
                      geometry.modules_per_rack, geometry.cells_per_module, geometry.cell_count()));
     line("chemistry", chemistry_summary(rack_chemistries(segment)));
     line("slots", fmt::format("{} x {} bytes", layout.slot_count, layout.slot_stride));
-    line("size", fmt::format("{} bytes ({:.1f} MiB)", layout.segment_size,
-                             layout.segment_size / 1048576.0));
+    line("size", fmt::format("{} bytes ({} MiB)", layout.segment_size,
+                             format_fixed(layout.segment_size / 1048576.0, 1)));
     line("permissions", fmt::format("{:04o} {}:{}", owner.mode, owner.owner, owner.group));
     std::string writer_text = fmt::format("{} ({})", liveness_name(writer.liveness), writer.detail);
     if (writer.state != WriterState::never_started) {
-        writer_text += fmt::format(", heartbeat {:.0f} ms ago", writer.heartbeat_age_ns / 1e6);
+        writer_text +=
+            fmt::format(", heartbeat {} ms ago", format_fixed(writer.heartbeat_age_ns / 1e6, 0));
         if (writer.publish_period_ns != 0) {
-            writer_text += fmt::format(", nominal {:.1f} Hz", 1e9 / writer.publish_period_ns);
+            writer_text +=
+                fmt::format(", nominal {} Hz", format_fixed(1e9 / writer.publish_period_ns, 1));
         }
     }
     line("writer", writer_text);
@@ -140,9 +143,9 @@ std::string segment_info_json(const MappedSegment& segment) {
     if (writer.state == WriterState::never_started) {
         json.key("heartbeat_age_s").null();
     } else {
-        json.key("heartbeat_age_s").value(writer.heartbeat_age_ns / 1e9);
+        json.key("heartbeat_age_s").seconds_from_ns(writer.heartbeat_age_ns);
     }
-    json.key("publish_period_s").value(writer.publish_period_ns / 1e9);
+    json.key("publish_period_s").seconds_from_ns(writer.publish_period_ns);
     json.key("detail").value(writer.detail);
     json.end_object();
     json.key("latest_frame").value(writer.latest_frame);

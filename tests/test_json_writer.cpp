@@ -36,3 +36,21 @@ TEST_CASE("raw JSON values are separated like any other", "[json]") {
     json.end_array().key("n").value(std::uint64_t{2}).end_object();
     CHECK(json.str() == R"({"events":[{"a":1},{"b":2}],"n":2})");
 }
+
+TEST_CASE("JSON numbers: floats in their shortest form, times exact, no -0", "[json]") {
+    JsonWriter json;
+    json.begin_array()
+        .value(3.806f)
+        .value(std::nextafter(3.806f, 10.0f))
+        .value(-0.0f)
+        .value(-0.0)
+        .value(std::numeric_limits<float>::quiet_NaN())
+        .value(std::numeric_limits<float>::infinity())
+        .value(1e-7f)
+        .value(0.1)
+        .seconds_from_ns(99'800'000'000)
+        .seconds(0.30000000000000004)
+        .seconds(std::numeric_limits<double>::quiet_NaN())
+        .end_array();
+    CHECK(json.str() == "[3.806,3.8060002,0,0,null,null,1e-07,0.1,99.8,0.3,null]");
+}

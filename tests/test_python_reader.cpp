@@ -8,9 +8,14 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <limits>
+#include <sstream>
 #include <vector>
+
+#include "common/json/number_format.hpp"
 
 #include "common/segment/segment_writer.hpp"
 #include "common/segment/shm_name.hpp"
@@ -24,8 +29,9 @@ TEST_CASE("the Python reference reader reads what the writer published", "[pytho
     const Geometry geometry{3, 2, 4};
     test::ScopedSegment scoped("python", geometry);
     SegmentWriter writer = SegmentWriter::acquire(scoped.name(), 100'000'000);
-    // Each value is its cell index plus a per-column offset: exact in float32
-    // and in Python's float formatting.
+    // Each value is its cell index plus a per-column offset: exact in float32.
+    // Numbers print as every tool prints them (common/json/number_format.hpp):
+    // whole numbers without ".0".
     test::CellIndexFrame values(geometry, 100.0f);
     values.columns[2][9] = std::numeric_limits<float>::quiet_NaN();  // a dropout in rack 1
     const FrameData frame = values.view();
@@ -43,11 +49,11 @@ TEST_CASE("the Python reference reader reads what the writer published", "[pytho
     CHECK_THAT(output.out, Catch::Contains("\"writer_state\": \"running\""));
     // Rack 1 is cells 8..15.
     CHECK_THAT(output.out,
-               Catch::Contains("\"voltage_v\": {\"min\": 8.0, \"mean\": 11.5, \"max\": 15.0}"));
+               Catch::Contains("\"voltage_v\": {\"min\": 8, \"mean\": 11.5, \"max\": 15}"));
     // The NaN at cell 9 is left out of the statistics.
-    CHECK_THAT(output.out, Catch::Contains("\"temperature_c\": {\"min\": 208.0,"));
+    CHECK_THAT(output.out, Catch::Contains("\"temperature_c\": {\"min\": 208,"));
     CHECK_THAT(output.out,
-               Catch::Contains("\"soh\": {\"min\": 508.0, \"mean\": 511.5, \"max\": 515.0}"));
+               Catch::Contains("\"soh\": {\"min\": 508, \"mean\": 511.5, \"max\": 515}"));
 
     const auto module =
         test::run_command({test::tool_path("BRT_PYTHON"), test::tool_path("BRT_READ_SEGMENT_PY"),
@@ -55,7 +61,7 @@ TEST_CASE("the Python reference reader reads what the writer published", "[pytho
     REQUIRE(module.exit_code == 0);
     // Rack 2, module 1 is cells 20..23.
     CHECK_THAT(module.out,
-               Catch::Contains("\"current_a\": {\"min\": 120.0, \"mean\": 121.5, \"max\": 123.0}"));
+               Catch::Contains("\"current_a\": {\"min\": 120, \"mean\": 121.5, \"max\": 123}"));
 
     const auto bad_rack =
         test::run_command({test::tool_path("BRT_PYTHON"), test::tool_path("BRT_READ_SEGMENT_PY"),
@@ -95,4 +101,59 @@ TEST_CASE("the Python reference reader refuses a zero generation and unknown che
     CHECK(output.exit_code == 1);
     CHECK_THAT(output.err, Catch::Contains("is malformed: " + expected));
     CHECK_THAT(output.err, Catch::Contains("--force"));
+}
+
+TEST_CASE("the Python reader formats float32 values with the tools' digits", "[python]") {
+    // Bit patterns over the whole float range, the neighbours of every power
+    // of two (where the gap below is half the gap above) and the awkward
+    // cases: each must print exactly as common/json/number_format.cpp prints it.
+    std::vector<std::uint32_t> patterns = {0x80000000u /* -0 */, 0x7FC00000u /* NaN */,
+                                           0x7F800000u,          0xFF800000u,
+                                           0x7F7FFFFFu,          0x00000001u};
+    for (std::uint64_t bits = 1; bits < 0xFF800000u; bits += 1'000'003) {
+        patterns.push_back(static_cast<std::uint32_t>(bits));
+    }
+    for (std::uint32_t exponent = 1; exponent < 255; ++exponent) {
+        for (std::uint32_t bits : {(exponent << 23) - 1, exponent << 23, (exponent << 23) + 1}) {
+            patterns.push_back(bits);
+        }
+    }
+    for (float value : {3.806f, 106.7f, 0.1f, 1e-7f, 123456792.0f}) {
+        for (float near : {value, std::nextafter(value, 0.0f), std::nextafter(value, 1e30f)}) {
+            std::uint32_t bits = 0;
+            std::memcpy(&bits, &near, sizeof bits);
+            patterns.push_back(bits);
+        }
+    }
+    const std::string path = test::unique_segment_name("float_bits") + ".txt";
+    {
+        std::ofstream file("/tmp/" + path);
+        for (std::uint32_t bits : patterns) {
+            file << bits << "\n";
+        }
+    }
+    const std::string script =
+        "import os, struct, sys\n"
+        "sys.path.insert(0, os.path.dirname(sys.argv[1]))\n"
+        "import read_segment\n"
+        "for line in open(sys.argv[2]):\n"
+        "    value = struct.unpack('<f', struct.pack('<I', int(line)))[0]\n"
+        "    print(read_segment.format_float32(value))\n";
+    const auto output = test::run_command({test::tool_path("BRT_PYTHON"), "-c", script,
+                                           test::tool_path("BRT_READ_SEGMENT_PY"), "/tmp/" + path});
+    std::remove(("/tmp/" + path).c_str());
+    INFO(output.err);
+    REQUIRE(output.exit_code == 0);
+    std::istringstream lines(output.out);
+    std::string line;
+    std::size_t compared = 0;
+    for (std::uint32_t bits : patterns) {
+        REQUIRE(std::getline(lines, line));
+        float value = 0;
+        std::memcpy(&value, &bits, sizeof value);
+        INFO("bits " << bits);
+        CHECK(line == format_float(value));
+        ++compared;
+    }
+    CHECK(compared == patterns.size());
 }

@@ -1,9 +1,12 @@
 // CSV: a header row, then one row per cell of the selection:
-// frame,rack,module,cell,<fields>. Floats in their shortest exact form.
+// frame,rack,module,cell,<fields>. Numbers as common/json/number_format.hpp
+// prints them (the float's shortest form that reads back as the same float,
+// the same digits as the JSON outputs); NaN is an empty field.
 #include <fmt/format.h>
 
 #include <cmath>
 
+#include "common/json/number_format.hpp"
 #include "viewer/batch_format.hpp"
 #include "viewer/fields.hpp"
 
@@ -34,10 +37,9 @@ std::string format_csv(const Snapshot& snapshot, const BatchFormatOptions& optio
                 continue;
             }
             const float value = snapshot.value(field, cell);
-            if (std::isnan(value)) {
-                out += ',';
-            } else {
-                fmt::format_to(sink, ",{}", value);
+            out += ',';
+            if (!std::isnan(value)) {
+                append_float(out, value);
             }
         }
         out += '\n';

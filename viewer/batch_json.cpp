@@ -1,11 +1,7 @@
-// JSON: one object per snapshot on one line (JSON Lines for -n N).
-#include <fmt/format.h>
-
-#include <cmath>
-#include <cstdlib>
-
-#include "common/json/json_writer.hpp"
+// JSON: one object per snapshot on one line (JSON Lines for -n N). Numbers
+// through JsonWriter: float readings in their shortest form, times exact.
 #include "common/control/rack_mode.hpp"
+#include "common/json/json_writer.hpp"
 #include "viewer/batch_format.hpp"
 #include "viewer/fields.hpp"
 #include "viewer/status_flags.hpp"
@@ -13,15 +9,6 @@
 namespace brt::viewer::detail {
 
 namespace {
-
-// The double whose shortest form is the float's shortest form, so 3.7f is
-// written 3.7 and not 3.700000047683716.
-double decimal(float value) {
-    if (std::isnan(value)) {
-        return NAN;
-    }
-    return std::strtod(fmt::format("{}", value).c_str(), nullptr);
-}
 
 void location(JsonWriter& json, const Geometry& g, std::uint64_t cell) {
     const std::uint64_t module_index = cell / g.cells_per_module;
@@ -55,9 +42,9 @@ void summary(JsonWriter& json, const Snapshot& snapshot, const GroupSummary& gro
         }
         const FieldSummary& f = group.field(field);
         json.key(field_name(field)).begin_object();
-        json.key("min").value(decimal(f.min));
-        json.key("mean").value(f.mean());
-        json.key("max").value(decimal(f.max));
+        json.key("min").value(f.min);
+        json.key("mean").value(static_cast<float>(f.mean()));
+        json.key("max").value(f.max);
         json.key("min_at");
         f.valid > 0 ? location(json, snapshot.geometry, f.min_cell) : (void)json.null();
         json.key("max_at");
@@ -65,7 +52,7 @@ void summary(JsonWriter& json, const Snapshot& snapshot, const GroupSummary& gro
         json.key("valid").value(f.valid);
         json.end_object();
         if (field == Field::voltage_v) {
-            json.key("voltage_spread_v").value(decimal(f.spread()));
+            json.key("voltage_spread_v").value(f.spread());
         }
     }
 }
@@ -75,8 +62,8 @@ void rack_object(JsonWriter& json, const Snapshot& snapshot, std::uint32_t rack,
     json.begin_object().key("rack").value(rack);
     if (const RackRecord* record = snapshot.rack_record(rack)) {
         json.key("mode").value(rack_mode_name(static_cast<RackMode>(record->mode)));
-        json.key("current_a").value(decimal(record->current_a));
-        json.key("air_temperature_c").value(decimal(record->air_temperature_c));
+        json.key("current_a").value(record->current_a);
+        json.key("air_temperature_c").value(record->air_temperature_c);
     }
     const std::int64_t index = snapshot.rack_index(rack);
     if (index >= 0) {
@@ -115,14 +102,14 @@ std::string format_json(const Snapshot& snapshot, const BatchFormatOptions& opti
         .key("pid")
         .value(static_cast<std::int64_t>(writer.pid))
         .key("heartbeat_age_s")
-        .value(static_cast<double>(writer.heartbeat_age_ns) * 1e-9)
+        .seconds_from_ns(writer.heartbeat_age_ns)
         .key("publish_period_s")
-        .value(static_cast<double>(writer.publish_period_ns) * 1e-9)
+        .seconds_from_ns(writer.publish_period_ns)
         .end_object();
     json.key("frame_number").value(snapshot.frame.frame_number);
-    json.key("sim_time_s").value(static_cast<double>(snapshot.frame.sim_time_ns) * 1e-9);
-    json.key("wall_time_s").value(static_cast<double>(snapshot.frame.wall_time_ns) * 1e-9);
-    json.key("ambient_temperature_c").value(decimal(snapshot.frame.ambient_temperature_c));
+    json.key("sim_time_s").seconds_from_ns(snapshot.frame.sim_time_ns);
+    json.key("wall_time_s").seconds_from_ns(snapshot.frame.wall_time_ns);
+    json.key("ambient_temperature_c").value(snapshot.frame.ambient_temperature_c);
     json.key("frames_missed").value(snapshot.frames_missed);
     json.key("selection").begin_object().key("rack");
     selection.rack ? (void)json.value(*selection.rack) : (void)json.null();
@@ -173,7 +160,7 @@ std::string format_json(const Snapshot& snapshot, const BatchFormatOptions& opti
                     json.key("status").value(status);
                     json.key("status_flags").value(status_flags_text(status));
                 } else {
-                    json.key(field_name(field)).value(decimal(snapshot.value(field, cell)));
+                    json.key(field_name(field)).value(snapshot.value(field, cell));
                 }
             }
             json.end_object();

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/control/rack_mode.hpp"
+#include "common/json/number_format.hpp"
 #include "viewer/batch_format.hpp"
 #include "viewer/color_scale.hpp"
 #include "viewer/fields.hpp"
@@ -16,7 +17,8 @@ namespace brt::viewer::detail {
 
 namespace {
 
-// Digits after the point in base units: 0.1 mV, 1 mA, 0.01 C, 0.01 % SoC,
+// Fixed decimals keep the columns aligned (never "-0.0000":
+// format_fixed). Digits after the point in base units: 0.1 mV, 1 mA, 0.01 C, 0.01 % SoC,
 // 1 micro-ohm, 0.01 % SoH.
 constexpr int kPrecision[6] = {4, 3, 2, 4, 6, 4};
 
@@ -24,7 +26,7 @@ std::string number(Field field, double value) {
     if (std::isnan(value)) {
         return "-";
     }
-    return fmt::format("{:.{}f}", value, kPrecision[static_cast<std::size_t>(field)]);
+    return format_fixed(value, kPrecision[static_cast<std::size_t>(field)]);
 }
 
 using Row = std::vector<std::string>;

@@ -5,6 +5,8 @@
 #include <array>
 #include <cmath>
 
+#include "common/json/number_format.hpp"
+
 namespace brt::viewer {
 
 namespace {
@@ -45,7 +47,9 @@ std::string format_display(Field field, double base_value, int width) {
         return fmt::format("{:>{}}", "-", width);
     }
     const DisplayUnit& unit = display_unit(field);
-    return fmt::format("{:>{}.{}f}", base_value * unit.scale, width, unit.precision);
+    // Fixed decimals for the layout, but a reading that rounds to zero is
+    // "0.0", not "-0.0".
+    return fmt::format("{:>{}}", format_fixed(base_value * unit.scale, unit.precision), width);
 }
 
 }  // namespace brt::viewer

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/json/number_format.hpp"
 #include "common/segment/shm_name.hpp"
 #include "viewer/styled_line.hpp"
 
@@ -72,7 +73,7 @@ void render_header(const RenderInput& input, const std::string& title,
     if (snap.has_frame) {
         const std::string rate = std::isnan(snap.frames_per_second)
                                      ? std::string("-")
-                                     : fmt::format("{:.1f}", snap.frames_per_second);
+                                     : format_fixed(snap.frames_per_second, 1);
         top.text(fmt::format("  {} fps  missed {}  sim {}  frame {}", rate, snap.frames_missed,
                              format_sim_time(snap.frame.sim_time_ns), snap.frame.frame_number));
     }

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "common/control/rack_mode.hpp"
+#include "common/json/number_format.hpp"
 #include "viewer/render.hpp"
 #include "viewer/styled_line.hpp"
 
@@ -59,7 +60,7 @@ std::vector<Column> overview_columns() {
          [](const RackRow& r) {
              const float spread = r.summary.field(F::voltage_v).spread();
              return std::isnan(spread) ? fmt::format("{:>5}", "-")
-                                       : fmt::format("{:>5.0f}", spread * 1000.0);
+                                       : fmt::format("{:>5}", format_fixed(spread * 1000.0, 0));
          }},
         {"Temp C", "min", 5, 2,
          [](const RackRow& r) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "common/json/number_format.hpp"
 #include "common/segment/liveness.hpp"
 #include "ws_bridge/views.hpp"
 
@@ -11,15 +12,19 @@ namespace brt::bridge {
 
 namespace {
 
-// Prometheus writes NaN as "NaN"; fmt would write "nan".
+// Prometheus writes NaN as "NaN" and infinities as "+Inf"/"-Inf";
+// finite numbers as every other output does (common/json/number_format.hpp).
+std::string non_finite(double value) {
+    return std::isnan(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
+}
+
 std::string number(double value) {
-    if (std::isnan(value)) {
-        return "NaN";
-    }
-    if (std::isinf(value)) {
-        return value > 0 ? "+Inf" : "-Inf";
-    }
-    return fmt::format("{}", value);
+    return std::isfinite(value) ? format_double(value) : non_finite(value);
+}
+
+// A float32 reading: its shortest form, the digits the JSON views show.
+std::string reading(float value) {
+    return std::isfinite(value) ? format_float(value) : non_finite(value);
 }
 
 class Exposition {
@@ -28,8 +33,11 @@ class Exposition {
         out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
     }
     void sample(const char* name, const std::string& labels, double value) {
-        out_ += labels.empty() ? fmt::format("{} {}\n", name, number(value))
-                               : fmt::format("{}{{{}}} {}\n", name, labels, number(value));
+        sample_text(name, labels, number(value));
+    }
+    void sample_text(const char* name, const std::string& labels, const std::string& value) {
+        out_ += labels.empty() ? fmt::format("{} {}\n", name, value)
+                               : fmt::format("{}{{{}}} {}\n", name, labels, value);
     }
     void counter(const char* name, const char* help, std::uint64_t value) {
         family(name, "counter", help);
@@ -80,8 +88,9 @@ std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats) {
         out.sample("brt_writer_liveness", fmt::format("state=\"{}\"", liveness_name(state)),
                    snapshot.writer.liveness == state ? 1 : 0);
     }
-    out.gauge("brt_writer_heartbeat_age_seconds", "Age of the writer's heartbeat",
-              static_cast<double>(snapshot.writer.heartbeat_age_ns) / 1e9);
+    out.family("brt_writer_heartbeat_age_seconds", "gauge", "Age of the writer's heartbeat");
+    out.sample_text("brt_writer_heartbeat_age_seconds", "",
+                    format_seconds_from_ns(snapshot.writer.heartbeat_age_ns));
     out.gauge("brt_writer_frame_rate_hertz", "The writer's recent publish rate",
               snapshot.frame_rate_hz);
     out.gauge("brt_latest_frame_number", "Number of the newest frame the bridge read",
@@ -97,12 +106,12 @@ std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats) {
             out.family(metric.name, "gauge", metric.help);
             for (std::size_t rack = 0; rack < racks.size(); ++rack) {
                 const FieldSummary& field = racks[rack].field(metric.field);
-                out.sample(metric.name, fmt::format("rack=\"{}\",stat=\"min\"", rack),
-                           short_float(field.min));
-                out.sample(metric.name, fmt::format("rack=\"{}\",stat=\"mean\"", rack),
-                           short_float(static_cast<float>(field.mean())));
-                out.sample(metric.name, fmt::format("rack=\"{}\",stat=\"max\"", rack),
-                           short_float(field.max));
+                out.sample_text(metric.name, fmt::format("rack=\"{}\",stat=\"min\"", rack),
+                                reading(field.min));
+                out.sample_text(metric.name, fmt::format("rack=\"{}\",stat=\"mean\"", rack),
+                                reading(static_cast<float>(field.mean())));
+                out.sample_text(metric.name, fmt::format("rack=\"{}\",stat=\"max\"", rack),
+                                reading(field.max));
             }
         }
         out.family("brt_rack_string_current_amperes", "gauge",
@@ -110,12 +119,12 @@ std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats) {
         out.family("brt_rack_air_temperature_celsius", "gauge", "The rack's air temperature");
         const auto& records = snapshot.view->frame.racks;
         for (std::size_t rack = 0; rack < records.size(); ++rack) {
-            out.sample("brt_rack_string_current_amperes", fmt::format("rack=\"{}\"", rack),
-                       short_float(records[rack].current_a));
+            out.sample_text("brt_rack_string_current_amperes", fmt::format("rack=\"{}\"", rack),
+                            reading(records[rack].current_a));
         }
         for (std::size_t rack = 0; rack < records.size(); ++rack) {
-            out.sample("brt_rack_air_temperature_celsius", fmt::format("rack=\"{}\"", rack),
-                       short_float(records[rack].air_temperature_c));
+            out.sample_text("brt_rack_air_temperature_celsius", fmt::format("rack=\"{}\"", rack),
+                            reading(records[rack].air_temperature_c));
         }
     }
 

@@ -3,19 +3,16 @@
 #include <fmt/format.h>
 
 #include <bit>
-#include <charconv>
 #include <cstring>
 
 #include "common/alarm/alarm_event_format.hpp"
-#include "common/json/json_writer.hpp"
 #include "common/control/rack_mode.hpp"
 #include "common/control/scenario.hpp"
+#include "common/json/json_writer.hpp"
 
 namespace brt::bridge {
 
 namespace {
-
-constexpr double kNsPerSecond = 1e9;
 
 void write_writer(JsonWriter& json, const Snapshot& snapshot) {
     const WriterStatus& writer = snapshot.writer;
@@ -23,9 +20,8 @@ void write_writer(JsonWriter& json, const Snapshot& snapshot) {
     json.key("liveness").value(liveness_name(writer.liveness));
     json.key("state").value(writer_state_name(writer.state));
     json.key("pid").value(static_cast<std::int64_t>(writer.pid));
-    json.key("heartbeat_age_s").value(static_cast<double>(writer.heartbeat_age_ns) / kNsPerSecond);
-    json.key("publish_period_s")
-        .value(static_cast<double>(writer.publish_period_ns) / kNsPerSecond);
+    json.key("heartbeat_age_s").seconds_from_ns(writer.heartbeat_age_ns);
+    json.key("publish_period_s").seconds_from_ns(writer.publish_period_ns);
     json.key("latest_frame").value(writer.latest_frame);
     json.key("frame_rate_hz").value(snapshot.frame_rate_hz);
     json.key("detail").value(writer.detail);
@@ -43,9 +39,9 @@ void write_geometry(JsonWriter& json, const Geometry& geometry) {
 
 void write_field_summary(JsonWriter& json, const FieldSummary& field) {
     json.begin_object();
-    json.key("min").value(short_float(field.min));
-    json.key("mean").value(short_float(static_cast<float>(field.mean())));
-    json.key("max").value(short_float(field.max));
+    json.key("min").value(field.min);
+    json.key("mean").value(static_cast<float>(field.mean()));
+    json.key("max").value(field.max);
     if (field.valid > 0) {
         json.key("min_cell").value(field.min_cell);
         json.key("max_cell").value(field.max_cell);
@@ -126,10 +122,10 @@ void write_frame_header(JsonWriter& json, const Snapshot& snapshot) {
     if (snapshot.view) {
         const FrameBuffer& frame = snapshot.view->frame;
         json.key("frame").value(frame.frame_number);
-        json.key("sim_time_s").value(static_cast<double>(frame.sim_time_ns) / kNsPerSecond);
+        json.key("sim_time_s").seconds_from_ns(frame.sim_time_ns);
         json.key("wall_time_ns").value(frame.wall_time_ns);
         json.key("publish_monotonic_ns").value(frame.publish_monotonic_ns);
-        json.key("ambient_temperature_c").value(short_float(frame.ambient_temperature_c));
+        json.key("ambient_temperature_c").value(frame.ambient_temperature_c);
     } else {
         json.key("frame").null();
     }
@@ -155,9 +151,9 @@ void write_index(JsonWriter& json, const char* key, std::uint32_t index) {
 
 void write_levels(JsonWriter& json, const char* key, const LevelLimits& levels) {
     json.key(key).begin_object();
-    json.key("mol").value(short_float(levels.mol));
-    json.key("rsl").value(short_float(levels.rsl));
-    json.key("msl").value(short_float(levels.msl));
+    json.key("mol").value(levels.mol);
+    json.key("rsl").value(levels.rsl);
+    json.key("msl").value(levels.msl);
     json.end_object();
 }
 
@@ -200,8 +196,8 @@ void write_rack_record(JsonWriter& json, const Snapshot& snapshot, std::uint32_t
     json.key("mode").value(record.mode < kRackModeCount
                                ? rack_mode_name(static_cast<RackMode>(record.mode))
                                : std::string_view("unknown"));
-    json.key("string_current_a").value(short_float(record.current_a));
-    json.key("air_temperature_c").value(short_float(record.air_temperature_c));
+    json.key("string_current_a").value(record.current_a);
+    json.key("air_temperature_c").value(record.air_temperature_c);
     write_rack_flags(json, record.flags);
 }
 
@@ -280,8 +276,7 @@ std::string module_json(const Snapshot& snapshot, std::uint32_t rack, std::uint3
         json.key("cell").value(static_cast<std::uint64_t>(i));
         json.key("index").value(cell);
         for (std::uint32_t f = 0; f < kFloatFieldCount; ++f) {
-            json.key(field_info(static_cast<Field>(f)).name)
-                .value(short_float(frame.columns[f][cell]));
+            json.key(field_info(static_cast<Field>(f)).name).value(frame.columns[f][cell]);
         }
         write_status_bits(json, frame.status[cell]);
         json.end_object();
@@ -312,8 +307,8 @@ std::string alarms_json(const Snapshot& snapshot) {
         write_index(json, "module", alarm.location.module);
         write_index(json, "cell", alarm.location.cell);
         json.key("where").value(location_text(alarm.location));
-        json.key("value").value(short_float(alarm.value));
-        json.key("limit").value(short_float(alarm.limit));
+        json.key("value").value(alarm.value);
+        json.key("limit").value(alarm.limit);
         json.key("unit").value(rule_unit(alarm.rule));
         json.key("raised_frame").value(alarm.raised_frame);
         json.key("raised_time").value(utc_timestamp(alarm.raised_realtime_ns));
@@ -377,18 +372,6 @@ std::string health_json(const Snapshot& snapshot) {
     json.key("frame").value(snapshot.frame_number());
     json.end_object();
     return json.str();
-}
-
-double short_float(float value) {
-    if (!std::isfinite(value)) {
-        return static_cast<double>(value);
-    }
-    char text[32];
-    const auto written =
-        std::to_chars(text, text + sizeof text, value, std::chars_format::general, 7);
-    double result = 0;
-    std::from_chars(text, written.ptr, result);
-    return result;
 }
 
 std::optional<Field> parse_field_name(std::string_view name) {

@@ -39,11 +39,6 @@ inline constexpr std::uint32_t kAllFieldsMask = (1u << kFieldCount) - 1;
 
 std::string heatmap_binary(const Snapshot& snapshot, std::uint32_t rack, std::uint32_t field_mask);
 
-// A float32 reading as the double with the same 7 significant digits, so
-// 3.7f is written "3.7" and not "3.700000047683716": messages stay small and
-// nothing a float32 holds is lost.
-double short_float(float value);
-
 // "voltage_v" -> Field::voltage_v; also "status".
 std::optional<Field> parse_field_name(std::string_view name);
 

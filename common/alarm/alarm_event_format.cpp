@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/json/json_writer.hpp"
+#include "common/json/number_format.hpp"
 
 namespace brt {
 
@@ -39,13 +40,6 @@ std::string with_unit(float value, Rule rule) {
 
 }  // namespace
 
-double shortest_double(float value) {
-    if (!std::isfinite(value)) {
-        return static_cast<double>(value);
-    }
-    return std::stod(fmt::format("{}", value));
-}
-
 std::uint64_t alarm_event_time_ns(const AlarmEvent& event) {
     return event.frame_realtime_ns != 0 ? event.frame_realtime_ns : event.detected_realtime_ns;
 }
@@ -64,7 +58,7 @@ std::string format_alarm_value(float value) {
     if (std::isnan(value)) {
         return "n/a";
     }
-    return fmt::format("{}", value);
+    return format_float(value);
 }
 
 std::string alarm_event_text(const AlarmEvent& event, const EventTextStyle& style) {
@@ -117,8 +111,8 @@ std::string alarm_event_json(const AlarmEvent& event) {
     index("rack", event.location.rack);
     index("module", event.location.module);
     index("cell", event.location.cell);
-    json.key("value").value(shortest_double(event.value));
-    json.key("limit").value(shortest_double(event.limit));
+    json.key("value").value(event.value);
+    json.key("limit").value(event.limit);
     json.key("unit").value(rule_unit(event.rule));
     json.key("detail").value(event.detail);
     json.end_object();

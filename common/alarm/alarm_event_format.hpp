@@ -27,10 +27,9 @@ std::string alarm_event_json(const AlarmEvent& event);
 std::uint64_t alarm_event_time_ns(const AlarmEvent& event);
 // ISO 8601 UTC with milliseconds: "2026-11-21T10:15:02.345Z".
 std::string utc_timestamp(std::uint64_t realtime_ns);
-// A float as the double with the same shortest decimal form, so JSON shows
-// 4.25 rather than 4.25000000001 (NaN stays NaN: JsonWriter writes null).
-double shortest_double(float value);
-// A value as people read it: the float's shortest form, "n/a" for NaN.
+// A value as people read it: the float's shortest form that reads back as
+// the same float (common/json/number_format.hpp), "n/a" for NaN. The JSON
+// forms write the same digits (JsonWriter::value(float)), null for NaN.
 std::string format_alarm_value(float value);
 
 }  // namespace brt

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "common/json/number_format.hpp"
+
 namespace brt {
 
 std::string json_escape(std::string_view text) {
@@ -93,12 +95,36 @@ JsonWriter& JsonWriter::value(std::string_view text) {
     return *this;
 }
 
+JsonWriter& JsonWriter::value(float number) {
+    if (!std::isfinite(number)) {
+        return null();
+    }
+    separate();
+    append_float(out_, number);
+    return *this;
+}
+
 JsonWriter& JsonWriter::value(double number) {
     if (!std::isfinite(number)) {
         return null();
     }
     separate();
-    out_ += fmt::format("{}", number);  // shortest round-trip form
+    append_double(out_, number);
+    return *this;
+}
+
+JsonWriter& JsonWriter::seconds_from_ns(std::uint64_t ns) {
+    separate();
+    out_ += format_seconds_from_ns(ns);
+    return *this;
+}
+
+JsonWriter& JsonWriter::seconds(double seconds) {
+    if (!std::isfinite(seconds)) {
+        return null();
+    }
+    separate();
+    out_ += format_seconds(seconds);
     return *this;
 }
 

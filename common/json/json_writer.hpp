@@ -1,5 +1,6 @@
 // A small streaming JSON writer: every tool's --json output goes through it,
-// so escaping and NaN handling (NaN and infinities become null) are done once.
+// so escaping, number format (common/json/number_format.hpp) and NaN handling
+// (NaN and infinities become null) are done once.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +19,16 @@ class JsonWriter {
     JsonWriter& key(std::string_view name);
     JsonWriter& value(std::string_view text);
     JsonWriter& value(const char* text) { return value(std::string_view(text)); }
+    // A float32 measurement: its shortest form that reads back as the same
+    // float (3.806, not 3.8060002). A double that holds one (a mean of a
+    // float column) is passed as float.
+    JsonWriter& value(float number);
+    // Any other double: its shortest round-trip form.
     JsonWriter& value(double number);
+    // A time as seconds, exact to the nanosecond ("99.8", not 99.80000000000001).
+    JsonWriter& seconds_from_ns(std::uint64_t ns);
+    // Seconds held in a double, rounded to the nanosecond.
+    JsonWriter& seconds(double seconds);
     JsonWriter& value(std::uint64_t number);
     JsonWriter& value(std::int64_t number);
     JsonWriter& value(std::uint32_t number) { return value(std::uint64_t{number}); }
