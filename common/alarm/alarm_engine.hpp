@@ -30,6 +30,13 @@
 // re-created (SegmentReader::refresh says reattached), build a new engine.
 //
 // Not thread-safe: one engine per thread (it is cheap to copy the config).
+//
+// Inside: the rules are evaluated by rule family, one small class per
+// family in its own file (alarm_rules_limits.cpp, alarm_rules_sensor.cpp,
+// ...); alarm_rule_families.hpp lists them and says in which order they run,
+// which is the order of the events. The engine (alarm_engine.cpp) keeps the
+// families, the book of active alarms and the frame timing, and hands the
+// families each frame's racks with everything about the call as an argument.
 #pragma once
 
 #include <cstdint>
@@ -108,13 +115,15 @@ class AlarmEngine {
     AlarmEngine& operator=(AlarmEngine&&) noexcept;
     ~AlarmEngine();
 
-    // Checks one frame; returns the raise and clear events it caused, raises
-    // of a more severe level after less severe ones. `now_realtime_ns` stamps
-    // the events (detected_realtime_ns). Evaluating the same frame number
-    // twice is harmless but counts as two checks for the debounce; callers
-    // skip frames already evaluated (last_frame_evaluated). Throws
-    // std::invalid_argument when the frame does not cover whole racks of this
-    // engine's geometry.
+    // Checks one frame; returns the raise and clear events it caused, rack by
+    // rack: per module its cells' events cell by cell (each cell's in the
+    // order of the Rule enum), then the module's imbalance; then the rack's
+    // limits, raises of a more severe level after less severe ones; then its
+    // outliers. `now_realtime_ns` stamps the events (detected_realtime_ns).
+    // Evaluating the same frame number twice is harmless but counts as two
+    // checks for the debounce; callers skip frames already evaluated
+    // (last_frame_evaluated). Throws std::invalid_argument when the frame
+    // does not cover whole racks of this engine's geometry.
     std::vector<AlarmEvent> evaluate(const FrameBuffer& frame, std::uint64_t now_realtime_ns);
 
     // The writer_liveness rule: raises when the writer is not live (stale,

@@ -1,0 +1,129 @@
+// Rack limits (cell_overvoltage ... soh_low): MOL, RSL and MSL, each its own
+// flag, on the rack's worst valid reading, which the event names.
+#include <cmath>
+
+#include "common/alarm/alarm_rule_families.hpp"
+
+namespace brt::alarm_detail {
+
+namespace {
+
+void take(RackExtremes& extremes, Rule rule, float value, std::uint64_t cell,
+          bool higher_is_worse) {
+    float& slot = extremes.value[static_cast<std::size_t>(rule)];
+    if (std::isnan(slot) || (higher_is_worse ? value > slot : value < slot)) {
+        slot = value;
+        extremes.cell[static_cast<std::size_t>(rule)] = cell;
+    }
+}
+
+void copy_worst(RackExtremes& extremes, Rule to, Rule from) {
+    extremes.value[static_cast<std::size_t>(to)] = extremes.value[static_cast<std::size_t>(from)];
+    extremes.cell[static_cast<std::size_t>(to)] = extremes.cell[static_cast<std::size_t>(from)];
+}
+
+}  // namespace
+
+void LimitRules::add_module(RackExtremes& extremes, const RackEvaluation& eval,
+                            const ModuleReadings& module) {
+    for (std::uint32_t i = 0; i < module.cells.size(); ++i) {
+        const CellReading& cell = module.cells[i];
+        const std::uint64_t c = module.first_cell + i;
+        const std::uint64_t l = module.first_local + i;
+        if (cell.voltage_valid) {
+            take(extremes, Rule::cell_overvoltage, cell.voltage_v, c, true);
+            take(extremes, Rule::cell_undervoltage, cell.voltage_v, c, false);
+        }
+        if (cell.temperature_valid) {
+            // The charge and discharge rules share the hottest and the
+            // coldest cell (copied in check_rack); which applies depends on
+            // the rack's current.
+            take(extremes, Rule::overtemperature_discharge, cell.temperature_c, c, true);
+            take(extremes, Rule::undertemperature_discharge, cell.temperature_c, c, false);
+        }
+        const float soc = eval.soc[l];
+        if (std::isfinite(soc)) {
+            take(extremes, Rule::soc_high, soc, c, true);
+            take(extremes, Rule::soc_low, soc, c, false);
+        }
+        const float soh = eval.soh[l];
+        if (std::isfinite(soh)) {
+            take(extremes, Rule::soh_low, soh, c, false);
+        }
+    }
+}
+
+void LimitRules::check_rack(RackEvaluation& eval, RackExtremes extremes) {
+    const AlarmConfig& cfg = eval.config;
+    const ChemistryLimits& l = eval.limits;
+    const std::uint32_t rack = eval.rack;
+    copy_worst(extremes, Rule::overtemperature_charge, Rule::overtemperature_discharge);
+    copy_worst(extremes, Rule::undertemperature_charge, Rule::undertemperature_discharge);
+    // Rack current, discharge positive.
+    const float rack_current = eval.frame.racks[rack].current_a;
+    extremes.value[static_cast<std::size_t>(Rule::overcurrent_discharge)] = rack_current;
+    extremes.value[static_cast<std::size_t>(Rule::overcurrent_charge)] = -rack_current;
+
+    const float amps_per_c = eval.capacity_ah;
+    const bool charging = rack_current < -cfg.charging_c_rate * amps_per_c;
+
+    struct LimitRule {
+        Rule rule;
+        const LevelLimits* limits;
+        bool maximum;
+        float scale;  // limit units to value units
+        float hysteresis;
+        const Debounce* debounce;
+        bool applies;
+    };
+    const LimitRule rules[kLimitRuleCount] = {
+        {Rule::cell_overvoltage, &l.voltage_max_v, true, 1, cfg.voltage_hysteresis_v,
+         &cfg.voltage_debounce, true},
+        {Rule::cell_undervoltage, &l.voltage_min_v, false, 1, cfg.voltage_hysteresis_v,
+         &cfg.voltage_debounce, true},
+        {Rule::overtemperature_charge, &l.temperature_max_charge_c, true, 1,
+         cfg.temperature_hysteresis_k, &cfg.temperature_debounce, charging},
+        {Rule::overtemperature_discharge, &l.temperature_max_discharge_c, true, 1,
+         cfg.temperature_hysteresis_k, &cfg.temperature_debounce, !charging},
+        {Rule::undertemperature_charge, &l.temperature_min_charge_c, false, 1,
+         cfg.temperature_hysteresis_k, &cfg.temperature_debounce, charging},
+        {Rule::undertemperature_discharge, &l.temperature_min_discharge_c, false, 1,
+         cfg.temperature_hysteresis_k, &cfg.temperature_debounce, !charging},
+        {Rule::overcurrent_discharge, &l.current_max_discharge_c_rate, true, amps_per_c,
+         cfg.current_hysteresis_c_rate * amps_per_c, &cfg.current_debounce, true},
+        {Rule::overcurrent_charge, &l.current_max_charge_c_rate, true, amps_per_c,
+         cfg.current_hysteresis_c_rate * amps_per_c, &cfg.current_debounce, true},
+        {Rule::soc_high, &l.soc_max, true, 1, cfg.soc_hysteresis, &cfg.soc_debounce, true},
+        {Rule::soc_low, &l.soc_min, false, 1, cfg.soc_hysteresis, &cfg.soc_debounce, true},
+        {Rule::soh_low, &l.soh_min, false, 1, cfg.soh_hysteresis, &cfg.soc_debounce, true},
+    };
+    for (const LimitRule& rule : rules) {
+        const std::size_t index = static_cast<std::size_t>(rule.rule);
+        const float value = extremes.value[index];
+        const bool rack_scope_current =
+            rule.rule == Rule::overcurrent_discharge || rule.rule == Rule::overcurrent_charge;
+        const AlarmLocation where = rack_scope_current ? AlarmLocation{rack, kNoIndex, kNoIndex}
+                                                       : eval.location_of(extremes.cell[index]);
+        for (Severity severity : {Severity::info, Severity::warning, Severity::critical}) {
+            const float limit = rule.limits->at(severity) * rule.scale;
+            if (std::isnan(limit)) {
+                continue;
+            }
+            bool bad = false;
+            bool good = false;
+            if (!rule.applies) {
+                good = true;
+            } else if (std::isfinite(value)) {
+                bad = rule.maximum ? value > limit : value < limit;
+                good = rule.maximum ? value <= limit - rule.hysteresis
+                                    : value >= limit + rule.hysteresis;
+            }
+            auto& flag = flags_[rack][index][static_cast<std::size_t>(severity)];
+            const Step step = debounce_step(flag, bad, good, *rule.debounce);
+            eval.events.emit(step, rule.rule, severity,
+                             {rule.rule, severity, rack, kNoIndex, kNoIndex}, where, value, limit);
+        }
+    }
+}
+
+}  // namespace brt::alarm_detail

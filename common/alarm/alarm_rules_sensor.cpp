@@ -1,0 +1,52 @@
+// Sensor faults a single frame shows: a NaN reading or the dropout bit
+// (sensor_dropout), a reading outside the physical range (voltage_range,
+// temperature_range), and the front end's own fault bits (sensor_status).
+#include <cmath>
+
+#include "common/alarm/alarm_rule_families.hpp"
+#include "common/segment/segment_layout.hpp"
+
+namespace brt::alarm_detail {
+
+namespace {
+
+// Status bits 0..6: what the front end knows is wrong with its sensors.
+constexpr std::uint32_t kSensorFaultBits =
+    cell_status::voltage_sensor_fault | cell_status::temperature_sensor_fault |
+    cell_status::current_sensor_fault | cell_status::dropout | cell_status::open_wire |
+    cell_status::stuck | cell_status::offset_drift;
+
+}  // namespace
+
+void SensorRules::check_module(RackEvaluation& eval, const ModuleReadings& module) {
+    const AlarmConfig& cfg = eval.config;
+    for (std::uint32_t i = 0; i < module.cells.size(); ++i) {
+        const CellReading& cell = module.cells[i];
+        const std::uint64_t c = module.first_cell + i;
+        const std::uint64_t l = module.first_local + i;
+        Flags& flags = flags_[c];
+        const float v = cell.voltage_v;
+        const float t = cell.temperature_c;
+
+        const bool dropout = std::isnan(v) || std::isnan(t) || std::isnan(eval.current_a[l]) ||
+                             std::isnan(eval.soc[l]) || std::isnan(eval.resistance_ohm[l]) ||
+                             std::isnan(eval.soh[l]) || (cell.status & cell_status::dropout) != 0;
+        cell_rule(eval, flags.dropout, Rule::sensor_dropout, c, dropout, !dropout,
+                  cfg.sensor_debounce, NAN, NAN);
+
+        // The limit named is the end of the range the reading is beyond.
+        cell_rule(eval, flags.voltage_range, Rule::voltage_range, c, cell.voltage_out,
+                  !cell.voltage_out, cfg.sensor_debounce, v,
+                  v < cfg.voltage_range_min_v ? cfg.voltage_range_min_v : cfg.voltage_range_max_v);
+        cell_rule(eval, flags.temperature_range, Rule::temperature_range, c, cell.temperature_out,
+                  !cell.temperature_out, cfg.sensor_debounce, t,
+                  t < cfg.temperature_range_min_c ? cfg.temperature_range_min_c
+                                                  : cfg.temperature_range_max_c);
+
+        const std::uint32_t fault_bits = cell.status & kSensorFaultBits;
+        cell_rule(eval, flags.status, Rule::sensor_status, c, fault_bits != 0, fault_bits == 0,
+                  cfg.sensor_debounce, static_cast<float>(fault_bits), 0.0f);
+    }
+}
+
+}  // namespace brt::alarm_detail
