@@ -279,18 +279,11 @@ AlarmEngine::AlarmEngine(AlarmConfig config, Geometry geometry,
 }
 
 AlarmEngine AlarmEngine::for_segment(AlarmConfig config, const MappedSegment& segment) {
-    const SegmentLayout& layout = segment.layout();
-    const Geometry& geometry = layout.geometry;
-    const auto* chemistry_codes = segment.at<const std::uint32_t>(layout.rack_chemistry_offset);
-    const auto* cell_capacity = segment.at<const float>(layout.cell_capacity_offset);
-    std::vector<Chemistry> chemistry(geometry.racks);
+    const Geometry& geometry = segment.layout().geometry;
+    std::vector<Chemistry> chemistry = segment.rack_chemistries();
+    const std::span<const float> cell_capacity = segment.cell_capacity_ah();
     std::vector<float> capacity(geometry.racks);
     for (std::uint32_t rack = 0; rack < geometry.racks; ++rack) {
-        // The segment validated its codes; anything unknown gets NMC limits,
-        // as in the simulator.
-        chemistry[rack] = chemistry_codes[rack] == static_cast<std::uint32_t>(Chemistry::lfp)
-                              ? Chemistry::lfp
-                              : Chemistry::nmc;
         const float ah = cell_capacity[geometry.cell_index(rack, 0, 0)];
         capacity[rack] =
             std::isfinite(ah) && ah > 0 ? ah : default_nominal_capacity_ah(chemistry[rack]);
