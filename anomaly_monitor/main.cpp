@@ -9,9 +9,9 @@
 #include "anomaly_monitor/monitor.hpp"
 #include "common/alarm/alarm_config_cli.hpp"
 #include "common/cli/cli_common.hpp"
+#include "common/cli/stop_signal.hpp"
 #include "common/segment/errors.hpp"
 #include "common/segment/shm_name.hpp"
-#include "common/cli/stop_signal.hpp"
 
 int main(int argc, char** argv) {
     using namespace brt;

@@ -19,11 +19,11 @@
 #include <vector>
 
 #include "bench/bench_support.hpp"
-#include "common/segment/atomic_copy.hpp"
 #include "common/cli/cli_common.hpp"
-#include "common/segment/errors.hpp"
 #include "common/cli/exit_codes.hpp"
 #include "common/json/json_writer.hpp"
+#include "common/segment/atomic_copy.hpp"
+#include "common/segment/errors.hpp"
 #include "common/segment/segment_reader.hpp"
 #include "common/segment/segment_writer.hpp"
 

@@ -37,9 +37,9 @@
 
 #include "bench/bench_support.hpp"
 #include "common/cli/cli_common.hpp"
-#include "common/segment/errors.hpp"
 #include "common/cli/exit_codes.hpp"
 #include "common/json/json_writer.hpp"
+#include "common/segment/errors.hpp"
 #include "common/segment/segment_reader.hpp"
 #include "common/segment/segment_writer.hpp"
 

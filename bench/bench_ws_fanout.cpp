@@ -33,9 +33,9 @@
 
 #include "bench/bench_support.hpp"
 #include "bench/paced_writer.hpp"
-#include "common/segment/clock.hpp"
 #include "common/cli/file_limit.hpp"
 #include "common/json/json_writer.hpp"
+#include "common/segment/clock.hpp"
 #include "common/segment/segment_writer.hpp"
 
 namespace asio = boost::asio;

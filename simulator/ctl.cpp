@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 
-#include "common/segment/command_ring.hpp"
-#include "common/control/control_command.hpp"
-#include "common/segment/errors.hpp"
 #include "common/cli/exit_codes.hpp"
-#include "common/json/json_writer.hpp"
-#include "common/segment/liveness.hpp"
+#include "common/control/control_command.hpp"
 #include "common/control/scenario.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/command_ring.hpp"
+#include "common/segment/errors.hpp"
+#include "common/segment/liveness.hpp"
 #include "common/segment/segment_file.hpp"
 #include "simulator/simulation_config.hpp"
 

@@ -6,11 +6,11 @@
 #include <thread>
 
 #include "common/cli/cli_common.hpp"
-#include "common/config/config_file.hpp"
-#include "common/segment/errors.hpp"
 #include "common/cli/exit_codes.hpp"
-#include "common/json/json_writer.hpp"
+#include "common/config/config_file.hpp"
 #include "common/control/scenario.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/errors.hpp"
 #include "common/segment/shm_name.hpp"
 #include "simulator/ctl.hpp"
 #include "simulator/run_loop.hpp"

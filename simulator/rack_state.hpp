@@ -4,8 +4,8 @@
 
 #include <cstdint>
 
-#include "common/segment/chemistry.hpp"
 #include "common/control/rack_mode.hpp"
+#include "common/segment/chemistry.hpp"
 
 namespace brt {
 

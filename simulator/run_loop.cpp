@@ -6,12 +6,12 @@
 #include <cmath>
 #include <ctime>
 
+#include "common/cli/exit_codes.hpp"
+#include "common/cli/stop_signal.hpp"
+#include "common/json/json_writer.hpp"
 #include "common/segment/clock.hpp"
 #include "common/segment/command_ring.hpp"
-#include "common/cli/exit_codes.hpp"
-#include "common/json/json_writer.hpp"
 #include "common/segment/segment_writer.hpp"
-#include "common/cli/stop_signal.hpp"
 #include "common/systemd/systemd_notify.hpp"
 #include "simulator/rack_control.hpp"
 

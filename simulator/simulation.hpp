@@ -7,8 +7,8 @@
 #include <limits>
 #include <vector>
 
-#include "common/segment/command_ring.hpp"
 #include "common/control/scenario.hpp"
+#include "common/segment/command_ring.hpp"
 #include "common/segment/segment_file.hpp"
 #include "simulator/cell_arrays.hpp"
 #include "simulator/load_profile.hpp"

@@ -8,10 +8,10 @@
 #include <string>
 
 #include "common/cli/cli_common.hpp"
+#include "common/cli/stop_signal.hpp"
 #include "common/segment/errors.hpp"
 #include "common/segment/segment_reader.hpp"
 #include "common/segment/shm_name.hpp"
-#include "common/cli/stop_signal.hpp"
 #include "viewer/batch.hpp"
 #include "viewer/dashboard.hpp"
 #include "viewer/fields.hpp"

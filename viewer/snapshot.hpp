@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "common/frames/frame_stats.hpp"
-#include "common/segment/liveness.hpp"
 #include "common/frames/rate_meter.hpp"
+#include "common/segment/liveness.hpp"
 #include "common/segment/segment_reader.hpp"
 
 namespace brt::viewer {

@@ -7,11 +7,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "common/segment/command_ring.hpp"
 #include "common/control/control_command.hpp"
-#include "common/segment/errors.hpp"
-#include "common/json/json_writer.hpp"
 #include "common/control/scenario.hpp"
+#include "common/json/json_writer.hpp"
+#include "common/segment/command_ring.hpp"
+#include "common/segment/errors.hpp"
 #include "ws_bridge/rest_api.hpp"
 #include "ws_bridge/views.hpp"
 

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "common/alarm/alarm_engine.hpp"
-#include "common/segment/chemistry.hpp"
 #include "common/frames/frame_stats.hpp"
+#include "common/segment/chemistry.hpp"
 #include "common/segment/geometry.hpp"
 #include "common/segment/liveness.hpp"
 #include "common/segment/segment_reader.hpp"

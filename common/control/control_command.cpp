@@ -4,9 +4,9 @@
 
 #include <cmath>
 
+#include "common/control/rack_mode.hpp"
 #include "common/segment/errors.hpp"
 #include "common/segment/liveness.hpp"
-#include "common/control/rack_mode.hpp"
 
 namespace brt {
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/control/scenario.hpp"
 #include "common/segment/command_ring.hpp"
 #include "common/segment/geometry.hpp"
-#include "common/control/scenario.hpp"
 
 namespace brt {
 

@@ -8,8 +8,8 @@
 
 #include <fstream>
 
-#include "common/segment/command_ring.hpp"
 #include "common/control/scenario.hpp"
+#include "common/segment/command_ring.hpp"
 #include "common/segment/segment_writer.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
