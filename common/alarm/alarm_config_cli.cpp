@@ -29,15 +29,6 @@ struct Setting {
     std::function<void(AlarmConfig&, const std::vector<float>&)> apply;
 };
 
-std::string trim(std::string_view text) {
-    const auto begin = text.find_first_not_of(" \t\r\n");
-    if (begin == std::string_view::npos) {
-        return {};
-    }
-    const auto end = text.find_last_not_of(" \t\r\n");
-    return std::string(text.substr(begin, end - begin + 1));
-}
-
 // A number, or "off" (NaN) where allowed. Empty when it is neither.
 std::optional<float> parse_number(const std::string& text, bool allow_off) {
     if (allow_off && (text == "off" || text == "OFF" || text == "none")) {
@@ -68,9 +59,9 @@ std::vector<float> parse_values(const Setting& setting, const std::vector<std::s
     }
     std::vector<float> numbers;
     for (const std::string& raw : values) {
-        const auto number = parse_number(trim(raw), setting.allow_off);
+        const auto number = parse_number(trim_blanks(raw), setting.allow_off);
         if (!number) {
-            error = fmt::format("{}: '{}' is not a number{}", setting.name, trim(raw),
+            error = fmt::format("{}: '{}' is not a number{}", setting.name, trim_blanks(raw),
                                 setting.allow_off ? " or off" : "");
             return {};
         }
@@ -237,10 +228,11 @@ const std::vector<Setting>& settings() {
 CLI::Validator number_check(bool allow_off) {
     return CLI::Validator(
         [allow_off](std::string& text) -> std::string {
-            if (parse_number(trim(text), allow_off)) {
+            if (parse_number(trim_blanks(text), allow_off)) {
                 return {};
             }
-            return fmt::format("'{}' is not a number{}", trim(text), allow_off ? " or off" : "");
+            return fmt::format("'{}' is not a number{}", trim_blanks(text),
+                               allow_off ? " or off" : "");
         },
         "");
 }

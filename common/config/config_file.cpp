@@ -15,15 +15,6 @@ namespace brt {
 
 namespace {
 
-std::string trim(std::string_view text) {
-    const auto begin = text.find_first_not_of(" \t\r\n");
-    if (begin == std::string_view::npos) {
-        return {};
-    }
-    const auto end = text.find_last_not_of(" \t\r\n");
-    return std::string(text.substr(begin, end - begin + 1));
-}
-
 // Levenshtein distance, to suggest the option a misspelt key meant.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
@@ -109,7 +100,7 @@ class StrictConfigReader : public CLI::ConfigBase {
             const auto fail = [&](const std::string& why) {
                 throw CLI::ConfigError(fmt::format("{}line {}: {} (the line reads: '{}')",
                                                    file_prefix(), line_number, why,
-                                                   trim(raw_line)));
+                                                   trim_blanks(raw_line)));
             };
             const std::string line = strip_comment(raw_line, fail);
             if (line.empty()) {
@@ -123,13 +114,13 @@ class StrictConfigReader : public CLI::ConfigBase {
             if (equals == std::string::npos) {
                 fail("expected 'key = value'");
             }
-            std::string key = trim(line.substr(0, equals));
+            std::string key = trim_blanks(line.substr(0, equals));
             if (key.empty()) {
                 fail("missing key before '='");
             }
             std::replace(key.begin(), key.end(), '_', '-');
             const std::string name = section == nullptr ? key : section->option_prefix + key;
-            const std::string value = trim(line.substr(equals + 1));
+            const std::string value = trim_blanks(line.substr(equals + 1));
             if (value.empty()) {
                 fail(fmt::format("no value for {}", name));
             }
@@ -178,7 +169,7 @@ class StrictConfigReader : public CLI::ConfigBase {
         if (line.back() != ']') {
             fail("a section header must end with ']'");
         }
-        const std::string section = trim(line.substr(1, line.size() - 2));
+        const std::string section = trim_blanks(line.substr(1, line.size() - 2));
         if (section == "default" || section.empty()) {
             return nullptr;
         }
@@ -240,7 +231,7 @@ class StrictConfigReader : public CLI::ConfigBase {
             std::vector<std::string> split;
             for (const std::string& value : values) {
                 for (std::string& part : CLI::detail::split(value, option.get_delimiter())) {
-                    split.push_back(trim(part));
+                    split.push_back(trim_blanks(part));
                 }
             }
             values = std::move(split);
@@ -345,13 +336,13 @@ class StrictConfigReader : public CLI::ConfigBase {
             } else if (c == '"' || c == '\'') {
                 quote = c;
             } else if (c == '#' || c == ';') {
-                return trim(line.substr(0, i));
+                return trim_blanks(line.substr(0, i));
             }
         }
         if (quote != 0) {
             fail("unterminated quote");
         }
-        return trim(line);
+        return trim_blanks(line);
     }
 
     // `a, b`, `a b` or `[a, b]`; quotes keep commas and spaces in a value
@@ -362,7 +353,7 @@ class StrictConfigReader : public CLI::ConfigBase {
             if (value.back() != ']') {
                 fail("an array must close with ']' on the same line");
             }
-            value = trim(value.substr(1, value.size() - 2));
+            value = trim_blanks(value.substr(1, value.size() - 2));
         }
         std::vector<std::string> values;
         std::string current;
@@ -437,6 +428,15 @@ std::string config_file_hint(const CLI::App& app) {
         "The keys are the long option names without '--' (see '{} --help')", app.get_name());
     // Without sections, the reader's own error says so where it matters.
     return fmt::format("{}{}.", keys, help_sentence(reader->sections()));
+}
+
+std::string trim_blanks(std::string_view text) {
+    const auto begin = text.find_first_not_of(" \t\r\n");
+    if (begin == std::string_view::npos) {
+        return {};
+    }
+    const auto end = text.find_last_not_of(" \t\r\n");
+    return std::string(text.substr(begin, end - begin + 1));
 }
 
 }  // namespace brt

@@ -21,9 +21,14 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace brt {
+
+// `text` without leading and trailing blanks, as the config reader takes keys
+// and values.
+std::string trim_blanks(std::string_view text);
 
 // A [section] a tool accepts in its config file: a key under it names the
 // option `option_prefix + key` ([nmc] with prefix "nmc-": voltage-max =

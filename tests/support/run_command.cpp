@@ -166,4 +166,14 @@ CommandOutput run_command(const std::vector<std::string>& argv,
     return output;
 }
 
+std::vector<std::string> split(const std::string& text, char separator) {
+    std::vector<std::string> parts;
+    std::string part;
+    std::istringstream stream(text);
+    while (std::getline(stream, part, separator)) {
+        parts.push_back(part);
+    }
+    return parts;
+}
+
 }  // namespace brt::test

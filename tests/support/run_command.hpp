@@ -27,6 +27,8 @@ pid_t spawn_background(const std::vector<std::string>& argv, const std::string& 
 // or -1 after killing it with SIGKILL when it did not end in time.
 int wait_for_exit(pid_t pid, int timeout_ms);
 std::string read_file(const std::string& path);
+// `text` cut at every `separator` (a trailing one makes no empty last part).
+std::vector<std::string> split(const std::string& text, char separator);
 
 // Kills (SIGKILL) and reaps child processes however a test ends, so a failed
 // REQUIRE never leaves a tool running (meson would wait for it forever).

@@ -28,16 +28,6 @@ test::CommandOutput viewer(const std::string& segment, std::vector<std::string> 
     return test::run_command(argv);
 }
 
-std::vector<std::string> split(const std::string& text, char separator) {
-    std::vector<std::string> parts;
-    std::string part;
-    std::istringstream stream(text);
-    while (std::getline(stream, part, separator)) {
-        parts.push_back(part);
-    }
-    return parts;
-}
-
 std::vector<std::string> words(const std::string& line) {
     std::vector<std::string> parts;
     std::istringstream stream(line);
@@ -93,12 +83,12 @@ TEST_CASE("CSV: one row per cell of the selected module, values in base units", 
                             {"--once", "--format", "csv", "--rack", "1", "--module", "1"});
     INFO(out.err);
     REQUIRE(out.exit_code == 0);
-    const auto lines = split(out.out, '\n');
+    const auto lines = test::split(out.out, '\n');
     REQUIRE(lines.size() == 5);
     CHECK(lines[0] ==
           "frame,rack,module,cell,voltage_v,current_a,temperature_c,soc,resistance_ohm,soh,status");
     for (std::uint32_t i = 0; i < 4; ++i) {
-        const auto cells = split(lines[i + 1], ',');
+        const auto cells = test::split(lines[i + 1], ',');
         REQUIRE(cells.size() == 11);
         const std::uint32_t index = 12 + i;
         CHECK(cells[0] == "3");  // frame number
@@ -121,7 +111,7 @@ TEST_CASE("CSV: --fields chooses the columns; no selection gives every cell", "[
     const auto out =
         viewer(fixture.segment.name(), {"--once", "--format", "csv", "--fields", "temp,soc"});
     REQUIRE(out.exit_code == 0);
-    const auto lines = split(out.out, '\n');
+    const auto lines = test::split(out.out, '\n');
     REQUIRE(lines.size() == 1 + kGeometry.cell_count());
     CHECK(lines[0] == "frame,rack,module,cell,temperature_c,soc");
     CHECK(lines[24] == "3,2,1,3,223,323");  // the last cell, 23
@@ -133,7 +123,7 @@ TEST_CASE("JSON: one object with the rack, module and cells of the selection", "
         viewer(fixture.segment.name(), {"--once", "--json", "--rack", "1", "--module", "1"});
     INFO(out.err);
     REQUIRE(out.exit_code == 0);
-    REQUIRE(split(out.out, '\n').size() == 1);  // one line per snapshot
+    REQUIRE(test::split(out.out, '\n').size() == 1);  // one line per snapshot
     const pt::ptree json = parse_json(out.out);
     CHECK(json.get<std::string>("segment") == "/dev/shm/" + fixture.segment.name());
     CHECK(integer(json, "geometry.racks") == 3);
@@ -194,7 +184,7 @@ TEST_CASE("table: racks, a rack's modules, a module's cells", "[viewer]") {
     const auto overview = viewer(fixture.segment.name(), {"--once"});
     REQUIRE(overview.exit_code == 0);
     CHECK(overview.out.find('\x1b') == std::string::npos);  // plain text into a pipe
-    auto lines = split(overview.out, '\n');
+    auto lines = test::split(overview.out, '\n');
     REQUIRE(lines.size() == 5);  // header line, headings, 3 racks
     CHECK_THAT(lines[0], Catch::StartsWith("# /dev/shm/" + fixture.segment.name()));
     CHECK_THAT(lines[0], Catch::Contains("3x2x4"));
@@ -212,7 +202,7 @@ TEST_CASE("table: racks, a rack's modules, a module's cells", "[viewer]") {
 
     const auto rack = viewer(fixture.segment.name(), {"--once", "--rack", "2"});
     REQUIRE(rack.exit_code == 0);
-    lines = split(rack.out, '\n');
+    lines = test::split(rack.out, '\n');
     REQUIRE(lines.size() == 4);  // header, headings, 2 modules
     CHECK(words(lines[3])[1] == "1");
     CHECK(words(lines[3])[2] == "20.0000");  // voltage_v.min of cells 20..23
@@ -220,7 +210,7 @@ TEST_CASE("table: racks, a rack's modules, a module's cells", "[viewer]") {
     const auto module = viewer(fixture.segment.name(), {"--once", "--rack", "1", "--module", "1",
                                                         "--fields", "voltage_v,temperature_c"});
     REQUIRE(module.exit_code == 0);
-    lines = split(module.out, '\n');
+    lines = test::split(module.out, '\n');
     REQUIRE(lines.size() == 6);
     CHECK(words(lines[1]) ==
           std::vector<std::string>{"rack", "module", "cell", "voltage_v", "temperature_c"});
@@ -232,7 +222,7 @@ TEST_CASE("batch -n N prints N snapshots", "[viewer]") {
     const auto out = viewer(fixture.segment.name(),
                             {"-b", "-n", "3", "-d", "0.05", "--format", "json", "--rack", "0"});
     REQUIRE(out.exit_code == 0);
-    const auto lines = split(out.out, '\n');
+    const auto lines = test::split(out.out, '\n');
     REQUIRE(lines.size() == 3);
     for (const auto& line : lines) {
         CHECK(integer(parse_json(line), "racks..rack") == 0);
@@ -240,7 +230,7 @@ TEST_CASE("batch -n N prints N snapshots", "[viewer]") {
     const auto csv =
         viewer(fixture.segment.name(), {"-n", "2", "-d", "0.05", "--format", "csv", "--rack", "0"});
     REQUIRE(csv.exit_code == 0);
-    CHECK(split(csv.out, '\n').size() == 1 + 2 * 8);  // one header row
+    CHECK(test::split(csv.out, '\n').size() == 1 + 2 * 8);  // one header row
 }
 
 TEST_CASE("colour in a table only when asked for or on a terminal", "[viewer]") {

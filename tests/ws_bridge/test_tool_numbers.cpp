@@ -95,16 +95,6 @@ class OneFrameWriter {
     std::thread thread_;
 };
 
-std::vector<std::string> split(const std::string& text, char separator) {
-    std::vector<std::string> parts;
-    std::string part;
-    std::istringstream stream(text);
-    while (std::getline(stream, part, separator)) {
-        parts.push_back(part);
-    }
-    return parts;
-}
-
 // The number texts of `key` in `json` from `from` on, as they were written
 // (null included), in order.
 std::vector<std::string> number_texts(const std::string& json, const std::string& key,
@@ -172,9 +162,9 @@ TEST_CASE("viewer CSV and JSON, the bridge and the Python reader print the same 
                      "csv", "--rack", std::to_string(kRack), "--module", std::to_string(kModule)});
     INFO(csv.out << csv.err);
     REQUIRE(csv.exit_code == 0);
-    const std::vector<std::string> lines = split(csv.out, '\n');
+    const std::vector<std::string> lines = test::split(csv.out, '\n');
     REQUIRE(lines.size() == cells.cell_count + 1);
-    const std::vector<std::string> header = split(lines[0], ',');
+    const std::vector<std::string> header = test::split(lines[0], ',');
 
     const auto viewer_json =
         run_command({tool_path("BRT_VIEWER"), "--shm-name", segment.name(), "--once", "--format",
@@ -193,7 +183,7 @@ TEST_CASE("viewer CSV and JSON, the bridge and the Python reader print the same 
         REQUIRE(from_bridge.size() == cells.cell_count);
         REQUIRE(from_viewer_json == from_bridge);
         for (std::uint64_t i = 0; i < cells.cell_count; ++i) {
-            const std::vector<std::string> row = split(lines[i + 1], ',');
+            const std::vector<std::string> row = test::split(lines[i + 1], ',');
             REQUIRE(row.size() == header.size());
             CHECK(row[0] == frame_number_of(bridge_json));
             // CSV leaves a NaN empty where JSON writes null.
