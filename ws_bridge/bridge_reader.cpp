@@ -48,7 +48,12 @@ void BridgeReader::record_alarm_events(const std::vector<AlarmEvent>& events, bo
 }
 
 void BridgeReader::publish_initial(SegmentReader& reader) {
-    publish(reader, nullptr);
+    reader.refresh();
+    if (reader.attached()) {
+        on_attach(reader, AttachChange::attached);
+    } else {
+        publish(reader, nullptr);
+    }
 }
 
 void BridgeReader::forget_segment(SegmentReader& reader) {
@@ -61,7 +66,12 @@ StepResult BridgeReader::on_attach(SegmentReader& reader, AttachChange) {
     // A new segment: new geometry and chemistry, fresh alarm state.
     engine_.emplace(AlarmEngine::for_segment(*alarm_config_, reader.segment()));
     record_alarm_events(engine_->evaluate_liveness(reader.writer_status(), realtime_ns()), true);
-    publish(reader, nullptr);
+    // The old segment's frame means nothing now. Clients get the new
+    // segment's newest frame at once where there is one, so that no
+    // snapshot says "live" without a frame; an empty view otherwise.
+    if (!publish_newest(reader)) {
+        publish(reader, nullptr);
+    }
     return keep_going;
 }
 
@@ -71,16 +81,22 @@ void BridgeReader::on_detach(SegmentReader& reader) {
 }
 
 StepResult BridgeReader::on_frame(SegmentReader& reader) {
-    FrameBuffer buffer;
-    if (reader.read_latest(buffer) == ReadOutcome::ok) {
-        ++frames_seen_;
-        rate_.add(buffer.frame_number, buffer.publish_monotonic_ns);
-        if (engine_ && buffer.frame_number != engine_->last_frame_evaluated()) {
-            record_alarm_events(engine_->evaluate(buffer, realtime_ns()));
-        }
-        publish(reader, make_frame_view(std::move(buffer), reader.layout().geometry));
-    }
+    publish_newest(reader);
     return keep_going;
+}
+
+bool BridgeReader::publish_newest(SegmentReader& reader) {
+    FrameBuffer buffer;
+    if (reader.read_latest(buffer) != ReadOutcome::ok) {
+        return false;
+    }
+    ++frames_seen_;
+    rate_.add(buffer.frame_number, buffer.publish_monotonic_ns);
+    if (engine_ && buffer.frame_number != engine_->last_frame_evaluated()) {
+        record_alarm_events(engine_->evaluate(buffer, realtime_ns()));
+    }
+    publish(reader, make_frame_view(std::move(buffer), reader.layout().geometry));
+    return true;
 }
 
 StepResult BridgeReader::on_tick(SegmentReader& reader, const WriterStatus& writer,

@@ -35,8 +35,9 @@ class BridgeReader : public ReaderTool {
     // (validated), the same rules brt-anomaly-monitor applies.
     BridgeReader(AlarmConfig alarm_config, Hooks hooks);
 
-    // The writer's state as a first snapshot, before the loop runs and
-    // before the first client connects.
+    // Attaches where the segment exists and publishes a first snapshot (the
+    // newest frame, or the writer's state), before the loop runs and before
+    // the first client connects.
     void publish_initial(SegmentReader& reader);
     const SnapshotPtr& latest() const { return latest_; }
 
@@ -57,6 +58,8 @@ class BridgeReader : public ReaderTool {
   private:
     // Another segment (or none): the old frame and rate mean nothing now.
     void forget_segment(SegmentReader& reader);
+    // Reads the newest frame and publishes it; false when there is none.
+    bool publish_newest(SegmentReader& reader);
     void publish(SegmentReader& reader, std::shared_ptr<const FrameView> view);
     // Keeps the events for the page and rebuilds the alarm view when there
     // are any (or when `rebuild`: a new engine).

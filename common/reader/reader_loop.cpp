@@ -14,12 +14,14 @@ constexpr auto kStatusEvery = std::chrono::seconds(1);
 }  // namespace
 
 int run_reader_loop(SegmentReader& reader, ReaderTool& tool, const ReaderLoopOptions& options) {
+    // A reader the tool attached itself has been set up by the tool.
+    const bool attached_by_tool = reader.attached();
     if (options.require_segment) {
         reader.require_attached();
     } else {
         reader.refresh();
     }
-    if (reader.attached()) {
+    if (reader.attached() && !attached_by_tool) {
         if (const StepResult stop = tool.on_attach(reader, AttachChange::attached)) {
             return *stop;
         }

@@ -41,7 +41,8 @@ class ReaderTool {
     using Clock = std::chrono::steady_clock;
     virtual ~ReaderTool() = default;
 
-    // A segment was found at start (change: attached), appeared later
+    // The loop found the segment at start (change: attached; not called
+    // when the tool attached the reader before the loop), it appeared later
     // (attached) or the name now points to a re-created one (reattached):
     // geometry and chemistry may differ from before.
     virtual StepResult on_attach(SegmentReader& reader, AttachChange change) {

@@ -327,3 +327,23 @@ TEST_CASE("SIGTERM stops the bridge cleanly and closes WebSocket clients", "[ws_
     CHECK(client.closed());
     CHECK(client.close_code() == 1001);
 }
+
+TEST_CASE("a bridge started on a live segment never says live without a frame",
+          "[ws_bridge][rest]") {
+    // From its first answer on, a live writer comes with the newest frame:
+    // clients never get a live summary whose frame is null (the first
+    // snapshot after attaching reads the frame the writer already published).
+    ScopedSegment segment("rest-first", kGeometry);
+    KnownWriter writer(segment.name(), kGeometry, std::chrono::milliseconds(500));
+    BridgeProcess bridge(segment.name());
+    int live_answers = 0;
+    for (int i = 0; i < 40; ++i) {
+        const Json summary = http_get(bridge.port(), "/api/v1/summary").json();
+        if (summary["writer"]["liveness"] == "live") {
+            ++live_answers;
+            INFO(summary.dump());
+            CHECK_FALSE(summary["frame"].is_null());
+        }
+    }
+    CHECK(live_answers > 0);
+}
