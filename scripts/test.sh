@@ -24,14 +24,16 @@ run_suite() {  # run_suite DIR all|sanitized [meson options...]
     shift 2
     local started=$SECONDS
     echo "== $dir: build" >&2
-    local status=0
+    local status=0 built
     if [ "$which" = all ]; then
         scripts/build.sh "$dir" "$@"
+        built=$SECONDS
         meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 || status=$?
     else
         scripts/build.sh "$dir" --configure-only "$@"
         mapfile -t targets < <(scripts/suite_targets.py "$dir" "${sanitizer_suites[@]}")
         ninja -C "$dir" "${targets[@]}" >&2
+        built=$SECONDS
         local suite_args=()
         for suite in "${sanitizer_suites[@]}"; do suite_args+=(--suite "$suite"); done
         # Sanitized code runs several times slower: allow it.
@@ -43,7 +45,7 @@ run_suite() {  # run_suite DIR all|sanitized [meson options...]
     passed=$((passed + $(grep -c '"result": "OK"' "$log" || true)))
     failed=$((failed + $(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)))
     skipped=$((skipped + $(grep -c '"result": "SKIP"' "$log" || true)))
-    echo "== $dir: $((SECONDS - started)) s (exit $status)" >&2
+    echo "== $dir: $((SECONDS - started)) s: build $((built - started)) s, tests $((SECONDS - built)) s (exit $status)" >&2
     return 0
 }
 
