@@ -109,6 +109,23 @@ TEST_CASE("a second simulator is refused with the first one's pid", "[simulator-
     CHECK(reader.writer_status().liveness == Liveness::stopped);
 }
 
+TEST_CASE("SIGHUP stops the simulator cleanly: exit 0, writer state stopped", "[simulator-cli]") {
+    // A closed terminal sends SIGHUP; by default it would kill the writer
+    // mid-run and leave the state "running", which readers see as stale.
+    Tools tools;
+    test::ScopedSegment scoped("sim-hup");
+    const pid_t simulator =
+        test::spawn_background({tools.simulator, "--shm-name", scoped.name()}, tools.log);
+    test::KillOnExit guard{{simulator}};
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    wait_until_live(reader);
+    kill(simulator, SIGHUP);
+    CHECK(test::wait_for_exit(simulator, 5000) == 0);
+    CHECK(reader.writer_status().state == WriterState::stopped);
+    CHECK(reader.writer_status().liveness == Liveness::stopped);
+}
+
 TEST_CASE("ctl commands take effect within one publish period", "[simulator-cli]") {
     Tools tools;
     test::ScopedSegment scoped("sim-ctl", Geometry{3, 2, 8});
