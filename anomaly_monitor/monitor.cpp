@@ -83,10 +83,17 @@ class Monitor : public ReaderTool {
         // skipped. read_next falls back to the newest frame when the writer
         // is a whole ring ahead; still busy, the next wait returns at once
         // and this reads again.
-        if (reader.read_next(frame_, range_) != ReadOutcome::ok ||
-            frame_.frame_number == engine_->last_frame_evaluated()) {
+        const ReadOutcome outcome = reader.read_next(frame_, range_);
+        if (outcome == ReadOutcome::busy && reader.unreadable_reason() != unreadable_noted_) {
+            // Said once per cause; the reader sleeps until the writer
+            // publishes again rather than retrying.
+            unreadable_noted_ = reader.unreadable_reason();
+            fmt::print(stderr, "{}: {}\n", tool_, unreadable_noted_);
+        }
+        if (outcome != ReadOutcome::ok || frame_.frame_number == engine_->last_frame_evaluated()) {
             return keep_going;
         }
+        unreadable_noted_.clear();
         ++totals_.frames_checked;
         return handle(engine_->evaluate(frame_, realtime_ns()));
     }
@@ -156,6 +163,7 @@ class Monitor : public ReaderTool {
     Clock::time_point started_;
     Clock::time_point last_missed_note_{};
     std::uint64_t missed_noted_ = 0;
+    std::string unreadable_noted_;
 };
 
 }  // namespace

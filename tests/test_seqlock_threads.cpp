@@ -218,3 +218,58 @@ TEST_CASE("a DMA writer gets the slots as one block and the columns as one run",
     CHECK(write.slot + run.offset_in_slot + run.bytes <= slots.data() + slots.size());
     writer.abort_frame(write);
 }
+
+namespace {
+
+// Marks every slot mid-write, as a writer killed inside begin/commit of each
+// would leave them, or (`ahead`) points latest_frame past what the slots hold.
+void break_slots(const std::string& name, bool ahead) {
+    MappedSegment segment = open_segment(name, SegmentAccess::writer);
+    const SegmentLayout& layout = segment.layout();
+    if (ahead) {
+        segment.header().latest_frame.fetch_add(layout.slot_count * 10);
+        return;
+    }
+    for (std::uint32_t slot = 0; slot < layout.slot_count; ++slot) {
+        segment.at<SlotHeader>(layout.slot_offset(slot))->sequence.fetch_or(1);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a frame that cannot be read is named, and readers sleep instead of spinning",
+          "[seqlock][stuck]") {
+    const Geometry geometry{2, 2, 8};
+    test::ScopedSegment scoped("stuck", geometry, 3);
+    {
+        SegmentWriter writer = SegmentWriter::acquire(scoped.name(), 0);
+        test::EncodedFrameSource source(geometry);
+        for (std::uint64_t frame = 1; frame <= 5; ++frame) {
+            writer.publish_frame(source.make(frame));
+        }
+    }
+    const bool ahead = GENERATE(false, true);
+    break_slots(scoped.name(), ahead);
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    FrameBuffer buffer;
+    CHECK(reader.read_latest(buffer) == ReadOutcome::busy);
+    CHECK_THAT(reader.unreadable_reason(),
+               Catch::Contains(ahead ? "latest_frame is ahead of the frame slots"
+                                     : "the writer is stuck mid-frame"));
+    CHECK_THAT(reader.writer_status().detail, Catch::Contains("cannot be read"));
+
+    // A reader loop waits, reads, waits: for half a second it must sleep
+    // through its waits, not retry millions of times.
+    const std::uint64_t retries_before = reader.read_retries();
+    const auto start = std::chrono::steady_clock::now();
+    int waits_that_said_new = 0;
+    while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500)) {
+        if (reader.wait_for_frame(reader.last_frame_read(), std::chrono::milliseconds(50))) {
+            ++waits_that_said_new;
+            reader.read_latest(buffer);
+        }
+    }
+    CHECK(waits_that_said_new == 0);
+    CHECK(reader.read_retries() - retries_before < 1000);
+}

@@ -88,7 +88,8 @@ class BatchPrinter : public ReaderTool {
         if (why_nothing.empty()) {
             take_snapshot(reader, range, rate_, snapshot_);
             if (!snapshot_.has_frame) {
-                why_nothing = nothing_to_show(snapshot_);
+                why_nothing = reader.unreadable_reason().empty() ? nothing_to_show(snapshot_)
+                                                                 : reader.unreadable_reason();
             }
         }
         if (!why_nothing.empty()) {

@@ -12,6 +12,7 @@
 #include "atomic_copy.hpp"
 #include "clock.hpp"
 #include "futex.hpp"
+#include "message.hpp"
 #include "shm_name.hpp"
 
 namespace brt {
@@ -52,6 +53,8 @@ AttachChange SegmentReader::refresh() {
         last_error_.reset();
         // Frame numbers of a new segment start again from 1.
         last_frame_read_ = 0;
+        unreadable_frame_ = 0;
+        unreadable_reason_.clear();
         return was_attached ? AttachChange::reattached : AttachChange::attached;
     } catch (const SegmentError& error) {
         segment_ = MappedSegment();
@@ -78,7 +81,11 @@ WriterStatus SegmentReader::writer_status() const {
         status.detail = last_error_ ? last_error_->what() : "not attached";
         return status;
     }
-    return read_writer_status(segment_);
+    WriterStatus status = read_writer_status(segment_);
+    if (!unreadable_reason_.empty()) {
+        status.detail += "; " + unreadable_reason_;
+    }
+    return status;
 }
 
 bool SegmentReader::wait_for_frame(std::uint64_t after_frame, std::chrono::nanoseconds timeout) {
@@ -91,7 +98,10 @@ bool SegmentReader::wait_for_frame(std::uint64_t after_frame, std::chrono::nanos
     const std::uint32_t initial_state = header.writer_state.load(std::memory_order_acquire);
     for (;;) {
         const std::uint32_t word = header.frame_futex.load(std::memory_order_seq_cst);
-        if (header.latest_frame.load(std::memory_order_acquire) > after_frame) {
+        const std::uint64_t latest = header.latest_frame.load(std::memory_order_acquire);
+        // A frame that could not be read is not news until the writer
+        // publishes again (the futex word moves): sleep, do not spin on it.
+        if (latest > after_frame && latest != unreadable_frame_) {
             return true;
         }
         if (header.writer_state.load(std::memory_order_acquire) != initial_state) {
@@ -190,12 +200,33 @@ ReadOutcome SegmentReader::copy_newest(FrameBuffer& out) {
         // loaded; the next attempt takes the newer latest frame.
         if (copy_slot(out, latest) == SlotCopy::ok) {
             count_read(latest);
+            unreadable_frame_ = 0;
+            unreadable_reason_.clear();
             return ReadOutcome::ok;
         }
         ++read_retries_;
         std::this_thread::yield();
     }
+    note_unreadable(header.latest_frame.load(std::memory_order_acquire));
     return ReadOutcome::busy;
+}
+
+void SegmentReader::note_unreadable(std::uint64_t frame) {
+    const SegmentLayout& l = layout();
+    const auto& slot = *segment_.at<const SlotHeader>(
+        l.slot_offset(static_cast<std::uint32_t>(frame % l.slot_count)));
+    const std::uint64_t sequence = slot.sequence.load(std::memory_order_acquire);
+    const std::uint64_t held = slot.frame_number.load(std::memory_order_relaxed);
+    unreadable_frame_ = frame;
+    unreadable_reason_ = sequence % 2 != 0
+                             ? segment_message::format(
+                                   "frame {} cannot be read: its slot has stayed mid-write "
+                                   "(the writer is stuck mid-frame, or died writing it)",
+                                   frame)
+                             : segment_message::format(
+                                   "frame {} cannot be read: its slot holds frame {} "
+                                   "(latest_frame is ahead of the frame slots)",
+                                   frame, held);
 }
 
 ReadOutcome SegmentReader::read_next(FrameBuffer& out, CellRange range) {

@@ -96,6 +96,14 @@ class SegmentReader {
     std::uint64_t last_frame_read() const { return last_frame_read_; }
     // Times a read found its slot being overwritten and started again.
     std::uint64_t read_retries() const { return read_retries_; }
+    // Why the newest frame could not be read at the last try (busy), for
+    // people: its slot has stayed mid-write (a writer stuck or killed
+    // mid-frame) or does not hold it (latest_frame ahead of the slots).
+    // Empty once a read succeeds. Until the writer publishes again,
+    // wait_for_frame does not count that frame as new, so a reader loop
+    // sleeps instead of retrying it at full speed; writer_status() adds
+    // this to its detail.
+    const std::string& unreadable_reason() const { return unreadable_reason_; }
 
   private:
     enum class SlotCopy { ok, torn, overwritten };
@@ -105,6 +113,8 @@ class SegmentReader {
     // Copies the slot that holds (or held) `frame` under the seqlock.
     SlotCopy copy_slot(FrameBuffer& out, std::uint64_t frame) const;
     void count_read(std::uint64_t frame_number);
+    // Records why `frame` (the newest) could not be read.
+    void note_unreadable(std::uint64_t frame);
 
     std::string name_;
     MappedSegment segment_;
@@ -113,6 +123,8 @@ class SegmentReader {
     std::uint64_t last_frame_read_ = 0;
     std::uint64_t frames_missed_ = 0;
     std::uint64_t read_retries_ = 0;
+    std::uint64_t unreadable_frame_ = 0;  // the newest frame when a read gave up on it
+    std::string unreadable_reason_;
 };
 
 }  // namespace brt
