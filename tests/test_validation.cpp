@@ -11,6 +11,7 @@
 
 #include "common/segment/errors.hpp"
 #include "common/segment/segment_file.hpp"
+#include "common/segment/segment_writer.hpp"
 #include "common/segment/shm_name.hpp"
 #include "support/test_segment.hpp"
 
@@ -150,6 +151,27 @@ TEST_CASE("a generation of 0 is refused", "[validation]") {
     CHECK(open_error_kind(scoped.name(), message) == SegmentErrorKind::malformed);
     CHECK_THAT(message, Catch::Contains("generation is 0"));
     CHECK_THAT(message, Catch::Contains("--force"));
+}
+
+TEST_CASE("a frame counter beyond 2^63 - 1 is refused, by readers and the writer",
+          "[validation]") {
+    // A writer would go on from 2^64 - 1 to 0, 1, 2, and readers waiting for
+    // a frame newer than 2^64 - 1 would wait forever.
+    test::ScopedSegment scoped("frame-top");
+    corrupt_segment(scoped.name(), [](std::byte* bytes) {
+        const std::uint64_t top = ~std::uint64_t{0};
+        std::memcpy(bytes + offsetof(SegmentHeader, latest_frame), &top, 8);
+    });
+    std::string message;
+    CHECK(open_error_kind(scoped.name(), message) == SegmentErrorKind::malformed);
+    CHECK_THAT(message, Catch::Contains("latest_frame is 18446744073709551615"));
+    CHECK_THAT(message, Catch::Contains("--force"));
+    try {
+        SegmentWriter::acquire(scoped.name(), 0);
+        FAIL("the writer attached");
+    } catch (const SegmentError& error) {
+        CHECK(error.kind() == SegmentErrorKind::malformed);
+    }
 }
 
 TEST_CASE("an unknown rack chemistry code is refused, naming the rack and the code",

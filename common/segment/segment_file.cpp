@@ -209,6 +209,15 @@ SegmentLayout validate_header(const SegmentHeader& header, std::uint64_t file_si
         // it to tell a re-created segment.
         throw_malformed(name, "its generation is 0");
     }
+    // Frame numbers never wrap: at a million frames a second a writer needs
+    // 290,000 years to reach 2^63, so a counter beyond it is damage, and a
+    // writer that went on from it would wrap to 0 and freeze its readers.
+    if (const std::uint64_t latest = header.latest_frame.load(std::memory_order_acquire);
+        latest > kMaxFrameNumber) {
+        throw_malformed(name, segment_message::format(
+                                  "latest_frame is {}, beyond the largest frame number {}",
+                                  latest, kMaxFrameNumber));
+    }
     const Geometry geometry{header.racks, header.modules_per_rack, header.cells_per_module};
     try {
         validate_geometry(geometry, header.slot_count);

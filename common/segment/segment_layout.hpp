@@ -27,6 +27,10 @@ constexpr std::uint64_t round_up(std::uint64_t value, std::uint64_t alignment) {
     return (value + alignment - 1) / alignment * alignment;
 }
 
+// Frame numbers run from 1 to this (2^63 - 1) and never wrap; a segment whose
+// latest_frame is beyond it is refused as malformed (docs/segment-format.md).
+inline constexpr std::uint64_t kMaxFrameNumber = (1ull << 63) - 1;
+
 // Atomics shared between processes must never fall back to a lock.
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
