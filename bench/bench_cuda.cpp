@@ -5,6 +5,10 @@
 // slot) next to the host link's bandwidth (a device-to-pinned-host copy of
 // the same bytes), also in the same run. Without a usable GPU it says why and
 // exits 0 (benchmarks never fail on the machine).
+//
+// --setup-only builds each size's segment and simulation, everything before
+// the first CUDA call, and stops there: the test suite runs it on machines
+// without a GPU so that the setup cannot break unnoticed.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -54,12 +58,27 @@ struct Row {
     std::string publish_path;
 };
 
+// Everything a size needs before the first CUDA call: the segment with the
+// fewest slots the format allows (the benchmark has no readers, and 100
+// million cells take 8.4 GB of /dev/shm as it is), its writer, and the
+// simulation (about 3 s per 10 million cells to build).
+struct Setup {
+    explicit Setup(std::uint64_t cells)
+        : geometry(geometry_for(cells)),
+          segment("cuda", geometry, kMinSlots),
+          writer(SegmentWriter::acquire(segment.name(), 100'000'000)),
+          simulation(writer.segment(), SimulationConfig{}) {}
+    Geometry geometry;
+    bench::BenchSegment segment;
+    SegmentWriter writer;  // declared before the stepper that registers its slots
+    Simulation simulation;
+};
+
 Row measure(std::uint64_t cells, int device, double target_s) {
-    const Geometry geometry = geometry_for(cells);
-    bench::BenchSegment segment("cuda", geometry, 2);
-    SegmentWriter writer = SegmentWriter::acquire(segment.name(), 100'000'000);
-    SimulationConfig config;
-    Simulation simulation(writer.segment(), config);
+    Setup setup(cells);
+    const Geometry& geometry = setup.geometry;
+    SegmentWriter& writer = setup.writer;
+    Simulation& simulation = setup.simulation;
     CudaStepper stepper(simulation, device);
     simulation.prepare_interval();
     stepper.run(10);  // warm-up
@@ -110,7 +129,57 @@ int main(int argc, char** argv) {
     app.add_option("--cells", cell_counts, "Cell counts to measure")->capture_default_str();
     app.add_option("--seconds", target_s, "Stepping time per cell count")->capture_default_str();
     app.add_flag("--json", json, "One JSON object per cell count");
+    bool setup_only = false;
+    app.add_flag("--setup-only", setup_only,
+                 "Build each size's segment and simulation, then stop before the first CUDA call");
     CLI11_PARSE(app, argc, argv);
+    // Smallest first: the figures that take seconds come before the sizes
+    // that take minutes and most of /dev/shm.
+    std::sort(cell_counts.begin(), cell_counts.end());
+    cell_counts.erase(std::unique(cell_counts.begin(), cell_counts.end()), cell_counts.end());
+
+    if (setup_only) {
+        try {
+            for (const std::uint64_t cells : cell_counts) {
+                const std::uint64_t start = monotonic_ns();
+                const Setup setup(cells);
+                const double setup_s = seconds_since(start);
+                const SegmentLayout& layout = setup.writer.layout();
+                if (json) {
+                    JsonWriter out;
+                    out.begin_object()
+                        .key("bench")
+                        .value("cuda")
+                        .key("setup_only")
+                        .value(true)
+                        .key("cells")
+                        .value(setup.geometry.cell_count())
+                        .key("racks")
+                        .value(setup.geometry.racks)
+                        .key("slots")
+                        .value(layout.slot_count)
+                        .key("segment_mib")
+                        .value(layout.segment_size / 1048576.0)
+                        .key("setup_s")
+                        .value(setup_s)
+                        .end_object();
+                    fmt::print("{}\n", out.str());
+                } else {
+                    fmt::print(
+                        "{:>11} cells: {} racks of {} x {}, segment {:.1f} MiB in {} slots, built "
+                        "in {:.2f} s\n",
+                        setup.geometry.cell_count(), setup.geometry.racks,
+                        setup.geometry.modules_per_rack, setup.geometry.cells_per_module,
+                        layout.segment_size / 1048576.0, layout.slot_count, setup_s);
+                }
+                std::fflush(stdout);
+            }
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "bench_cuda: %s\n", error.what());
+            return 1;
+        }
+        return 0;
+    }
 
     const CudaProbe probe = probe_cuda();
     if (!probe.usable) {
