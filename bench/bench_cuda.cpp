@@ -4,7 +4,7 @@
 // publish a frame (measure on the device, copy into the registered segment
 // slot) next to the host link's bandwidth (a device-to-pinned-host copy of
 // the same bytes), also in the same run. Without a usable GPU it says why and
-// exits 0 (benchmarks never fail on the machine).
+// exits 0 (benchmarks never fail on the machine), or 1 with BRT_REQUIRE_CUDA=1.
 //
 // --setup-only builds each size's segment and simulation, everything before
 // the first CUDA call, and stops there: the test suite runs it on machines
@@ -183,6 +183,10 @@ int main(int argc, char** argv) {
 
     const CudaProbe probe = probe_cuda();
     if (!probe.usable) {
+        if (cuda_required()) {
+            std::fprintf(stderr, "bench_cuda: %s\n", cuda_required_failure(probe).c_str());
+            return 1;
+        }
         std::fprintf(stderr, "bench_cuda: skipped: %s\n", probe.why_not.c_str());
         return 0;
     }

@@ -14,7 +14,8 @@
 // backend and not the other, so from the first interval it differs, its
 // current, voltage and RC voltage are not compared.
 //
-// Exit code 77 (skipped) without a usable GPU.
+// Exit code 77 (skipped) without a usable GPU; a failure naming the reason
+// instead with BRT_REQUIRE_CUDA=1 (simulator/cuda_probe.hpp).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -247,6 +248,9 @@ void run_parity(const Geometry& geometry, int device) {
 TEST_CASE("the CUDA backend steps and measures every cell as the CPU backend does", "[cuda]") {
     const CudaProbe probe = probe_cuda();
     if (!probe.usable) {
+        if (cuda_required()) {
+            FAIL(cuda_required_failure(probe));
+        }
         std::fprintf(stderr, "skipped: %s\n", probe.why_not.c_str());
         std::exit(77);
     }

@@ -1,6 +1,8 @@
 // --backend as a user meets it. On a machine without a usable GPU (CI):
 // `auto` runs on the CPU and says why, `cuda` fails with exit code 1 before
-// touching the segment. With a GPU, `auto` and `cuda` run on it.
+// touching the segment. With a GPU, `auto` and `cuda` run on it. With
+// BRT_REQUIRE_CUDA=1 (a GPU machine's runs) the no-GPU branch is a failure
+// naming the probe's reason.
 #include <catch2/catch.hpp>
 
 #include "common/segment/segment_reader.hpp"
@@ -31,6 +33,15 @@ void check_published(const std::string& segment) {
     }
 }
 
+// The probe, failing the test where the GPU is required and not usable.
+CudaProbe probe_for_test() {
+    const CudaProbe probe = probe_cuda();
+    if (!probe.usable && cuda_required()) {
+        FAIL(cuda_required_failure(probe));
+    }
+    return probe;
+}
+
 }  // namespace
 
 TEST_CASE("--backend cpu runs on the CPU whatever the machine has", "[simulator-backend]") {
@@ -47,7 +58,7 @@ TEST_CASE("--backend cpu runs on the CPU whatever the machine has", "[simulator-
 TEST_CASE("--backend auto takes the GPU when one is usable and says why it did not",
           "[simulator-backend]") {
     test::ScopedSegment scoped("backend-auto", Geometry{4, 2, 16});
-    const CudaProbe probe = probe_cuda();
+    const CudaProbe probe = probe_for_test();
     const auto result = run_simulator(scoped.name(), "auto");
     INFO(result.err);
     CHECK(result.exit_code == 0);
@@ -67,7 +78,7 @@ TEST_CASE("--backend auto takes the GPU when one is usable and says why it did n
 TEST_CASE("--backend cuda fails cleanly without a usable GPU, and runs on one",
           "[simulator-backend]") {
     test::ScopedSegment scoped("backend-cuda", Geometry{4, 2, 16});
-    const CudaProbe probe = probe_cuda();
+    const CudaProbe probe = probe_for_test();
     const auto result = run_simulator(scoped.name(), "cuda");
     INFO(result.err);
     if (probe.usable) {
