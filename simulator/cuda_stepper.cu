@@ -606,6 +606,10 @@ const std::string& CudaStepper::publish_path() const {
     return device_->publish_path;
 }
 
+bool CudaStepper::publish_registered() const {
+    return device_->registered != nullptr;
+}
+
 void CudaStepper::download_cells() {
     Device& d = *device_;
     d.for_each_column(d.simulation.cells(), [&](auto& device_column, auto& host_column) {

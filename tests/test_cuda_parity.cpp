@@ -217,11 +217,17 @@ void run_parity(const Geometry& geometry, int device) {
         CHECK(gpu_frame.sim_time_ns == cpu_frame.sim_time_ns);
     }
 
-    // Published through the segment (registered, or the staging buffer), a
-    // frame reads back as the device measured it, to the bit.
+    // Published through the segment, a frame reads back as the device
+    // measured it, to the bit. The path is said on every run and must be the
+    // registered one: through the staging fallback every other check here
+    // passes too, so a refused cudaHostRegister would go unnoticed.
     SegmentWriter writer = SegmentWriter::acquire(name, 100'000'000);
     const std::uint64_t frame_number = gpu.publish(writer);
+    std::fprintf(stderr, "cuda_parity: %u x %u x %u: publishing frames %s\n", geometry.racks,
+                 geometry.modules_per_rack, geometry.cells_per_module,
+                 gpu.publish_path().c_str());
     INFO("published by " << gpu.publish_path());
+    CHECK(gpu.publish_registered());
     const FrameData measured = gpu.measure_frame();
     SegmentReader reader(name);
     reader.require_attached();
