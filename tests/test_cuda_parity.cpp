@@ -137,6 +137,10 @@ void run_parity(const Geometry& geometry, int device) {
     WorkerPool pool(1);
     CpuStepper cpu(cpu_simulation, pool);
     FrameBuilder builder(geometry);
+    // The writer before the stepper: the stepper registers the segment's
+    // slots with the driver at its first publish and unregisters them when
+    // it is destroyed, which must come before the writer unmaps them.
+    SegmentWriter writer = SegmentWriter::acquire(name, 100'000'000);
     CudaStepper gpu(gpu_simulation, device);
     Excused excused(geometry.cell_count(), false);
 
@@ -221,7 +225,6 @@ void run_parity(const Geometry& geometry, int device) {
     // measured it, to the bit. The path is said on every run and must be the
     // registered one: through the staging fallback every other check here
     // passes too, so a refused cudaHostRegister would go unnoticed.
-    SegmentWriter writer = SegmentWriter::acquire(name, 100'000'000);
     const std::uint64_t frame_number = gpu.publish(writer);
     std::fprintf(stderr, "cuda_parity: %u x %u x %u: publishing frames %s\n", geometry.racks,
                  geometry.modules_per_rack, geometry.cells_per_module,
