@@ -526,6 +526,11 @@ CudaStepper::CudaStepper(Simulation& simulation, int device)
     d.params.upload(params, d.stream);
     d.column_stride = round_up(d.cell_count * 4, kColumnAlignment);
     d.frame = DeviceArray<unsigned char>(d.frame_bytes());
+    // The kernels write each column's first cell_count * 4 bytes; the
+    // padding up to column_stride is copied into the slot with them, so it
+    // must hold zeros, not whatever the allocation held before.
+    check_cuda(cudaMemsetAsync(d.frame.data(), 0, d.frame_bytes(), d.stream),
+               "clearing the frame buffer");
     d.rack_table.resize(geometry.racks);
     d.uploaded_effects_version = simulation.effects_version();
     d.applied_soc_drops = simulation.soc_drops().size();

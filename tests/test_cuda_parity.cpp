@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 
 #include "common/control/scenario.hpp"
 #include "common/segment/segment_reader.hpp"
@@ -245,6 +246,22 @@ void run_parity(const Geometry& geometry, int device) {
                           published.size_bytes()) == 0);
     }
     CHECK(std::equal(frame.status.begin(), frame.status.end(), measured.status.begin()));
+    // The padding after each column (up to column_stride) is copied with the
+    // columns: it holds zeros, not what the device allocation held before.
+    const SegmentLayout& layout = writer.layout();
+    const std::span<std::byte> slots = writer.slot_memory();
+    std::size_t nonzero_padding_bytes = 0;
+    for (std::uint32_t slot = 0; slot < layout.slot_count; ++slot) {
+        for (std::uint32_t field = 0; field < kFieldCount; ++field) {
+            const std::byte* column =
+                slots.data() + slot * layout.slot_stride + layout.column_offset_in_slot[field];
+            for (std::uint64_t byte = geometry.cell_count() * 4; byte < layout.column_stride;
+                 ++byte) {
+                nonzero_padding_bytes += column[byte] != std::byte{0} ? 1 : 0;
+            }
+        }
+    }
+    CHECK(nonzero_padding_bytes == 0);
     const std::vector<RackRecord>& racks = frame.racks;
     for (std::uint32_t r = 0; r < geometry.racks; ++r) {
         CHECK(racks[r].current_a == measured.racks[r].current_a);
