@@ -155,13 +155,15 @@ check gpu 30 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap
 nvidia-smi >"$out/nvidia-smi.txt" 2>&1
 note "  $(tail -n +2 "$out/gpu.log" 2>/dev/null | head -1)"
 
-# Every binary's libraries, and the newest glibc symbol version it needs.
+# Every binary's libraries, and the newest glibc and libstdc++ symbol
+# versions it needs.
 ldd_check() {
     local missing=0
     for binary in "$@"; do
         echo "== $binary"
         ldd "$build/$binary" || missing=1
-        echo "needs glibc $(objdump -T "$build/$binary" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -V | tail -1)"
+        echo "needs $(objdump -T "$build/$binary" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -V | tail -1)" \
+            "$(objdump -T "$build/$binary" 2>/dev/null | grep -o 'GLIBCXX_[0-9.]*' | sort -V | tail -1)"
         if ldd "$build/$binary" 2>&1 | grep -q 'not found'; then
             missing=1
         fi

@@ -48,8 +48,8 @@ void say_path(const std::string& backend, const test::CommandOutput& result) {
         }
     }
     if (!said) {
-        std::fprintf(stderr, "simulator_backend: --backend %s: exit code %d: %s\n",
-                     backend.c_str(), result.exit_code, lines.empty() ? "" : lines[0].c_str());
+        std::fprintf(stderr, "simulator_backend: --backend %s: exit code %d: %s\n", backend.c_str(),
+                     result.exit_code, lines.empty() ? "" : lines[0].c_str());
     }
 }
 
@@ -63,6 +63,8 @@ constexpr const char* kRegisteredPath =
 CudaProbe probe_for_test() {
     const CudaProbe probe = probe_cuda();
     if (!probe.usable && cuda_required()) {
+        // Also unwrapped on stderr: Catch2 wraps its message at 80 columns.
+        std::fprintf(stderr, "%s\n", cuda_required_failure(probe).c_str());
         FAIL(cuda_required_failure(probe));
     }
     return probe;
