@@ -152,7 +152,7 @@ note "gpu-check: $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD 2>/dev/
 
 # The driver and the GPU.
 check gpu 30 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv
-nvidia-smi >"$out/nvidia-smi.txt" 2>&1
+timeout --kill-after=5 30 nvidia-smi >"$out/nvidia-smi.txt" 2>&1
 note "  $(tail -n +2 "$out/gpu.log" 2>/dev/null | head -1)"
 
 # Every binary's libraries, and the newest glibc and libstdc++ symbol
