@@ -68,4 +68,10 @@ double host_link_gb_per_s(std::uint64_t bytes) {
     return bytes / median(times) / 1e9;
 }
 
+std::uint64_t l2_cache_bytes(int device) {
+    int bytes = 0;
+    check(cudaDeviceGetAttribute(&bytes, cudaDevAttrL2CacheSize, device), "L2 cache size");
+    return static_cast<std::uint64_t>(bytes);
+}
+
 }  // namespace brt::bench

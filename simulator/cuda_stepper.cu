@@ -151,11 +151,19 @@ __global__ void __launch_bounds__(kMaxThreadsPerRack) step_racks_kernel(StepKern
     const unsigned rack_index = blockIdx.x;
     const unsigned thread = threadIdx.x;
     const unsigned threads = blockDim.x;
-    const std::uint64_t cells_per_rack =
-        static_cast<std::uint64_t>(a.modules_per_rack) * a.cells_per_module;
-    const std::uint64_t first_cell = rack_index * cells_per_rack;
+    // Indices within a rack are 32-bit (a rack holds at most 4096 x 4096
+    // cells): no 64-bit division or remainder per cell-step. Only the rack's
+    // first cell needs 64 bits.
+    const std::uint32_t cells_per_module = a.cells_per_module;
+    const std::uint32_t cells_per_rack = a.modules_per_rack * cells_per_module;
+    const std::uint64_t first_cell = static_cast<std::uint64_t>(rack_index) * cells_per_rack;
     float* module_min_v =
         a.module_min_v + static_cast<std::uint64_t>(rack_index) * a.modules_per_rack;
+    // A thread's cells are thread, thread + threads, ...: their positions in
+    // their modules advance by the same step, so conduction needs no
+    // division either.
+    const std::uint32_t first_in_module = thread % cells_per_module;
+    const std::uint32_t cells_per_stride = threads % cells_per_module;
 
     if (thread == 0) {
         memcpy(rack_storage, &a.racks[rack_index], sizeof(RackState));
@@ -170,14 +178,24 @@ __global__ void __launch_bounds__(kMaxThreadsPerRack) step_racks_kernel(StepKern
     context.approach = a.approach[chemistry];
     context.bleed_current_a = a.balancing_current_a;
 
+    // The same cadences as the CPU backend, by global step number: the steps
+    // until the next ageing and coefficient step, counted down (a remainder
+    // per launch, not per step).
+    const auto ageing_every = static_cast<std::uint32_t>(a.ageing_every);
+    const auto coefficient_every = static_cast<std::uint32_t>(a.coefficient_every);
+    const auto ageing_phase = static_cast<std::uint32_t>(a.first_step % ageing_every);
+    const auto coefficient_phase = static_cast<std::uint32_t>(a.first_step % coefficient_every);
+    std::uint32_t to_ageing = ageing_phase == 0 ? 0 : ageing_every - ageing_phase;
+    std::uint32_t to_coefficient =
+        coefficient_phase == 0 ? 0 : coefficient_every - coefficient_phase;
     for (unsigned long long step = 0; step < a.steps; ++step) {
-        // The same cadences as the CPU backend, by global step number.
-        const unsigned long long global_step = a.first_step + step;
-        const bool ageing_step = global_step % a.ageing_every == 0;
+        const bool ageing_step = to_ageing == 0;
         context.ageing_step = ageing_step;
-        context.coefficient_step = ageing_step || global_step % a.coefficient_every == 0;
+        context.coefficient_step = ageing_step || to_coefficient == 0;
+        to_ageing = ageing_step ? ageing_every - 1 : to_ageing - 1;
+        to_coefficient = to_coefficient == 0 ? coefficient_every - 1 : to_coefficient - 1;
         context.ageing_speedup =
-            (ageing_step ? static_cast<float>(a.ageing_every) : 0.0f) * a.ageing_speedup;
+            (ageing_step ? static_cast<float>(ageing_every) : 0.0f) * a.ageing_speedup;
         if (thread == 0) {
             balancing = balancing_on(rack, begin_rack_step(rack, taper_current_a));
         }
@@ -189,11 +207,15 @@ __global__ void __launch_bounds__(kMaxThreadsPerRack) step_racks_kernel(StepKern
         // Everything a cell's step reads of its neighbours, from before the
         // step: conduction (Jacobi) and, while balancing, the module's lowest
         // voltage.
-        for (std::uint64_t i = thread; i < cells_per_rack; i += threads) {
-            const auto c = static_cast<std::uint32_t>(i % a.cells_per_module);
-            a.neighbour_heat_w[first_cell + i] =
-                neighbour_heat_w(p.cell_to_cell_w_per_k, a.cells.temperature_c + first_cell + i - c,
-                                 c, a.cells_per_module);
+        {
+            std::uint32_t c = first_in_module;
+            for (std::uint32_t i = thread; i < cells_per_rack; i += threads) {
+                a.neighbour_heat_w[first_cell + i] = neighbour_heat_w(
+                    p.cell_to_cell_w_per_k, a.cells.temperature_c + first_cell + (i - c), c,
+                    cells_per_module);
+                c += cells_per_stride;
+                c = c >= cells_per_module ? c - cells_per_module : c;
+            }
         }
         if (context.balancing_on) {
             for (std::uint32_t m = thread; m < a.modules_per_rack; m += threads) {
@@ -211,14 +233,12 @@ __global__ void __launch_bounds__(kMaxThreadsPerRack) step_racks_kernel(StepKern
         RackSums sums{};
         sums.limits = RackLimits{};
         sums.heat_to_air_w = 0.0f;
-        for (std::uint64_t i = thread; i < cells_per_rack; i += threads) {
-            const std::uint64_t cell = first_cell + i;
+        for (std::uint32_t i = thread; i < cells_per_rack; i += threads) {
             const float bleed_above_v =
-                context.balancing_on
-                    ? module_min_v[i / a.cells_per_module] + a.balancing_threshold_v
-                    : 0.0f;
-            step_general_cell(a.cells, cell, context, a.neighbour_heat_w[cell], bleed_above_v,
-                              sums.limits, sums.heat_to_air_w);
+                context.balancing_on ? module_min_v[i / cells_per_module] + a.balancing_threshold_v
+                                     : 0.0f;
+            step_general_cell(a.cells, first_cell + i, context, a.neighbour_heat_w[first_cell + i],
+                              bleed_above_v, sums.limits, sums.heat_to_air_w);
         }
         sums = warp_reduce(sums);
         if (thread % kWarpSize == 0) {
@@ -526,6 +546,11 @@ CudaStepper::CudaStepper(Simulation& simulation, int device)
     d.params.upload(params, d.stream);
     d.column_stride = round_up(d.cell_count * 4, kColumnAlignment);
     d.frame = DeviceArray<unsigned char>(d.frame_bytes());
+    // The kernels write each column's first cell_count * 4 bytes; the
+    // padding up to column_stride is copied into the slot with them, so it
+    // must hold zeros, not whatever the allocation held before.
+    check_cuda(cudaMemsetAsync(d.frame.data(), 0, d.frame_bytes(), d.stream),
+               "clearing the frame buffer");
     d.rack_table.resize(geometry.racks);
     d.uploaded_effects_version = simulation.effects_version();
     d.applied_soc_drops = simulation.soc_drops().size();
@@ -604,6 +629,10 @@ std::uint64_t CudaStepper::publish(SegmentWriter& writer) {
 
 const std::string& CudaStepper::publish_path() const {
     return device_->publish_path;
+}
+
+bool CudaStepper::publish_registered() const {
+    return device_->registered != nullptr;
 }
 
 void CudaStepper::download_cells() {

@@ -44,6 +44,9 @@ class CudaStepper {
     // pinned staging buffer instead (publish_path() says which).
     std::uint64_t publish(SegmentWriter& writer);
     const std::string& publish_path() const;
+    // True once frames go straight into the registered slots (the fast path;
+    // false before the first publish and on the staging path).
+    bool publish_registered() const;
 
     // Copies the cells' state back into simulation.cells() (for the tests).
     void download_cells();

@@ -1,8 +1,11 @@
 // The CUDA backend against the CPU backend: the same seed, options and
 // scenarios for 3,000 physics steps on both, compared every 300 steps, on
 // three geometries (one thread per cell; racks wider than a block, with idle
-// lanes; modules of one cell). Then a frame published through the segment
-// reads back as the device measured it.
+// lanes; modules of one cell; tests/support/parity_scenario.hpp). The
+// comparison must have covered bleeding cells and a thermal runaway with its
+// status bits (tests/test_cuda_harness.cpp checks the CPU side of that on
+// every machine). Then a frame published through the segment reads back as
+// the device measured it.
 //
 // Tolerances, and why they are not zero: the device's expf/logf/powf differ
 // from glibc's in the last bits, and the rack's sums (string voltage, heat to
@@ -14,7 +17,8 @@
 // backend and not the other, so from the first interval it differs, its
 // current, voltage and RC voltage are not compared.
 //
-// Exit code 77 (skipped) without a usable GPU.
+// Exit code 77 (skipped) without a usable GPU; a failure naming the reason
+// instead with BRT_REQUIRE_CUDA=1 (simulator/cuda_probe.hpp).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -22,8 +26,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 
-#include "common/control/scenario.hpp"
 #include "common/segment/segment_reader.hpp"
 #include "common/segment/segment_writer.hpp"
 #include "simulator/cpu_stepper.hpp"
@@ -31,15 +35,16 @@
 #include "simulator/cuda_stepper.hpp"
 #include "simulator/frame_builder.hpp"
 #include "simulator/simulation.hpp"
+#include "support/parity_scenario.hpp"
 #include "support/test_segment.hpp"
 
 using namespace brt;
 
 namespace {
 
-constexpr std::uint64_t kStepsPerInterval = 10;
-constexpr int kIntervals = 300;
-constexpr int kCompareEvery = 30;
+constexpr std::uint64_t kStepsPerInterval = test::kParityStepsPerInterval;
+constexpr int kIntervals = test::kParityIntervals;
+constexpr int kCompareEvery = test::kParityCompareEvery;
 
 bool close(double cpu, double gpu, double relative, double absolute) {
     if (std::isnan(cpu) || std::isnan(gpu)) {
@@ -70,72 +75,28 @@ void check_column(const char* name, const std::vector<T>& cpu, const std::vector
     CHECK(mismatches == 0);
 }
 
-void set_mode(Simulation& simulation, std::uint32_t rack, RackMode mode) {
-    ReceivedCommand command;
-    command.raw_kind = static_cast<std::uint32_t>(CommandKind::set_rack_mode);
-    command.command.kind = CommandKind::set_rack_mode;
-    command.command.rack = rack;
-    command.command.code = static_cast<std::uint32_t>(mode);
-    REQUIRE(simulation.handle_command(command) == CommandStatus::applied);
-}
-
-// "kind:rack=R,module=M,cell=C,extra" with the indices wrapped into the geometry.
-std::string scenario(const Geometry& geometry, const char* kind, std::uint32_t rack,
-                     std::uint32_t module, std::uint32_t cell, const char* extra) {
-    return std::string(kind) + ":rack=" + std::to_string(rack % geometry.racks) +
-           ",module=" + std::to_string(module % geometry.modules_per_rack) +
-           ",cell=" + std::to_string(cell % geometry.cells_per_module) + "," + extra;
-}
-
-// Every rack mode, both chemistries, and every kind of host-side change the
-// CUDA backend has to carry to the device.
-void prepare(Simulation& simulation) {
-    const Geometry& g = simulation.geometry();
-    const RackMode modes[] = {RackMode::charge,   RackMode::discharge, RackMode::idle,
-                              RackMode::equalize, RackMode::profile,   RackMode::float_};
-    for (std::uint32_t r = 0; r < g.racks; ++r) {
-        set_mode(simulation, r, modes[r % 6]);
-    }
-    const std::string texts[] = {
-        scenario(g, "thermal_runaway", 1, 0, 3, "start=0"),
-        scenario(g, "internal_short", 2, 1, 5, "start=2"),
-        scenario(g, "sensor_fault", 0, 0, 0, "kind=stuck,start=1"),
-        scenario(g, "sensor_fault", 0, 1, 2, "kind=dropout,start=1"),
-        scenario(g, "sensor_fault", 3, 2, 7, "kind=offset,sensor=temperature,start=0"),
-        "cell_imbalance:rack=" + std::to_string(3 % g.racks) + ",start=5",
-        "accelerated_degradation:rack=" + std::to_string(4 % g.racks) + ",start=0",
-        "hvac_failure:rack=" + std::to_string(5 % g.racks) + ",start=0",
-    };
-    for (const std::string& text : texts) {
-        simulation.apply_scenario(parse_scenario_spec(text));
-    }
-}
-
 void run_parity(const Geometry& geometry, int device) {
-    CreateOptions options;
-    options.geometry = geometry;
-    for (std::uint32_t r = 0; r < geometry.racks; ++r) {
-        options.rack_chemistry.push_back(r % 2 == 0 ? Chemistry::nmc : Chemistry::lfp);
-    }
     const std::string name = test::unique_segment_name("parity");
-    create_segment(name, options);
+    create_segment(name, test::parity_segment_options(geometry));
     struct Remove {
         std::string name;
         ~Remove() { remove_segment(name); }
     } remove{name};
     const MappedSegment segment = open_segment(name, SegmentAccess::reader);
 
-    SimulationConfig config;
-    config.seed = 20261202;
-    config.threads = 1;
-    config.ageing_speedup = 1000.0f;  // SoH moves within the run
+    const SimulationConfig config = test::parity_config();
     Simulation cpu_simulation(segment, config);
     Simulation gpu_simulation(segment, config);
-    prepare(cpu_simulation);
-    prepare(gpu_simulation);
+    test::prepare_parity(cpu_simulation);
+    test::prepare_parity(gpu_simulation);
+    test::ParityCoverage coverage;
     WorkerPool pool(1);
     CpuStepper cpu(cpu_simulation, pool);
     FrameBuilder builder(geometry);
+    // The writer before the stepper: the stepper registers the segment's
+    // slots with the driver at its first publish and unregisters them when
+    // it is destroyed, which must come before the writer unmaps them.
+    SegmentWriter writer = SegmentWriter::acquire(name, 100'000'000);
     CudaStepper gpu(gpu_simulation, device);
     Excused excused(geometry.cell_count(), false);
 
@@ -186,6 +147,7 @@ void run_parity(const Geometry& geometry, int device) {
         // The frames readers would see.
         const FrameData cpu_frame = builder.build(cpu_simulation, pool);
         const FrameData gpu_frame = gpu.measure_frame();
+        coverage.add(cpu_frame);
         const double quantum[6] = {
             model::kVoltageQuantumV, model::kCurrentQuantumA, model::kTemperatureQuantumK, 0, 0, 0};
         const char* names[6] = {"voltage_v", "current_a",      "temperature_c",
@@ -215,12 +177,18 @@ void run_parity(const Geometry& geometry, int device) {
         }
         CHECK(gpu_frame.sim_time_ns == cpu_frame.sim_time_ns);
     }
+    // What was compared: cells that bled, and runaway with its status bits.
+    coverage.check(geometry);
 
-    // Published through the segment (registered, or the staging buffer), a
-    // frame reads back as the device measured it, to the bit.
-    SegmentWriter writer = SegmentWriter::acquire(name, 100'000'000);
+    // Published through the segment, a frame reads back as the device
+    // measured it, to the bit. The path is said on every run and must be the
+    // registered one: through the staging fallback every other check here
+    // passes too, so a refused cudaHostRegister would go unnoticed.
     const std::uint64_t frame_number = gpu.publish(writer);
+    std::fprintf(stderr, "cuda_parity: %u x %u x %u: publishing frames %s\n", geometry.racks,
+                 geometry.modules_per_rack, geometry.cells_per_module, gpu.publish_path().c_str());
     INFO("published by " << gpu.publish_path());
+    CHECK(gpu.publish_registered());
     const FrameData measured = gpu.measure_frame();
     SegmentReader reader(name);
     reader.require_attached();
@@ -235,6 +203,22 @@ void run_parity(const Geometry& geometry, int device) {
                           published.size_bytes()) == 0);
     }
     CHECK(std::equal(frame.status.begin(), frame.status.end(), measured.status.begin()));
+    // The padding after each column (up to column_stride) is copied with the
+    // columns: it holds zeros, not what the device allocation held before.
+    const SegmentLayout& layout = writer.layout();
+    const std::span<std::byte> slots = writer.slot_memory();
+    std::size_t nonzero_padding_bytes = 0;
+    for (std::uint32_t slot = 0; slot < layout.slot_count; ++slot) {
+        for (std::uint32_t field = 0; field < kFieldCount; ++field) {
+            const std::byte* column =
+                slots.data() + slot * layout.slot_stride + layout.column_offset_in_slot[field];
+            for (std::uint64_t byte = geometry.cell_count() * 4; byte < layout.column_stride;
+                 ++byte) {
+                nonzero_padding_bytes += column[byte] != std::byte{0} ? 1 : 0;
+            }
+        }
+    }
+    CHECK(nonzero_padding_bytes == 0);
     const std::vector<RackRecord>& racks = frame.racks;
     for (std::uint32_t r = 0; r < geometry.racks; ++r) {
         CHECK(racks[r].current_a == measured.racks[r].current_a);
@@ -242,17 +226,59 @@ void run_parity(const Geometry& geometry, int device) {
     }
 }
 
-}  // namespace
-
-TEST_CASE("the CUDA backend steps and measures every cell as the CPU backend does", "[cuda]") {
+// The device to run on; without one, exit code 77 (skipped), or a failure
+// with BRT_REQUIRE_CUDA=1.
+int usable_device() {
     const CudaProbe probe = probe_cuda();
     if (!probe.usable) {
+        if (cuda_required()) {
+            // Also unwrapped on stderr: Catch2 wraps its message at 80 columns.
+            std::fprintf(stderr, "%s\n", cuda_required_failure(probe).c_str());
+            FAIL(cuda_required_failure(probe));
+        }
         std::fprintf(stderr, "skipped: %s\n", probe.why_not.c_str());
         std::exit(77);
     }
-    for (const Geometry geometry : {Geometry{6, 4, 32}, Geometry{3, 7, 100}, Geometry{2, 4, 1}}) {
+    return probe.device;
+}
+
+}  // namespace
+
+TEST_CASE("the CUDA backend steps and measures every cell as the CPU backend does", "[cuda]") {
+    const int device = usable_device();
+    for (const Geometry& geometry : test::parity_geometries()) {
         INFO("geometry " << geometry.racks << " x " << geometry.modules_per_rack << " x "
                          << geometry.cells_per_module);
-        run_parity(geometry, probe.device);
+        run_parity(geometry, device);
+    }
+}
+
+// A kernel that let a thread step its cells before every thread had read the
+// temperatures for conduction (a missing barrier) passes the test above:
+// there, no cell's temperature moves enough in one step to matter. Here
+// every other cell gains about 10 K a step, so reading a neighbour after its
+// step changes a cell's temperature beyond the tolerance
+// (tests/test_cuda_harness.cpp shows it on the CPU).
+TEST_CASE("the CUDA backend conducts heat from the temperatures before each step", "[cuda]") {
+    const int device = usable_device();
+    const Geometry geometry = test::conduction_geometry();
+    test::ScopedSegment scoped("parity-conduction", geometry);
+    const MappedSegment segment = open_segment(scoped.name(), SegmentAccess::reader);
+    Simulation cpu_simulation(segment, test::parity_config());
+    Simulation gpu_simulation(segment, test::parity_config());
+    test::prepare_conduction(cpu_simulation);
+    test::prepare_conduction(gpu_simulation);
+    WorkerPool pool(1);
+    CpuStepper cpu(cpu_simulation, pool);
+    CudaStepper gpu(gpu_simulation, device);
+    for (std::uint64_t step = 0; step < test::kConductionSteps; step += kStepsPerInterval) {
+        cpu_simulation.prepare_interval();
+        cpu.run(kStepsPerInterval);
+        gpu_simulation.prepare_interval();
+        gpu.run(kStepsPerInterval);
+        gpu.download_cells();
+        INFO("after " << step + kStepsPerInterval << " steps");
+        check_column("temperature_c", cpu_simulation.cells().temperature_c,
+                     gpu_simulation.cells().temperature_c, 1e-4, 1e-4);
     }
 }
