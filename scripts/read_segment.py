@@ -71,6 +71,7 @@ OFF_HEARTBEAT_NS = 528
 OFF_PUBLISH_PERIOD_NS = 536
 OFF_WRITER_GENERATION = 544
 OFF_LATEST_FRAME = 576
+MAX_FRAME_NUMBER = 2**63 - 1
 
 # Slot header.
 OFF_SEQUENCE = 0
@@ -194,9 +195,11 @@ class Segment:
             with mmap.mmap(fd, PAGE_SIZE, mmap.MAP_SHARED, mmap.PROT_READ) as header_map:
                 with memoryview(header_map) as view, view.cast("Q") as words:
                     magic = words[OFF_MAGIC // 8]  # read first: it is stored last
+                    latest_frame = words[OFF_LATEST_FRAME // 8]
                 header = dict(zip(HEADER_STATIC_NAMES, HEADER_STATIC.unpack_from(header_map, 0)))
                 fields = [FIELD_DESCRIPTOR.unpack_from(header_map, FIELDS_OFFSET + 32 * i)
                           for i in range(FIELD_COUNT)]
+            header["latest_frame"] = latest_frame
             layout = self._validate(header, magic, fields, file_size)
             self.map = mmap.mmap(fd, layout["segment_size"], mmap.MAP_SHARED, mmap.PROT_READ)
             try:
@@ -241,6 +244,12 @@ class Segment:
             # A creator always writes a random non-zero generation.
             raise SegmentError(
                 f"segment '{name}' is malformed: its generation is 0; {hint_recreate(name)}")
+        latest = header["latest_frame"]
+        if latest > MAX_FRAME_NUMBER:
+            # Frame numbers never wrap (validation step 9).
+            raise SegmentError(
+                f"segment '{name}' is malformed: latest_frame is {latest}, beyond the largest "
+                f"frame number {MAX_FRAME_NUMBER}; {hint_recreate(name)}")
         racks = header["racks"]
         modules = header["modules_per_rack"]
         cells = header["cells_per_module"]

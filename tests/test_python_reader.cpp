@@ -81,6 +81,11 @@ TEST_CASE("the Python reference reader refuses a zero generation and unknown che
         bytes.resize(8);  // zeros
         expected = "its generation is 0";
     }
+    SECTION("latest_frame at 2^64 - 1") {
+        offset = offsetof(SegmentHeader, latest_frame);
+        bytes.assign(8, std::byte{0xFF});
+        expected = "latest_frame is 18446744073709551615";
+    }
     SECTION("chemistry code 7 in rack 1") {
         offset = compute_layout(geometry, kDefaultSlots).rack_chemistry_offset + 4;
         const std::uint32_t code = 7;
