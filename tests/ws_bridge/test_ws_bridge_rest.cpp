@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <limits>
@@ -239,6 +240,58 @@ TEST_CASE("metrics are Prometheus text with rack labels and counters", "[ws_brid
     for (std::sregex_iterator it(text.begin(), text.end(), counter_type), end; it != end; ++it) {
         CHECK_THAT((*it)[1].str(), Catch::EndsWith("_total"));
     }
+}
+
+TEST_CASE(
+    "metrics parse with Prometheus' own client: every family typed, none empty, "
+    "no duplicate",
+    "[ws_bridge][rest]") {
+    ScopedSegment segment("rest-metrics-parse", kGeometry);
+    KnownWriter writer(segment.name(), kGeometry);
+    BridgeProcess bridge(segment.name());
+    REQUIRE(becomes_live(bridge));
+    const std::string path = "/tmp/brt-metrics-" + std::to_string(getpid()) + ".txt";
+    {
+        std::ofstream file(path);
+        file << http_get(bridge.port(), "/metrics").body;
+    }
+    // A family whose HELP/TYPE lines are not followed by its samples parses
+    // as an empty family plus an untyped one ("unknown"); a gauge named like
+    // a counter's family (the counter's name less _total) parses twice.
+    const std::string script =
+        "import sys\n"
+        "try:\n"
+        "    from prometheus_client.parser import text_string_to_metric_families\n"
+        "except ImportError:\n"
+        "    sys.exit('python3-prometheus-client is missing: run scripts/install-deps.sh')\n"
+        "seen = set()\n"
+        "problems = []\n"
+        "for family in text_string_to_metric_families(open(sys.argv[1]).read()):\n"
+        "    if family.type == 'unknown':\n"
+        "        problems.append(family.name + ' is untyped')\n"
+        "    if not family.samples:\n"
+        "        problems.append(family.name + ' has no samples')\n"
+        "    if family.name in seen:\n"
+        "        problems.append(family.name + ' appears twice')\n"
+        "    seen.add(family.name)\n"
+        "print(len(seen), 'families')\n"
+        "print('\\n'.join(problems))\n"
+        "sys.exit(1 if problems else 0)\n";
+    // Debian's python3-prometheus-client (scripts/install-deps.sh) is in
+    // /usr/bin/python3's path, which need not be the python3 meson found
+    // first (pyenv, a virtual environment).
+    std::string python = tool_path("BRT_PYTHON");
+    for (const std::string& candidate : std::vector<std::string>{python, "/usr/bin/python3"}) {
+        if (run_command({candidate, "-c", "import prometheus_client"}).exit_code == 0) {
+            python = candidate;
+            break;
+        }
+    }
+    const auto output = run_command({python, "-c", script, path});
+    std::remove(path.c_str());
+    INFO(output.out << output.err);
+    CHECK(output.exit_code == 0);
+    CHECK_THAT(output.out, Catch::StartsWith("29 families"));
 }
 
 TEST_CASE("HTTP header and body limits, and the connection cap", "[ws_bridge][rest][hostile]") {
