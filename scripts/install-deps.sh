@@ -13,6 +13,8 @@ packages+=(nlohmann-json3-dev chromium nodejs)
 # it by itself when it is installed); pkg-config builds the example reader
 # against the installed segment library in the tests.
 packages+=(ccache pkg-config)
+# The bridge's /metrics test parses the text with Prometheus' own client.
+packages+=(python3-prometheus-client)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -30,6 +30,22 @@ TEST_CASE("JSON output escapes text and writes NaN as null", "[json]") {
     CHECK(json_escape(std::string(1, '\x01')) == "\\u0001");
 }
 
+TEST_CASE("JSON output is UTF-8 whatever bytes it is given", "[json]") {
+    // Well-formed UTF-8 passes as it is.
+    CHECK(json_escape("5 \xC2\xB0"
+                      "C \xE2\x82\xAC \xF0\x9F\x94\x8B") ==
+          "5 \xC2\xB0"
+          "C \xE2\x82\xAC \xF0\x9F\x94\x8B");
+    // A stray byte, a cut sequence, an overlong form, a surrogate and a code
+    // point above U+10FFFF each become U+FFFD (a request path echoed in an
+    // error was invalid JSON).
+    CHECK(json_escape("/\xFF\xFE") == "/\\ufffd\\ufffd");
+    CHECK(json_escape("a\xE2\x82") == "a\\ufffd\\ufffd");
+    CHECK(json_escape("\xC0\xAF") == "\\ufffd\\ufffd");
+    CHECK(json_escape("\xED\xA0\x80") == "\\ufffd\\ufffd\\ufffd");
+    CHECK(json_escape("\xF4\x90\x80\x80") == "\\ufffd\\ufffd\\ufffd\\ufffd");
+}
+
 TEST_CASE("raw JSON values are separated like any other", "[json]") {
     JsonWriter json;
     json.begin_object().key("events").begin_array().raw(R"({"a":1})").raw(R"({"b":2})");

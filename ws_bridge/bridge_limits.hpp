@@ -17,6 +17,9 @@ struct BridgeLimits {
     double http_request_timeout_s = 15;        // to send a whole request
     double max_rate_hz = 20;                   // cap on a subscription's rate
     double default_rate_hz = 10;
+    // Slower subscriptions are refused: a rate near 0 (1e-300, 5e-324) made
+    // the period overflow into a short one and bypassed max_rate_hz.
+    double min_rate_hz = 0.01;  // one message per 100 s
 };
 
 }  // namespace brt::bridge

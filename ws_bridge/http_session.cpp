@@ -79,12 +79,34 @@ void HttpSession::handle(http::request<http::string_body>&& request) {
     const bool keep_alive = request.keep_alive();
     head_ = request.method() == http::verb::head;
 
+    // Before anything is read or upgraded: a page on another site reaching
+    // the bridge by its own name (DNS rebinding) or opening a WebSocket.
+    const auto host = request.find(http::field::host);
+    const std::string_view host_text =
+        host == request.end() ? std::string_view()
+                              : std::string_view(host->value().data(), host->value().size());
+    if (std::string problem = context_.access.host_problem(host_text, host != request.end());
+        !problem.empty()) {
+        reply(HttpReply::json(403, error_json(problem)), false);
+        return;
+    }
+
     if (is_websocket_path(path)) {
         if (!websocket::is_upgrade(request)) {
             HttpReply upgrade = HttpReply::json(
                 426, error_json("this is the WebSocket endpoint: connect with a WebSocket client"));
             upgrade.headers.emplace_back("Upgrade", "websocket");
             reply(upgrade, false);
+            return;
+        }
+        const auto origin = request.find(http::field::origin);
+        if (std::string problem = context_.access.origin_problem(
+                origin == request.end()
+                    ? std::string_view()
+                    : std::string_view(origin->value().data(), origin->value().size()),
+                origin != request.end(), host_text);
+            !problem.empty()) {
+            reply(HttpReply::json(403, error_json(problem)), false);
             return;
         }
         timer_.cancel();

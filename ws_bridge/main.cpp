@@ -23,6 +23,8 @@ struct Options {
     std::string shm_name;
     std::string listen = "127.0.0.1:8080";
     std::string token_file;
+    std::vector<std::string> allowed_hosts;
+    std::vector<std::string> allowed_origins;
     unsigned threads = 2;
     bool json = false;
     BridgeLimits limits;
@@ -88,8 +90,12 @@ int serve(Options& options, const AlarmConfig& alarm_config) {
     EventLog log(options.json);
     BridgeStats stats;
     const ControlService control(name, token, stats);
-    Server server(stats, options.limits, control);
+    // Checked before listening: a malformed name is a usage error (exit 2).
+    AccessPolicy access(wanted, options.allowed_hosts, options.allowed_origins);
+    Server server(stats, options.limits, control, access);
     const tcp::endpoint bound = server.listen(wanted);
+    // The bound port (not 0) goes into the default origins.
+    access = AccessPolicy(bound, options.allowed_hosts, options.allowed_origins);
     auto log_writer = [&log](const WriterStatus& writer) {
         log.event("writer",
                   fmt::format("writer {}: {}", liveness_name(writer.liveness), writer.detail),
@@ -150,6 +156,16 @@ int main(int argc, char** argv) {
     app.add_option("--control-token-file", options.token_file,
                    "File whose first line is the token that control requests must send as "
                    "'Authorization: Bearer TOKEN'; without it control is disabled");
+    app.add_option("--allowed-host", options.allowed_hosts,
+                   "NAME (or address) that browsers may reach the bridge by, besides localhost, "
+                   "127.0.0.1, [::1] and the listen address; other Host headers get 403 (DNS "
+                   "rebinding). Repeatable; * allows any")
+        ->allow_extra_args(false);
+    app.add_option("--allowed-origin", options.allowed_origins,
+                   "Web page origin (https://dashboard.example.com) that may open the "
+                   "WebSocket, besides the bridge's own page; other Origins get 403. "
+                   "Repeatable; * allows any")
+        ->allow_extra_args(false);
     app.add_option("--threads", options.threads, "I/O threads")
         ->check(CLI::Range(1u, 64u))
         ->capture_default_str();

@@ -114,14 +114,16 @@ std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats) {
                                 reading(field.max));
             }
         }
+        // Each family is one group (HELP, TYPE, then all of its samples):
+        // parsers end a family at the next family's samples.
+        const auto& records = snapshot.view->frame.racks;
         out.family("brt_rack_string_current_amperes", "gauge",
                    "The rack's series-string current, discharge positive");
-        out.family("brt_rack_air_temperature_celsius", "gauge", "The rack's air temperature");
-        const auto& records = snapshot.view->frame.racks;
         for (std::size_t rack = 0; rack < records.size(); ++rack) {
             out.sample_text("brt_rack_string_current_amperes", fmt::format("rack=\"{}\"", rack),
                             reading(records[rack].current_a));
         }
+        out.family("brt_rack_air_temperature_celsius", "gauge", "The rack's air temperature");
         for (std::size_t rack = 0; rack < records.size(); ++rack) {
             out.sample_text("brt_rack_air_temperature_celsius", fmt::format("rack=\"{}\"", rack),
                             reading(records[rack].air_temperature_c));
@@ -142,7 +144,9 @@ std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats) {
                    static_cast<double>(alarms.raised_counts.at(severity)));
     }
 
-    out.gauge("brt_bridge_connections", "Open TCP connections (HTTP and WebSocket)",
+    // Not "brt_bridge_connections": that is the family of the counter
+    // brt_bridge_connections_total (a counter's family name drops _total).
+    out.gauge("brt_bridge_open_connections", "Open TCP connections (HTTP and WebSocket)",
               static_cast<double>(get(stats.open_connections)));
     out.gauge("brt_bridge_websocket_clients", "Connected WebSocket clients",
               static_cast<double>(get(stats.websocket_clients)));

@@ -37,8 +37,9 @@ tcp::endpoint parse_listen_address(const std::string& text) {
     return {address, static_cast<unsigned short>(port)};
 }
 
-Server::Server(BridgeStats& stats, const BridgeLimits& limits, const ControlService& control)
-    : stats_(stats), acceptor_(io_), hub_(io_), context_{hub_, stats_, limits, control} {}
+Server::Server(BridgeStats& stats, const BridgeLimits& limits, const ControlService& control,
+               const AccessPolicy& access)
+    : stats_(stats), acceptor_(io_), hub_(io_), context_{hub_, stats_, limits, control, access} {}
 
 Server::~Server() {
     stop(std::chrono::milliseconds(0));

@@ -20,8 +20,9 @@ tcp::endpoint parse_listen_address(const std::string& text);
 
 class Server {
   public:
-    // `stats`, `limits` and `control` must outlive the server.
-    Server(BridgeStats& stats, const BridgeLimits& limits, const ControlService& control);
+    // `stats`, `limits`, `control` and `access` must outlive the server.
+    Server(BridgeStats& stats, const BridgeLimits& limits, const ControlService& control,
+           const AccessPolicy& access);
     ~Server();
 
     // Binds and listens; returns the bound address (the port when 0 was asked).

@@ -2,6 +2,7 @@
 // outlives every connection (its I/O threads are joined first).
 #pragma once
 
+#include "ws_bridge/access_policy.hpp"
 #include "ws_bridge/bridge_limits.hpp"
 #include "ws_bridge/bridge_stats.hpp"
 #include "ws_bridge/control.hpp"
@@ -14,6 +15,7 @@ struct ServerContext {
     BridgeStats& stats;
     const BridgeLimits& limits;
     const ControlService& control;
+    const AccessPolicy& access;  // filled in after listen(), before start()
 };
 
 }  // namespace brt::bridge

@@ -7,6 +7,7 @@
 
 #include "brt_config.h"
 #include "common/json/json_writer.hpp"
+#include "common/json/number_format.hpp"
 #include "ws_bridge/rest_api.hpp"
 #include "ws_bridge/views.hpp"
 
@@ -162,7 +163,18 @@ void WsSession::subscribe(const SubscribeRequest& request) {
         }
     }
     const double asked = request.rate_hz.value_or(context_.limits.default_rate_hz);
-    const double rate_hz = std::min(asked, context_.limits.max_rate_hz);
+    // Not `asked <= 0`: NaN and rates so small that 1 / rate overflows the
+    // period (then a short one) are refused too.
+    if (!(asked >= context_.limits.min_rate_hz)) {
+        BridgeStats::bump(context_.stats.client_errors_total);
+        send_text(error_json(fmt::format(
+            "\"rate_hz\" must be a positive number from {} to {} (faster is capped at {}), got {}",
+            format_double(context_.limits.min_rate_hz), format_double(context_.limits.max_rate_hz),
+            format_double(context_.limits.max_rate_hz), format_double(asked))));
+        return;
+    }
+    const double rate_hz =
+        std::clamp(asked, context_.limits.min_rate_hz, context_.limits.max_rate_hz);
     Subscription subscription;
     subscription.request = request;
     if (request.view == View::heatmap && subscription.request.field_mask == 0) {

@@ -8,10 +8,47 @@
 
 namespace brt {
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at the start of `text` (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+std::size_t utf8_sequence_length(std::string_view text) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = byte(0);
+    std::size_t length = 0;
+    unsigned char low = 0x80;  // the second byte's range, narrowed for some leads
+    unsigned char high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        low = lead == 0xE0 ? 0xA0 : 0x80;   // overlong
+        high = lead == 0xED ? 0x9F : 0xBF;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        low = lead == 0xF0 ? 0x90 : 0x80;   // overlong
+        high = lead == 0xF4 ? 0x8F : 0xBF;  // above U+10FFFF
+    } else {
+        return 0;
+    }
+    if (text.size() < length || byte(1) < low || byte(1) > high) {
+        return 0;
+    }
+    for (std::size_t i = 2; i < length; ++i) {
+        if (byte(i) < 0x80 || byte(i) > 0xBF) {
+            return 0;
+        }
+    }
+    return length;
+}
+
+}  // namespace
+
 std::string json_escape(std::string_view text) {
     std::string escaped;
     escaped.reserve(text.size() + 2);
-    for (char c : text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
         switch (c) {
             case '"':
                 escaped += "\\\"";
@@ -31,8 +68,15 @@ std::string json_escape(std::string_view text) {
             default:
                 if (static_cast<unsigned char>(c) < 0x20) {
                     escaped += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-                } else {
+                } else if (static_cast<unsigned char>(c) < 0x80) {
                     escaped += c;
+                } else if (const std::size_t length = utf8_sequence_length(text.substr(i))) {
+                    escaped.append(text.substr(i, length));
+                    i += length - 1;
+                } else {
+                    // JSON text is UTF-8: a stray byte (a raw request path,
+                    // a file name) becomes U+FFFD instead of invalid output.
+                    escaped += "\\ufffd";
                 }
         }
     }

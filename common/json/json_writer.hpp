@@ -48,6 +48,8 @@ class JsonWriter {
     bool after_key_ = false;
 };
 
+// The inside of a JSON string: quotes, backslashes and control characters
+// escaped; bytes that are not well-formed UTF-8 become \ufffd.
 std::string json_escape(std::string_view text);
 
 }  // namespace brt

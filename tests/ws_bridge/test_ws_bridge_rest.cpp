@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <limits>
@@ -241,6 +242,58 @@ TEST_CASE("metrics are Prometheus text with rack labels and counters", "[ws_brid
     }
 }
 
+TEST_CASE(
+    "metrics parse with Prometheus' own client: every family typed, none empty, "
+    "no duplicate",
+    "[ws_bridge][rest]") {
+    ScopedSegment segment("rest-metrics-parse", kGeometry);
+    KnownWriter writer(segment.name(), kGeometry);
+    BridgeProcess bridge(segment.name());
+    REQUIRE(becomes_live(bridge));
+    const std::string path = "/tmp/brt-metrics-" + std::to_string(getpid()) + ".txt";
+    {
+        std::ofstream file(path);
+        file << http_get(bridge.port(), "/metrics").body;
+    }
+    // A family whose HELP/TYPE lines are not followed by its samples parses
+    // as an empty family plus an untyped one ("unknown"); a gauge named like
+    // a counter's family (the counter's name less _total) parses twice.
+    const std::string script =
+        "import sys\n"
+        "try:\n"
+        "    from prometheus_client.parser import text_string_to_metric_families\n"
+        "except ImportError:\n"
+        "    sys.exit('python3-prometheus-client is missing: run scripts/install-deps.sh')\n"
+        "seen = set()\n"
+        "problems = []\n"
+        "for family in text_string_to_metric_families(open(sys.argv[1]).read()):\n"
+        "    if family.type == 'unknown':\n"
+        "        problems.append(family.name + ' is untyped')\n"
+        "    if not family.samples:\n"
+        "        problems.append(family.name + ' has no samples')\n"
+        "    if family.name in seen:\n"
+        "        problems.append(family.name + ' appears twice')\n"
+        "    seen.add(family.name)\n"
+        "print(len(seen), 'families')\n"
+        "print('\\n'.join(problems))\n"
+        "sys.exit(1 if problems else 0)\n";
+    // Debian's python3-prometheus-client (scripts/install-deps.sh) is in
+    // /usr/bin/python3's path, which need not be the python3 meson found
+    // first (pyenv, a virtual environment).
+    std::string python = tool_path("BRT_PYTHON");
+    for (const std::string& candidate : std::vector<std::string>{python, "/usr/bin/python3"}) {
+        if (run_command({candidate, "-c", "import prometheus_client"}).exit_code == 0) {
+            python = candidate;
+            break;
+        }
+    }
+    const auto output = run_command({python, "-c", script, path});
+    std::remove(path.c_str());
+    INFO(output.out << output.err);
+    CHECK(output.exit_code == 0);
+    CHECK_THAT(output.out, Catch::StartsWith("29 families"));
+}
+
 TEST_CASE("HTTP header and body limits, and the connection cap", "[ws_bridge][rest][hostile]") {
     ScopedSegment segment("rest-limits", kGeometry);
     BridgeProcess bridge(segment.name(), {"--max-connections", "3"});
@@ -293,6 +346,92 @@ TEST_CASE("HTTP header and body limits, and the connection cap", "[ws_bridge][re
     CHECK_THAT(metrics, !Catch::Contains("brt_bridge_connections_rejected_total 0\n"));
 }
 
+TEST_CASE("a Host the bridge is not reached by is refused (DNS rebinding)",
+          "[ws_bridge][rest][hostile]") {
+    ScopedSegment segment("rest-host", kGeometry);
+    BridgeProcess bridge(segment.name(), {"--allowed-host", "Telemetry.Example"});
+    const std::string port = std::to_string(bridge.port());
+    REQUIRE(eventually([&] { return http_get(bridge.port(), "/api/v1/scenarios").status == 200; }));
+    // A page on evil.example whose name now resolves to 127.0.0.1 sends its own name.
+    for (const std::string& host :
+         std::vector<std::string>{"evil.example", "evil.example:" + port, "127.0.0.1.evil.example",
+                                  "localhost.evil.example:" + port}) {
+        INFO("Host: " << host);
+        for (const std::string path : {"/api/v1/scenarios", "/health", "/metrics", "/"}) {
+            INFO(path);
+            const auto reply = http_request(bridge.port(), "GET", path, {}, {{"Host", host}});
+            CHECK(reply.status == 403);
+            CHECK_THAT(reply.json()["error"].get<std::string>(),
+                       Catch::Contains("Host") && Catch::Contains("--allowed-host"));
+        }
+    }
+    // The quick start's names, the listen address with its port, and the configured name.
+    for (const std::string& host :
+         std::vector<std::string>{"localhost:" + port, "127.0.0.1:" + port, "127.0.0.1",
+                                  "[::1]:" + port, "LOCALHOST", "telemetry.example:" + port}) {
+        INFO("Host: " << host);
+        CHECK(
+            http_request(bridge.port(), "GET", "/api/v1/scenarios", {}, {{"Host", host}}).status ==
+            200);
+    }
+    // HTTP/1.0 without Host: a script, not a browser on a page.
+    CHECK_THAT(raw_exchange(bridge.port(), "GET /api/v1/scenarios HTTP/1.0\r\n\r\n"),
+               Catch::StartsWith("HTTP/1.1 200"));
+}
+
+TEST_CASE("a WebSocket from a page on another site is refused", "[ws_bridge][rest][hostile]") {
+    ScopedSegment segment("rest-origin", kGeometry);
+    BridgeProcess bridge(segment.name(), {"--allowed-host", "telemetry.example", "--allowed-origin",
+                                          "https://Dashboard.Example/"});
+    const std::string port = std::to_string(bridge.port());
+    REQUIRE(eventually([&] { return http_get(bridge.port(), "/api/v1/scenarios").status == 200; }));
+    const auto upgrade = [&](const std::string& host, const std::string& origin) {
+        return raw_exchange(bridge.port(),
+                            "GET /api/v1/ws HTTP/1.1\r\nHost: " + host +
+                                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                "Sec-WebSocket-Version: 13\r\n" +
+                                (origin.empty() ? "" : "Origin: " + origin + "\r\n") + "\r\n",
+                            1s);
+    };
+    const std::string local = "127.0.0.1:" + port;
+    for (const std::string origin : {"http://evil.example", "null", "http://127.0.0.1:1",
+                                     "https://telemetry.example.evil.example"}) {
+        INFO("Origin: " << origin);
+        const std::string refused = upgrade(local, origin);
+        CHECK_THAT(refused, Catch::StartsWith("HTTP/1.1 403"));
+        const std::string body = refused.substr(refused.find("\r\n\r\n") + 4);
+        CHECK_THAT(Json::parse(body)["error"].get<std::string>(),
+                   Catch::Contains("Origin") && Catch::Contains("--allowed-origin"));
+    }
+    // No Origin (a script), the bridge's own page by each of its names, and a listed origin.
+    CHECK_THAT(upgrade(local, ""), Catch::StartsWith("HTTP/1.1 101"));
+    CHECK_THAT(upgrade(local, "http://" + local), Catch::StartsWith("HTTP/1.1 101"));
+    CHECK_THAT(upgrade(local, "http://localhost:" + port), Catch::StartsWith("HTTP/1.1 101"));
+    CHECK_THAT(upgrade("telemetry.example:" + port, "http://telemetry.example:" + port),
+               Catch::StartsWith("HTTP/1.1 101"));
+    CHECK_THAT(upgrade("telemetry.example", "https://telemetry.example"),
+               Catch::StartsWith("HTTP/1.1 101"));
+    CHECK_THAT(upgrade(local, "https://dashboard.example"), Catch::StartsWith("HTTP/1.1 101"));
+}
+
+TEST_CASE("a request path that is not UTF-8 is answered with valid JSON",
+          "[ws_bridge][rest][hostile]") {
+    ScopedSegment segment("rest-path-bytes", kGeometry);
+    BridgeProcess bridge(segment.name());
+    REQUIRE(eventually([&] { return http_get(bridge.port(), "/api/v1/scenarios").status == 200; }));
+    const std::string reply = raw_exchange(
+        bridge.port(),
+        "GET /\xFF\xFE/x\xC3 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    REQUIRE_THAT(reply, Catch::StartsWith("HTTP/1.1 404"));
+    const std::string body = reply.substr(reply.find("\r\n\r\n") + 4);
+    INFO(body);
+    Json parsed;
+    REQUIRE_NOTHROW(parsed = Json::parse(body));
+    CHECK_THAT(parsed["error"].get<std::string>(),
+               Catch::Contains("no such resource: /\xEF\xBF\xBD\xEF\xBF\xBD/x\xEF\xBF\xBD"));
+}
+
 TEST_CASE("the bridge refuses bad usage with exit code 2", "[ws_bridge][cli]") {
     const std::string bridge = tool_path("BRT_WS_BRIDGE");
     for (const std::vector<std::string>& args :
@@ -300,6 +439,8 @@ TEST_CASE("the bridge refuses bad usage with exit code 2", "[ws_bridge][cli]") {
                                                {"--listen", "127.0.0.1:99999"},
                                                {"--threads", "0"},
                                                {"--control-token-file", "/nonexistent/token"},
+                                               {"--allowed-host", "http://telemetry.example"},
+                                               {"--allowed-origin", "telemetry.example"},
                                                {"--bogus"}}) {
         std::vector<std::string> argv = {bridge, "--shm-name", "brt_test_cli_unused"};
         argv.insert(argv.end(), args.begin(), args.end());

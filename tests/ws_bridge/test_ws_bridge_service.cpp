@@ -214,7 +214,7 @@ TEST_CASE("metrics values: WebSocket clients, frames seen and missed, messages s
     }
     CHECK(metric(bridge, "brt_bridge_websocket_clients") == 3);
     // Every open connection counts: three WebSocket clients, this request.
-    CHECK(eventually([&] { return metric(bridge, "brt_bridge_connections") == 4; }));
+    CHECK(eventually([&] { return metric(bridge, "brt_bridge_open_connections") == 4; }));
     clients.pop_back();
     CHECK(eventually([&] { return metric(bridge, "brt_bridge_websocket_clients") == 2; }));
 

@@ -239,6 +239,43 @@ TEST_CASE("malformed JSON, unknown actions and out-of-range racks get error mess
     CHECK_FALSE(client.closed());
 }
 
+TEST_CASE("a rate near zero is refused with the allowed range, not streamed past the cap",
+          "[ws_bridge][websocket][hostile]") {
+    ScopedSegment segment("ws-tiny-rate", kGeometry);
+    KnownWriter writer(segment.name(), kGeometry, std::chrono::milliseconds(10));  // 100 frames/s
+    BridgeProcess bridge(segment.name(), {"--max-rate-hz", "8"});
+    REQUIRE(becomes_live(bridge));
+    // 1 / 1e-300 and 1 / 5e-324 overflowed the period into a short one:
+    // these streamed faster than --max-rate-hz.
+    for (const std::string rate : {"1e-300", "5e-324", "0", "0.001", "-1e-300"}) {
+        INFO("rate_hz " << rate);
+        WsClient client(bridge.port());
+        REQUIRE(client.read_type("hello"));
+        client.send(R"({"action":"subscribe","view":"summary","rate_hz":)" + rate + "}");
+        const auto error = client.read_type("error");
+        REQUIRE(error);
+        CHECK_THAT((*error)["error"].get<std::string>(),
+                   Catch::Contains("from 0.01 to 8") && Catch::Contains("capped at 8"));
+        int summaries = 0;
+        const auto end = std::chrono::steady_clock::now() + 1s;
+        while (std::chrono::steady_clock::now() < end) {
+            if (const auto message = client.read(100ms); message && !message->binary) {
+                summaries += message->json()["type"] == "summary";
+            }
+        }
+        CHECK(summaries == 0);
+        CHECK_FALSE(client.closed());
+    }
+    // The smallest allowed rate is taken as asked.
+    WsClient client(bridge.port());
+    REQUIRE(client.read_type("hello"));
+    client.send(R"({"action":"subscribe","view":"summary","rate_hz":0.01})");
+    const auto subscribed = client.read_type("subscribed");
+    REQUIRE(subscribed);
+    CHECK((*subscribed)["rate_hz"].get<double>() == 0.01);
+    CHECK((*subscribed)["capped"] == false);
+}
+
 TEST_CASE("a message over the size limit closes the connection",
           "[ws_bridge][websocket][hostile]") {
     ScopedSegment segment("ws-oversize", kGeometry);
