@@ -49,6 +49,9 @@ TEST_CASE("the simulator rejects bad usage with exit code 2", "[simulator-cli]")
     test::ScopedSegment scoped("sim-usage");
     const std::vector<std::vector<std::string>> bad = {
         {"--rate", "0"},
+        {"--rate", "1e-300"},
+        {"--rate", "1e9"},
+        {"--rate", "nan"},
         {"--physics-dt", "-1"},
         {"--mode", "turbo"},
         {"--scenario", "meteor_strike"},
@@ -67,6 +70,10 @@ TEST_CASE("the simulator rejects bad usage with exit code 2", "[simulator-cli]")
         INFO(args[0] << ": " << result.err);
         CHECK(result.exit_code == 2);
     }
+    // A rate outside the range says what the range is.
+    const auto slow =
+        test::run_command({tools.simulator, "--shm-name", scoped.name(), "--rate", "1e-300"});
+    CHECK_THAT(slow.err, Catch::Contains("--rate 1e-300 is out of range: use 0.1 to 10000"));
     // None of them took the writer role.
     CHECK(open_segment(scoped.name(), SegmentAccess::reader).header().writer_state.load() ==
           static_cast<std::uint32_t>(WriterState::never_started));
@@ -243,4 +250,55 @@ TEST_CASE("ctl --timeout 0 posts the command and exits 0 without waiting", "[sim
     CHECK(reader.writer_status().state == WriterState::paused);
     kill(simulator, SIGTERM);
     CHECK(test::wait_for_exit(simulator, 5000) == 0);
+}
+
+TEST_CASE("a slow simulator stays live between frames and is stale soon after SIGKILL",
+          "[simulator-cli]") {
+    Tools tools;
+    test::ScopedSegment scoped("sim-slow", Geometry{2, 2, 8});
+    // One frame every 5 s: liveness must come from the heartbeat, not frames.
+    const pid_t simulator = test::spawn_background(
+        {tools.simulator, "--shm-name", scoped.name(), "--mode", "idle", "--rate", "0.2"},
+        tools.log);
+    test::KillOnExit guard{{simulator}};
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    wait_until_live(reader);
+
+    auto samples_not_live = [&](std::chrono::milliseconds span) {
+        int not_live = 0;
+        for (auto end = std::chrono::steady_clock::now() + span;
+             std::chrono::steady_clock::now() < end;) {
+            not_live += reader.writer_status().liveness != Liveness::live ? 1 : 0;
+            std::this_thread::sleep_for(50ms);
+        }
+        return not_live;
+    };
+    CHECK(samples_not_live(1200ms) == 0);
+    // Heartbeats at least every 100 ms (kMaxHeartbeatIntervalNs).
+    CHECK(reader.writer_status().heartbeat_age_ns <= 150'000'000);
+
+    // Commands are taken between frames too, not only every 5 s.
+    const auto pause = test::run_command(
+        {tools.simulator, "--shm-name", scoped.name(), "ctl", "--timeout", "1", "pause"});
+    INFO(pause.out << pause.err);
+    CHECK(pause.exit_code == 0);
+    CHECK(reader.writer_status().state == WriterState::paused);
+    CHECK(samples_not_live(500ms) == 0);
+
+    kill(simulator, SIGKILL);
+    CHECK(test::wait_for_exit(simulator, 5000) == 128 + SIGKILL);
+    const auto killed_at = std::chrono::steady_clock::now();
+    WriterStatus status = reader.writer_status();
+    while (status.liveness == Liveness::live &&
+           std::chrono::steady_clock::now() - killed_at < 10s) {
+        std::this_thread::sleep_for(20ms);
+        status = reader.writer_status();
+    }
+    const auto took = std::chrono::steady_clock::now() - killed_at;
+    INFO("stale after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                        << " ms: " << status.detail);
+    CHECK(status.liveness == Liveness::stale);
+    CHECK(took < 1500ms);
+    CHECK_THAT(status.detail, Catch::Contains("gone"));
 }
