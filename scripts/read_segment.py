@@ -86,8 +86,10 @@ WRITER_STATES = {0: "never started", 1: "running", 2: "paused",
 CHEMISTRIES = {1: "nmc", 2: "lfp"}
 
 STALE_FLOOR_NS = 250_000_000
-# A heartbeat younger than one publish period, at least this, proves life.
+# A heartbeat younger than one heartbeat interval, at least this, proves life.
 FRESH_FLOOR_NS = 20_000_000
+# The writer heartbeats at least this often, whatever its publish period.
+MAX_HEARTBEAT_INTERVAL_NS = 100_000_000
 INITIALISING_GRACE_S = 0.5
 MAX_READ_ATTEMPTS = 64
 
@@ -315,8 +317,9 @@ class Segment:
         if state_code in (3, 4):
             status["liveness"] = "stopped"
         elif state_code in (1, 2):
-            stale_after = max(STALE_FLOOR_NS, 4 * status["publish_period_ns"])
-            fresh = max(FRESH_FLOOR_NS, status["publish_period_ns"])
+            interval = min(status["publish_period_ns"], MAX_HEARTBEAT_INTERVAL_NS)
+            stale_after = max(STALE_FLOOR_NS, 4 * interval)
+            fresh = max(FRESH_FLOOR_NS, interval)
             if status["heartbeat_age_ns"] <= fresh:
                 status["liveness"] = "live"  # a fresh heartbeat needs no lock check
             elif self.lock_holder_pid() is None:

@@ -16,29 +16,56 @@ namespace brt {
 
 namespace {
 
-void add_target_options(CLI::App* command, CtlOptions& options) {
-    command->add_option("--rack", options.rack, "Rack (default: all)");
-    command->add_option("--module", options.module, "Module within the rack");
-    command->add_option("--cell", options.cell, "Cell within the module");
+void add_index_option(CLI::App* command, const char* name, std::optional<std::int64_t>& index,
+                      const char* help) {
+    // A callback rather than a sentinel value, so that "not given" (all) and
+    // a negative index (a mistake) stay apart.
+    command->add_option_function<std::int64_t>(
+        name, [&index](const std::int64_t& value) { index = value; }, help);
 }
 
-std::uint32_t index_or_all(const char* option, std::int64_t value) {
-    if (value < 0) {
+void add_target_options(CLI::App* command, CtlOptions& options) {
+    add_index_option(command, "--rack", options.rack, "Rack (default: all)");
+    add_index_option(command, "--module", options.module, "Module within the rack");
+    add_index_option(command, "--cell", options.cell, "Cell within the module");
+}
+
+// `count`: how many the segment has (the error names the range); an index
+// beyond it is refused later, by target_cells, with the same range.
+std::uint32_t index_or_all(const char* option, const char* what,
+                           const std::optional<std::int64_t>& value, std::uint32_t count) {
+    if (!value) {
         return kAllTargets;
     }
-    if (value >= kAllTargets) {  // not an index any segment can have
-        throw UsageError(fmt::format("{} {} is out of range", option, value));
+    if (*value < 0) {
+        throw UsageError(
+            fmt::format("{} {} is out of range: this segment has {} 0..{} (leave {} "
+                        "out for all of them)",
+                        option, *value, what, count - 1, option));
     }
-    return static_cast<std::uint32_t>(value);
+    if (*value >= kAllTargets) {  // not an index any segment can have
+        throw UsageError(fmt::format("{} {} is out of range: this segment has {} 0..{}", option,
+                                     *value, what, count - 1));
+    }
+    return static_cast<std::uint32_t>(*value);
 }
 
-Target target_of(const CtlOptions& options) {
-    return {index_or_all("--rack", options.rack), index_or_all("--module", options.module),
-            index_or_all("--cell", options.cell)};
+Target target_of(const CtlOptions& options, const Geometry& geometry) {
+    return {index_or_all("--rack", "racks", options.rack, geometry.racks),
+            index_or_all("--module", "modules", options.module, geometry.modules_per_rack),
+            index_or_all("--cell", "cells", options.cell, geometry.cells_per_module)};
+}
+
+void check_timeout(double timeout_s) {
+    if (!(timeout_s >= 0 && timeout_s <= kMaxCtlTimeoutS)) {  // NaN fails both
+        throw UsageError(
+            fmt::format("--timeout {} is out of range: use 0 (post without waiting) to {} seconds",
+                        timeout_s, kMaxCtlTimeoutS));
+    }
 }
 
 ControlCommand build_command(const CtlOptions& options, const Geometry& geometry) {
-    const Target target = target_of(options);
+    const Target target = target_of(options, geometry);
     if (options.apply->parsed()) {
         const ScenarioInfo* info = find_scenario(options.scenario);
         if (info == nullptr) {
@@ -64,7 +91,7 @@ ControlCommand build_command(const CtlOptions& options, const Geometry& geometry
         return make_clear_command(options.scenario, target, geometry);
     }
     if (options.set_mode->parsed()) {
-        if (options.module >= 0 || options.cell >= 0) {
+        if (options.module || options.cell) {
             throw UsageError("a mode applies to a whole rack: give --rack only");
         }
         return make_mode_command(target.rack, options.mode, options.current_a, options.power_w,
@@ -139,10 +166,32 @@ CLI::App* add_ctl_subcommand(CLI::App& app, CtlOptions& options) {
 }
 
 int run_ctl(const std::string& shm_name, const CtlOptions& options) {
+    check_timeout(options.timeout_s);
     const MappedSegment segment = open_segment(shm_name, SegmentAccess::reader);
     const ControlCommand built = build_command(options, segment.layout().geometry);
     const std::string& what = built.what;
     const std::uint64_t position = post_command(segment, built.command);
+    if (options.timeout_s == 0) {
+        // Fire and forget: the command is in the ring, which is all this run
+        // promises; whether the simulator applies it is not known here.
+        if (options.json) {
+            JsonWriter json;
+            json.begin_object()
+                .key("command")
+                .value(what)
+                .key("position")
+                .value(position)
+                .key("status")
+                .value("posted")
+                .key("applied")
+                .null()
+                .end_object();
+            fmt::print("{}\n", json.str());
+        } else {
+            fmt::print("{}: posted, not waiting for the answer\n", what);
+        }
+        return kExitOk;
+    }
     CommandRing ring(segment);
     const auto timeout = std::chrono::milliseconds(static_cast<long>(options.timeout_s * 1000));
     const auto status = ring.wait_for_result(position, timeout);

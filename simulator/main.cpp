@@ -148,7 +148,10 @@ int main(int argc, char** argv) {
             return run_ctl(name, ctl_options);
         }
         check_positive("--physics-dt", config.physics_dt_s);
-        check_positive("--rate", run.rate_hz);
+        if (!(run.rate_hz >= kMinRateHz && run.rate_hz <= kMaxRateHz)) {  // NaN too
+            throw UsageError(fmt::format("--rate {} is out of range: use {} to {} frames/s",
+                                         run.rate_hz, kMinRateHz, kMaxRateHz));
+        }
         check_positive("--speed", run.speed);
         check_positive("--profile-period", config.profile_period_s);
         if (config.physics_dt_s > 1.0) {

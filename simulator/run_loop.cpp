@@ -2,15 +2,21 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <ctime>
+#include <mutex>
+#include <thread>
 
 #include "common/cli/exit_codes.hpp"
 #include "common/cli/stop_signal.hpp"
 #include "common/json/json_writer.hpp"
 #include "common/segment/clock.hpp"
 #include "common/segment/command_ring.hpp"
+#include "common/segment/liveness.hpp"
 #include "common/segment/segment_writer.hpp"
 #include "common/systemd/systemd_notify.hpp"
 #include "simulator/rack_control.hpp"
@@ -18,6 +24,70 @@
 namespace brt {
 
 namespace {
+
+// Heartbeats while the loop computes a frame: at a slow rate, a high speed
+// or a large segment one frame's physics can take longer than readers wait
+// for a heartbeat (fresh_heartbeat_ns, stale_after_ns), and stepping in
+// pieces would change the model's results. Only while computing: a loop
+// stuck anywhere else stops heartbeating, and readers call it stale.
+class ComputeHeartbeat {
+  public:
+    explicit ComputeHeartbeat(SegmentWriter& writer)
+        : writer_(writer), thread_([this] { run(); }) {}
+    ~ComputeHeartbeat() {
+        {
+            const std::lock_guard lock(mutex_);
+            quit_ = true;
+        }
+        wake_.notify_all();
+        thread_.join();
+    }
+    ComputeHeartbeat(const ComputeHeartbeat&) = delete;
+    ComputeHeartbeat& operator=(const ComputeHeartbeat&) = delete;
+
+    // Calls `compute` with heartbeats every half interval until it returns.
+    template <typename Compute>
+    void during(Compute&& compute) {
+        set_computing(true);
+        try {
+            compute();
+        } catch (...) {
+            set_computing(false);
+            throw;
+        }
+        set_computing(false);
+    }
+
+  private:
+    void set_computing(bool computing) {
+        {
+            const std::lock_guard lock(mutex_);
+            computing_ = computing;
+        }
+        wake_.notify_all();
+    }
+    void run() {
+        std::unique_lock lock(mutex_);
+        while (!quit_) {
+            if (!computing_) {
+                wake_.wait(lock, [this] { return computing_ || quit_; });
+                continue;
+            }
+            wake_.wait_for(lock, std::chrono::nanoseconds(kMaxHeartbeatIntervalNs / 2),
+                           [this] { return !computing_ || quit_; });
+            if (computing_ && !quit_) {
+                writer_.heartbeat();
+            }
+        }
+    }
+
+    SegmentWriter& writer_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool computing_ = false;
+    bool quit_ = false;
+    std::thread thread_;  // last: starts once the members above exist
+};
 
 void sleep_until_monotonic(std::uint64_t deadline_ns) {
     timespec deadline{};
@@ -158,17 +228,8 @@ int run_simulator(const std::string& shm_name, const SimulationConfig& config,
         std::uint64_t last_status_ns = start_ns;
         std::uint64_t frames_at_last_status = 0;
 
-        // Frame 1 is the initial state, so readers see the system at once.
-        simulation.prepare_interval();
-        backend->publish(writer);
-        ++summary.frames;
-        systemd.ready();
-        bool paused = false;
-
-        while (!stop_requested()) {
-            if (options.duration_s > 0 && simulation.sim_time_s() >= options.duration_s - 1e-9) {
-                break;
-            }
+        ComputeHeartbeat compute_heartbeat(writer);
+        auto apply_commands = [&] {
             while (auto received = commands.try_consume()) {
                 const CommandStatus status = simulation.handle_command(*received);
                 commands.complete(received->position, status);
@@ -176,15 +237,49 @@ int run_simulator(const std::string& shm_name, const SimulationConfig& config,
                 fmt::print(stderr, "command from pid {}: {}: {}\n", received->sender_pid,
                            describe_command(*received), command_status_name(status));
             }
+        };
+        bool paused = false;
+        // Until the next frame's deadline, heartbeat well within
+        // kMaxHeartbeatIntervalNs (readers judge liveness from that, not
+        // from the publish period; at half of it a reader never finds the
+        // heartbeat late and never pays for the lock check) and take
+        // commands, so a slow rate slows neither. Returns early on a stop
+        // signal or a pause or resume.
+        auto wait_until = [&](std::uint64_t deadline_ns) {
+            for (std::uint64_t now_ns = monotonic_ns(); now_ns < deadline_ns;
+                 now_ns = monotonic_ns()) {
+                sleep_until_monotonic(std::min(deadline_ns, now_ns + kMaxHeartbeatIntervalNs / 2));
+                writer.heartbeat();
+                systemd.watchdog_if_due();
+                apply_commands();
+                if (stop_requested() || simulation.paused() != paused) {
+                    return;
+                }
+            }
+        };
+
+        // Frame 1 is the initial state, so readers see the system at once.
+        simulation.prepare_interval();
+        backend->publish(writer);
+        ++summary.frames;
+        systemd.ready();
+
+        while (!stop_requested()) {
+            if (options.duration_s > 0 && simulation.sim_time_s() >= options.duration_s - 1e-9) {
+                break;
+            }
+            apply_commands();
             if (simulation.paused() != paused) {
                 paused = simulation.paused();
                 writer.set_state(paused ? WriterState::paused : WriterState::running);
+                // A resume publishes at once and paces from there.
+                deadline_ns = monotonic_ns();
             }
             if (paused) {
                 writer.heartbeat();
             } else {
                 simulation.prepare_interval();
-                backend->step(steps_per_frame);
+                compute_heartbeat.during([&] { backend->step(steps_per_frame); });
                 summary.steps += steps_per_frame;
                 backend->publish(writer);
                 ++summary.frames;
@@ -206,7 +301,7 @@ int run_simulator(const std::string& shm_name, const SimulationConfig& config,
                     ++summary.overruns;  // behind: start afresh rather than burst
                     deadline_ns = now_ns;
                 } else {
-                    sleep_until_monotonic(deadline_ns);
+                    wait_until(deadline_ns);
                 }
             }
         }

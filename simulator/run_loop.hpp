@@ -12,6 +12,12 @@
 
 namespace brt {
 
+// The --rate range, frames per second: below 0.1 a frame's interval is
+// too long to be telemetry; above 10000 the period (100 us) is shorter than
+// a frame takes to publish at any useful size.
+inline constexpr double kMinRateHz = 0.1;
+inline constexpr double kMaxRateHz = 10000;
+
 struct RunOptions {
     double rate_hz = 10.0;    // frames per second of wall time
     double speed = 1.0;       // simulated seconds per wall second

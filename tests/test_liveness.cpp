@@ -101,6 +101,51 @@ TEST_CASE("a hung writer goes stale when its heartbeat ages", "[liveness]") {
     CHECK_THAT(status.detail, Catch::Contains("heartbeat"));
 }
 
+TEST_CASE("a slow publish period never stretches the liveness thresholds", "[liveness]") {
+    // Up to 100 ms (10 frames/s) the heartbeat comes with every frame.
+    CHECK(stale_after_ns(0) == 250'000'000);
+    CHECK(stale_after_ns(10'000'000) == 250'000'000);
+    CHECK(stale_after_ns(100'000'000) == 400'000'000);
+    // Slower writers heartbeat every 100 ms between frames: a reader's
+    // verdict is as quick as for a 10 frames/s writer, never minutes.
+    for (const std::uint64_t period_ns :
+         {std::uint64_t{1'000'000'000}, std::uint64_t{10'000'000'000}, ~std::uint64_t{0}}) {
+        INFO(period_ns);
+        CHECK(stale_after_ns(period_ns) == 400'000'000);
+    }
+}
+
+TEST_CASE("a slow writer that heartbeats between frames stays live, and goes stale when hung",
+          "[liveness]") {
+    test::ScopedSegment scoped("slow-hung", kSmall);
+    const pid_t pid = fork();
+    if (pid == 0) {
+        // Publishes once (period 10 s), then only heartbeats, as the
+        // simulator does between slow frames.
+        SegmentWriter writer = SegmentWriter::acquire(scoped.name(), 10'000'000'000);
+        test::EncodedFrameSource source(kSmall);
+        writer.publish_frame(source.make(1));
+        for (;;) {
+            std::this_thread::sleep_for(100ms);  // kMaxHeartbeatIntervalNs
+            writer.heartbeat();
+        }
+    }
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    wait_until_live(reader);
+    std::this_thread::sleep_for(300ms);
+    CHECK(reader.writer_status().liveness == Liveness::live);
+    kill(pid, SIGSTOP);  // holds the lock, heartbeats no more
+    // Hung for 600 ms: stale (the threshold is at most 400 ms), not live
+    // until four publish periods (40 s) have passed.
+    std::this_thread::sleep_for(600ms);
+    const WriterStatus status = reader.writer_status();
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    CHECK(status.liveness == Liveness::stale);
+    CHECK_THAT(status.detail, Catch::Contains("heartbeat"));
+}
+
 TEST_CASE("a writer that exits cleanly is reported stopped", "[liveness]") {
     test::ScopedSegment scoped("stopped", kSmall);
     SegmentReader reader(scoped.name());

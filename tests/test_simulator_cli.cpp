@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/control/rack_mode.hpp"
+#include "common/segment/command_ring.hpp"
 #include "common/segment/segment_reader.hpp"
 #include "common/segment/shm_name.hpp"
 #include "support/run_command.hpp"
@@ -48,6 +49,9 @@ TEST_CASE("the simulator rejects bad usage with exit code 2", "[simulator-cli]")
     test::ScopedSegment scoped("sim-usage");
     const std::vector<std::vector<std::string>> bad = {
         {"--rate", "0"},
+        {"--rate", "1e-300"},
+        {"--rate", "1e9"},
+        {"--rate", "nan"},
         {"--physics-dt", "-1"},
         {"--mode", "turbo"},
         {"--scenario", "meteor_strike"},
@@ -66,6 +70,10 @@ TEST_CASE("the simulator rejects bad usage with exit code 2", "[simulator-cli]")
         INFO(args[0] << ": " << result.err);
         CHECK(result.exit_code == 2);
     }
+    // A rate outside the range says what the range is.
+    const auto slow =
+        test::run_command({tools.simulator, "--shm-name", scoped.name(), "--rate", "1e-300"});
+    CHECK_THAT(slow.err, Catch::Contains("--rate 1e-300 is out of range: use 0.1 to 10000"));
     // None of them took the writer role.
     CHECK(open_segment(scoped.name(), SegmentAccess::reader).header().writer_state.load() ==
           static_cast<std::uint32_t>(WriterState::never_started));
@@ -186,4 +194,128 @@ TEST_CASE("ctl commands take effect within one publish period", "[simulator-cli]
     const auto unanswered = ctl({"--timeout", "0.3", "pause"});
     CHECK(unanswered.exit_code == 1);
     CHECK_THAT(unanswered.out, Catch::Contains("stopped"));
+}
+
+TEST_CASE("ctl refuses a negative index or timeout before posting anything", "[simulator-cli]") {
+    Tools tools;
+    test::ScopedSegment scoped("sim-ctl-neg", Geometry{3, 2, 8});
+    auto ctl = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {tools.simulator, "--shm-name", scoped.name(), "ctl"});
+        return test::run_command(args);
+    };
+    // A negative index used to mean "every rack": `--rack -2` applied a
+    // thermal runaway to the whole system. The short timeout keeps the old
+    // behaviour (post, wait for an answer nobody gives) quick to fail.
+    const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+        {{"apply", "thermal_runaway", "--rack", "-2"}, "--rack -2 is out of range"},
+        {{"apply", "thermal_runaway", "--rack", "0", "--module", "-1"},
+         "--module -1 is out of range"},
+        {{"apply", "thermal_runaway", "--rack", "0", "--module", "1", "--cell", "-7"},
+         "--cell -7 is out of range"},
+        {{"mode", "discharge", "--rack", "-1"}, "--rack -1 is out of range"},
+        {{"clear", "all", "--rack", "-1"}, "--rack -1 is out of range"},
+    };
+    const std::vector<std::string> ranges = {"racks 0..2", "modules 0..1", "cells 0..7",
+                                             "racks 0..2", "racks 0..2"};
+    for (std::size_t i = 0; i < bad.size(); ++i) {
+        auto args = bad[i].first;
+        args.insert(args.end(), {"--timeout", "0.2"});
+        const auto result = ctl(args);
+        INFO(bad[i].second << ": " << result.out << result.err);
+        CHECK(result.exit_code == 2);
+        CHECK_THAT(result.err, Catch::Contains(bad[i].second));
+        CHECK_THAT(result.err, Catch::Contains(ranges[i]));
+    }
+    for (const std::string timeout : {"-1", "nan", "inf", "1e300"}) {
+        const auto result = ctl({"--timeout", timeout, "pause"});
+        INFO(timeout << ": " << result.out << result.err);
+        CHECK(result.exit_code == 2);
+        CHECK_THAT(result.err, Catch::Contains("--timeout"));
+        CHECK_THAT(result.err, Catch::Contains("0 (post without waiting) to 3600 seconds"));
+    }
+    // Nothing reached the ring: a simulator started later would apply none.
+    CHECK(CommandRing(open_segment(scoped.name(), SegmentAccess::reader)).posted() == 0);
+}
+
+TEST_CASE("ctl --timeout 0 posts the command and exits 0 without waiting", "[simulator-cli]") {
+    Tools tools;
+    test::ScopedSegment scoped("sim-ctl-post", Geometry{3, 2, 8});
+    auto ctl = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {tools.simulator, "--shm-name", scoped.name(), "ctl"});
+        return test::run_command(args);
+    };
+    // No simulator runs, so no answer could come; the run says it posted.
+    const auto posted = ctl({"--timeout", "0", "mode", "charge", "--rack", "1"});
+    INFO(posted.out << posted.err);
+    CHECK(posted.exit_code == 0);
+    CHECK_THAT(posted.out, Catch::Contains("mode charge at rack 1: posted, not waiting"));
+    const auto json = ctl({"--timeout", "0", "--json", "pause"});
+    CHECK(json.exit_code == 0);
+    CHECK_THAT(json.out, Catch::Contains("\"status\":\"posted\",\"applied\":null"));
+    CHECK(CommandRing(open_segment(scoped.name(), SegmentAccess::reader)).posted() == 2);
+
+    // A simulator started afterwards applies what was posted.
+    const pid_t simulator = test::spawn_background(
+        {tools.simulator, "--shm-name", scoped.name(), "--mode", "idle", "--rate", "20"},
+        tools.log);
+    test::KillOnExit guard{{simulator}};
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    for (int i = 0; i < 300 && reader.writer_status().state != WriterState::paused; ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    CHECK(reader.writer_status().state == WriterState::paused);
+    kill(simulator, SIGTERM);
+    CHECK(test::wait_for_exit(simulator, 5000) == 0);
+}
+
+TEST_CASE("a slow simulator stays live between frames and is stale soon after SIGKILL",
+          "[simulator-cli]") {
+    Tools tools;
+    test::ScopedSegment scoped("sim-slow", Geometry{2, 2, 8});
+    // One frame every 5 s: liveness must come from the heartbeat, not frames.
+    const pid_t simulator = test::spawn_background(
+        {tools.simulator, "--shm-name", scoped.name(), "--mode", "idle", "--rate", "0.2"},
+        tools.log);
+    test::KillOnExit guard{{simulator}};
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    wait_until_live(reader);
+
+    auto samples_not_live = [&](std::chrono::milliseconds span) {
+        int not_live = 0;
+        for (auto end = std::chrono::steady_clock::now() + span;
+             std::chrono::steady_clock::now() < end;) {
+            not_live += reader.writer_status().liveness != Liveness::live ? 1 : 0;
+            std::this_thread::sleep_for(50ms);
+        }
+        return not_live;
+    };
+    CHECK(samples_not_live(1200ms) == 0);
+    // Heartbeats at least every 100 ms (kMaxHeartbeatIntervalNs).
+    CHECK(reader.writer_status().heartbeat_age_ns <= 150'000'000);
+
+    // Commands are taken between frames too, not only every 5 s.
+    const auto pause = test::run_command(
+        {tools.simulator, "--shm-name", scoped.name(), "ctl", "--timeout", "1", "pause"});
+    INFO(pause.out << pause.err);
+    CHECK(pause.exit_code == 0);
+    CHECK(reader.writer_status().state == WriterState::paused);
+    CHECK(samples_not_live(500ms) == 0);
+
+    kill(simulator, SIGKILL);
+    CHECK(test::wait_for_exit(simulator, 5000) == 128 + SIGKILL);
+    const auto killed_at = std::chrono::steady_clock::now();
+    WriterStatus status = reader.writer_status();
+    while (status.liveness == Liveness::live &&
+           std::chrono::steady_clock::now() - killed_at < 10s) {
+        std::this_thread::sleep_for(20ms);
+        status = reader.writer_status();
+    }
+    const auto took = std::chrono::steady_clock::now() - killed_at;
+    INFO("stale after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                        << " ms: " << status.detail);
+    CHECK(status.liveness == Liveness::stale);
+    CHECK(took < 1500ms);
+    CHECK_THAT(status.detail, Catch::Contains("gone"));
 }

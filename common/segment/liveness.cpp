@@ -41,9 +41,18 @@ std::string_view writer_state_name(WriterState state) {
     return "unknown";
 }
 
+std::uint64_t heartbeat_interval_ns(std::uint64_t publish_period_ns) {
+    return std::min(publish_period_ns, kMaxHeartbeatIntervalNs);
+}
+
+std::uint64_t fresh_heartbeat_ns(std::uint64_t publish_period_ns) {
+    constexpr std::uint64_t kFreshFloorNs = 20'000'000;
+    return std::max(kFreshFloorNs, heartbeat_interval_ns(publish_period_ns));
+}
+
 std::uint64_t stale_after_ns(std::uint64_t publish_period_ns) {
     constexpr std::uint64_t kFloorNs = 250'000'000;
-    return std::max(kFloorNs, 4 * publish_period_ns);
+    return std::max(kFloorNs, 4 * heartbeat_interval_ns(publish_period_ns));
 }
 
 WriterStatus read_writer_status(const MappedSegment& segment) {
@@ -73,13 +82,13 @@ WriterStatus read_writer_status(const MappedSegment& segment) {
         case WriterState::paused:
             break;
     }
-    // A heartbeat younger than one publish period (at least 20 ms) is proof
-    // of life on its own. Only a late heartbeat needs the lock to tell a
-    // crash from a hang: finding its holder reads /proc/locks, which can
-    // sleep for an RCU grace period (several ms), and readers ask after
-    // every frame. A killed writer is reported one period later for it.
-    constexpr std::uint64_t kFreshFloorNs = 20'000'000;
-    if (status.heartbeat_age_ns <= std::max(kFreshFloorNs, status.publish_period_ns)) {
+    // A heartbeat younger than one heartbeat interval (at least 20 ms, at
+    // most 100 ms) is proof of life on its own. Only a late heartbeat needs
+    // the lock to tell a crash from a hang: finding its holder reads
+    // /proc/locks, which can sleep for an RCU grace period (several ms), and
+    // readers ask after every frame. A killed writer is reported one interval
+    // later for it, however long its publish period.
+    if (status.heartbeat_age_ns <= fresh_heartbeat_ns(status.publish_period_ns)) {
         status.liveness = Liveness::live;
         status.detail =
             segment_message::format("writer pid {} is {}", status.pid,

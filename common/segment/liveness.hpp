@@ -31,8 +31,24 @@ struct WriterStatus {
     std::string detail;  // one sentence for people: why stale, who holds the lock
 };
 
-// A heartbeat older than this is stale: a few publish periods, never less
-// than 250 ms (the age at which foxBMS calls a measurement stale).
+// The writer's promise: it refreshes `heartbeat_ns` at least this often,
+// whatever its publish period (between slow frames and while paused too), so
+// that a reader's verdict never waits for the next frame.
+inline constexpr std::uint64_t kMaxHeartbeatIntervalNs = 100'000'000;
+
+// How often a reader may expect a heartbeat: every publish, but never less
+// often than kMaxHeartbeatIntervalNs. 0 (period never set) stays 0: the
+// floors below then decide.
+std::uint64_t heartbeat_interval_ns(std::uint64_t publish_period_ns);
+
+// A heartbeat younger than this proves life without looking at the lock:
+// one heartbeat interval, at least 20 ms. At most 100 ms.
+std::uint64_t fresh_heartbeat_ns(std::uint64_t publish_period_ns);
+
+// A heartbeat older than this is stale even with the lock held (hung or
+// suspended): four heartbeat intervals, never less than 250 ms (the age at
+// which foxBMS calls a measurement stale). Because the interval is capped,
+// so is this: at most 400 ms, however slowly the writer publishes.
 std::uint64_t stale_after_ns(std::uint64_t publish_period_ns);
 
 WriterStatus read_writer_status(const MappedSegment& segment);
