@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "common/cli/exit_codes.hpp"
 #include "common/control/control_command.hpp"
 #include "common/control/scenario.hpp"
@@ -165,6 +167,31 @@ CLI::App* add_ctl_subcommand(CLI::App& app, CtlOptions& options) {
     return ctl;
 }
 
+namespace {
+
+// One line of text, or one JSON object: the command, its ring position, the
+// writer's status (or "posted", "no answer") and whether it was applied
+// (null when not waited for).
+void print_answer(const CtlOptions& options, const std::string& what, std::uint64_t position,
+                  std::string_view status, std::optional<bool> applied, const std::string& text) {
+    if (!options.json) {
+        fmt::print("{}: {}\n", what, text);
+        return;
+    }
+    JsonWriter json;
+    json.begin_object().key("command").value(what).key("position").value(position);
+    json.key("status").value(status).key("applied");
+    if (applied) {
+        json.value(*applied);
+    } else {
+        json.null();
+    }
+    json.end_object();
+    fmt::print("{}\n", json.str());
+}
+
+}  // namespace
+
 int run_ctl(const std::string& shm_name, const CtlOptions& options) {
     check_timeout(options.timeout_s);
     const MappedSegment segment = open_segment(shm_name, SegmentAccess::reader);
@@ -174,57 +201,25 @@ int run_ctl(const std::string& shm_name, const CtlOptions& options) {
     if (options.timeout_s == 0) {
         // Fire and forget: the command is in the ring, which is all this run
         // promises; whether the simulator applies it is not known here.
-        if (options.json) {
-            JsonWriter json;
-            json.begin_object()
-                .key("command")
-                .value(what)
-                .key("position")
-                .value(position)
-                .key("status")
-                .value("posted")
-                .key("applied")
-                .null()
-                .end_object();
-            fmt::print("{}\n", json.str());
-        } else {
-            fmt::print("{}: posted, not waiting for the answer\n", what);
-        }
+        print_answer(options, what, position, "posted", std::nullopt,
+                     "posted, not waiting for the answer");
         return kExitOk;
     }
     CommandRing ring(segment);
     const auto timeout = std::chrono::milliseconds(static_cast<long>(options.timeout_s * 1000));
     const auto status = ring.wait_for_result(position, timeout);
-    std::string answer;
-    int exit_code = kExitOk;
     if (!status) {
         const WriterStatus writer = read_writer_status(segment);
-        answer = fmt::format(
-            "no answer within {} s: the simulator is {} ({}); the command stays "
-            "queued for the next simulator",
-            options.timeout_s, liveness_name(writer.liveness), writer.detail);
-        exit_code = kExitRuntimeFailure;
-    } else {
-        answer = std::string(command_status_name(*status));
-        exit_code = *status == CommandStatus::applied ? kExitOk : kExitRuntimeFailure;
+        print_answer(options, what, position, "no answer", false,
+                     fmt::format("no answer within {} s: the simulator is {} ({}); the command "
+                                 "stays queued for the next simulator",
+                                 options.timeout_s, liveness_name(writer.liveness), writer.detail));
+        return kExitRuntimeFailure;
     }
-    if (options.json) {
-        JsonWriter json;
-        json.begin_object()
-            .key("command")
-            .value(what)
-            .key("position")
-            .value(position)
-            .key("status")
-            .value(status ? command_status_name(*status) : "no answer")
-            .key("applied")
-            .value(status == CommandStatus::applied)
-            .end_object();
-        fmt::print("{}\n", json.str());
-    } else {
-        fmt::print("{}: {}\n", what, answer);
-    }
-    return exit_code;
+    const bool applied = *status == CommandStatus::applied;
+    const std::string name(command_status_name(*status));
+    print_answer(options, what, position, name, applied, name);
+    return applied ? kExitOk : kExitRuntimeFailure;
 }
 
 }  // namespace brt
