@@ -72,6 +72,8 @@ void EventSink::emit(Step step, Rule rule, Severity severity, const AlarmKey& ke
     AlarmEvent event;
     event.rule = rule;
     event.severity = severity;
+    event.key = key;
+    event.location = location;
     event.value = value;
     event.limit = limit;
     event.detected_realtime_ns = stamp_.detected_realtime_ns;
@@ -81,33 +83,56 @@ void EventSink::emit(Step step, Rule rule, Severity severity, const AlarmKey& ke
     event.publish_monotonic_ns = stamp_.publish_monotonic_ns;
     if (step == Step::raise) {
         event.transition = AlarmTransition::raise;
-        event.location = location;
+        event.worst_value = value;
+        event.raised_realtime_ns = stamp_.detected_realtime_ns;
         book_.active[key] = ActiveAlarm{.rule = rule,
                                         .severity = severity,
+                                        .key = key,
                                         .location = location,
                                         .value = value,
+                                        .worst_value = value,
                                         .limit = limit,
                                         .raised_frame = event.frame_number,
                                         .raised_realtime_ns = stamp_.detected_realtime_ns};
         ++book_.raised.by_severity[static_cast<std::size_t>(severity)];
     } else {
+        // The clear names the value now, at the place the alarm is now.
         event.transition = AlarmTransition::clear;
         const auto found = book_.active.find(key);
-        event.location = found != book_.active.end() ? found->second.location : location;
         if (found != book_.active.end()) {
-            event.limit = found->second.limit;
+            event.worst_value = found->second.worst_value;
+            event.raised_realtime_ns = found->second.raised_realtime_ns;
             book_.active.erase(found);
         }
     }
     events_.push_back(std::move(event));
 }
 
+void EventSink::update(const AlarmKey& key, Rule rule, const AlarmLocation& location, float value,
+                       float limit) {
+    const auto found = book_.active.find(key);
+    if (found == book_.active.end()) {
+        return;
+    }
+    ActiveAlarm& alarm = found->second;
+    alarm.rule = rule;
+    alarm.location = location;
+    alarm.value = value;
+    alarm.limit = limit;
+    if (std::isfinite(value) &&
+        (std::isnan(alarm.worst_value) ||
+         (rule_lower_is_worse(rule) ? value < alarm.worst_value
+                                    : std::fabs(value) > std::fabs(alarm.worst_value)))) {
+        alarm.worst_value = value;
+    }
+}
+
 void emit_cell_step(RackEvaluation& eval, Step step, Rule rule, std::uint64_t cell, float value,
                     float limit) {
     const AlarmLocation where = eval.location_of(cell);
     const Severity severity = rule_fixed_severity(rule);
-    eval.events.emit(step, rule, severity, {rule, severity, where.rack, where.module, where.cell},
-                     where, value, limit);
+    eval.events.step(step, true, rule, severity,
+                     {rule, severity, where.rack, where.module, where.cell}, where, value, limit);
 }
 
 void EventSink::order_by_cell(std::size_t first) {
@@ -127,7 +152,7 @@ using namespace alarm_detail;
 
 namespace {
 
-CellReading read_cell(const RackEvaluation& eval, std::uint64_t local) {
+CellReading read_cell(const RackEvaluation& eval, std::uint64_t cell_index, std::uint64_t local) {
     const AlarmConfig& cfg = eval.config;
     CellReading cell;
     const float v = eval.voltage_v[local];
@@ -136,6 +161,7 @@ CellReading read_cell(const RackEvaluation& eval, std::uint64_t local) {
     cell.voltage_v = v;
     cell.temperature_c = t;
     cell.status = bits;
+    cell.out_of_service = eval.out_of_service[cell_index] != 0;
     // A reading outside the physical range is a sensor's, not a cell's (an
     // open thermistor reads the -40 °C rail): like one the front end flags,
     // it is left out of the rack's limits.
@@ -143,9 +169,9 @@ CellReading read_cell(const RackEvaluation& eval, std::uint64_t local) {
         std::isfinite(v) && (v < cfg.voltage_range_min_v || v > cfg.voltage_range_max_v);
     cell.temperature_out =
         std::isfinite(t) && (t < cfg.temperature_range_min_c || t > cfg.temperature_range_max_c);
-    cell.voltage_valid =
-        std::isfinite(v) && !cell.voltage_out && (bits & cell_status::voltage_sensor_fault) == 0;
-    cell.temperature_valid = std::isfinite(t) && !cell.temperature_out &&
+    cell.voltage_valid = !cell.out_of_service && std::isfinite(v) && !cell.voltage_out &&
+                         (bits & cell_status::voltage_sensor_fault) == 0;
+    cell.temperature_valid = !cell.out_of_service && std::isfinite(t) && !cell.temperature_out &&
                              (bits & cell_status::temperature_sensor_fault) == 0;
     return cell;
 }
@@ -161,14 +187,14 @@ ModuleReadings read_module(RackEvaluation& eval, std::uint32_t module,
     const std::uint32_t cpm = eval.geometry.cells_per_module;
     cells.resize(cpm);
     for (std::uint32_t i = 0; i < cpm; ++i) {
-        cells[i] = read_cell(eval, m.first_local + i);
+        cells[i] = read_cell(eval, m.first_cell + i, m.first_local + i);
     }
     m.cells = cells;
 
     std::vector<float>& scratch = eval.scratch;
     scratch.clear();
     for (const CellReading& cell : cells) {
-        if (std::isfinite(cell.voltage_v) &&
+        if (!cell.out_of_service && std::isfinite(cell.voltage_v) &&
             (cell.status & cell_status::voltage_sensor_fault) == 0) {
             scratch.push_back(cell.voltage_v);
         }
@@ -178,7 +204,7 @@ ModuleReadings read_module(RackEvaluation& eval, std::uint32_t module,
     }
     scratch.clear();
     for (const CellReading& cell : cells) {
-        if (std::isfinite(cell.temperature_c) &&
+        if (!cell.out_of_service && std::isfinite(cell.temperature_c) &&
             (cell.status & cell_status::temperature_sensor_fault) == 0) {
             scratch.push_back(cell.temperature_c);
         }
@@ -206,6 +232,8 @@ struct AlarmEngine::State {
     ImbalanceRule imbalance_rule;
     OutlierRules outlier_rules;
 
+    std::vector<std::uint8_t> out_of_service;  // RackEvaluation::out_of_service
+
     double last_sim_s = 0;
     bool started = false;
     double window_start_s = 0;
@@ -231,7 +259,8 @@ struct AlarmEngine::State {
           stuck_rules(geometry.cell_count()),
           trend_rules(geometry.cell_count()),
           imbalance_rule(std::uint64_t{geometry.racks} * geometry.modules_per_rack),
-          outlier_rules(geometry.cell_count()) {
+          outlier_rules(geometry.cell_count()),
+          out_of_service(geometry.cell_count(), 0) {
         reset_trends(0, geometry.cell_count());
         scratch.reserve(geometry.cells_per_module);
         module_cells.reserve(geometry.cells_per_module);
@@ -310,10 +339,13 @@ std::vector<AlarmEvent> AlarmEngine::evaluate(const FrameBuffer& frame,
                               now_realtime_ns});
 
     const double now_s = static_cast<double>(frame.sim_time_ns) * 1e-9;
-    if (s.started && now_s < s.last_sim_s) {
+    const bool writer_restarted = s.started && now_s < s.last_sim_s;
+    if (writer_restarted) {
         // Simulated time went backwards: a new writer started over. Trends
-        // restart; the debounced flags keep their state.
+        // restart and the cells are new; the debounced flags keep their
+        // state, the latched cell alarms see the new cells.
         s.reset_trends(0, s.geometry.cell_count());
+        std::fill(s.out_of_service.begin(), s.out_of_service.end(), 0);
         s.started = false;
     }
     double dt_s = 0;
@@ -347,6 +379,8 @@ std::vector<AlarmEvent> AlarmEngine::evaluate(const FrameBuffer& frame,
             .resistance_ohm = frame.column(Field::resistance_ohm),
             .soh = frame.column(Field::soh),
             .status = frame.status,
+            .out_of_service = s.out_of_service,
+            .writer_restarted = writer_restarted,
             .scratch = s.scratch,
             .events = events,
         };
@@ -379,9 +413,14 @@ std::vector<AlarmEvent> AlarmEngine::evaluate_liveness(const WriterStatus& statu
     if (!status.detail.empty()) {
         detail += ": " + status.detail;
     }
-    events.emit(step, Rule::writer_liveness, Severity::critical,
-                {Rule::writer_liveness, Severity::critical, kNoIndex, kNoIndex, kNoIndex},
-                AlarmLocation{}, age_s, limit_s, std::move(detail));
+    const AlarmKey key{Rule::writer_liveness, Severity::critical, kNoIndex, kNoIndex, kNoIndex};
+    if (step == Step::none) {
+        events.step(step, s.liveness.active, Rule::writer_liveness, Severity::critical, key,
+                    AlarmLocation{}, age_s, limit_s);
+    } else {
+        events.emit(step, Rule::writer_liveness, Severity::critical, key, AlarmLocation{}, age_s,
+                    limit_s, std::move(detail));
+    }
     return std::move(events).take();
 }
 
@@ -421,7 +460,33 @@ std::uint64_t AlarmEngine::last_frame_evaluated() const {
 }
 
 std::string_view transition_name(AlarmTransition transition) {
-    return transition == AlarmTransition::raise ? "raise" : "clear";
+    switch (transition) {
+        case AlarmTransition::raise:
+            return "raise";
+        case AlarmTransition::clear:
+            return "clear";
+        case AlarmTransition::acknowledge:
+            return "acknowledge";
+        case AlarmTransition::shelve:
+            return "shelve";
+        case AlarmTransition::unshelve:
+            return "unshelve";
+    }
+    return "unknown";
+}
+
+std::string_view alarm_state_name(AlarmState state) {
+    switch (state) {
+        case AlarmState::normal:
+            return "normal";
+        case AlarmState::unacknowledged:
+            return "unacknowledged";
+        case AlarmState::acknowledged:
+            return "acknowledged";
+        case AlarmState::returned_unacknowledged:
+            return "returned_unacknowledged";
+    }
+    return "unknown";
 }
 
 std::string location_text(const AlarmLocation& location) {

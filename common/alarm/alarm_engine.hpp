@@ -65,14 +65,41 @@ struct AlarmLocation {
     bool operator==(const AlarmLocation&) const = default;
 };
 
-enum class AlarmTransition : std::uint8_t { raise, clear };
-std::string_view transition_name(AlarmTransition transition);  // "raise", "clear"
+// One alarm's identity (ISA-18.2: rule, level, place): the key of its flag.
+// Rack limits are keyed by the rack alone (the cell they name moves with the
+// rack's worst cell); the charge and discharge temperature limits share the
+// key of the discharge rule (one alarm, its label follows the current).
+struct AlarmKey {
+    Rule rule = Rule::writer_liveness;
+    Severity severity = Severity::info;
+    std::uint32_t rack = kNoIndex;
+    std::uint32_t module = kNoIndex;
+    std::uint32_t cell = kNoIndex;
+    auto operator<=>(const AlarmKey&) const = default;
+};
+
+// raise and clear come from the engine (the condition appeared or went back
+// to normal); the others from the alarm board (alarm_board.hpp), which
+// keeps the ISA-18.2 lifecycle.
+enum class AlarmTransition : std::uint8_t { raise, clear, acknowledge, shelve, unshelve };
+// "raise", "clear", "acknowledge", "shelve", "unshelve"
+std::string_view transition_name(AlarmTransition transition);
+
+// ISA-18.2 alarm states; the numbers are the alarm segment's.
+enum class AlarmState : std::uint8_t {
+    normal = 0,                   // not in the list (only in events: an acknowledgement reset it)
+    unacknowledged = 1,           // active, not acknowledged yet
+    acknowledged = 2,             // active, acknowledged
+    returned_unacknowledged = 3,  // back to normal, not acknowledged yet (or latched)
+};
+std::string_view alarm_state_name(AlarmState state);  // "unacknowledged", ...
 
 struct AlarmEvent {
     AlarmTransition transition = AlarmTransition::raise;
-    Rule rule = Rule::writer_liveness;
+    Rule rule = Rule::writer_liveness;  // the label now
     Severity severity = Severity::info;
-    AlarmLocation location;
+    AlarmKey key;
+    AlarmLocation location;          // where it is now
     float value = NAN;               // in rule_unit(rule); NaN when there is none (e.g. a dropout)
     float limit = NAN;               // the limit that was crossed (for a clear: the same one)
     std::uint64_t frame_number = 0;  // the frame that decided it (liveness: the last read)
@@ -80,14 +107,29 @@ struct AlarmEvent {
     std::uint64_t publish_monotonic_ns = 0;  // that frame's CLOCK_MONOTONIC publish time
     std::uint64_t detected_realtime_ns = 0;  // `now` given to evaluate()
     std::string detail;                      // optional words for people, e.g. the writer state
+
+    // Filled in by the alarm board; zero/empty for the engine's own events.
+    std::uint64_t id = 0;                   // the alarm's number in the alarm list
+    AlarmState state = AlarmState::normal;  // after the transition
+    float worst_value = NAN;                // since the raise
+    std::uint64_t raised_realtime_ns = 0;
+    bool latching = false;
+    bool suppressed = false;         // by design: a consequence of its module's first-out
+    bool first_out = false;          // the first alarm of its module
+    std::uint64_t first_out_id = 0;  // for a suppressed one
+    bool shelved = false;
+    std::uint64_t shelved_until_realtime_ns = 0;
+    std::string by;  // who acknowledged or shelved it
 };
 
 struct ActiveAlarm {
-    Rule rule = Rule::writer_liveness;
+    Rule rule = Rule::writer_liveness;  // the label now
     Severity severity = Severity::info;
-    AlarmLocation location;
-    float value = NAN;  // at the raise
-    float limit = NAN;
+    AlarmKey key;
+    AlarmLocation location;   // now
+    float value = NAN;        // now
+    float worst_value = NAN;  // since the raise
+    float limit = NAN;        // now
     std::uint64_t raised_frame = 0;
     std::uint64_t raised_realtime_ns = 0;  // detected_realtime_ns of the raise
 };

@@ -72,19 +72,6 @@ float median_of(std::vector<float>& values);
 // overwritten.
 std::pair<float, float> median_and_scale(std::vector<float>& values);
 
-// One flag of one rule at one place.
-struct AlarmKey {
-    Rule rule;
-    Severity severity;
-    std::uint32_t rack;
-    std::uint32_t module;
-    std::uint32_t cell;
-    bool operator<(const AlarmKey& other) const {
-        return std::tie(rule, severity, rack, module, cell) <
-               std::tie(other.rule, other.severity, other.rack, other.module, other.cell);
-    }
-};
-
 // Alarms raised and not cleared yet, and the raises so far: the engine's,
 // shared by every family.
 struct AlarmBook {
@@ -109,6 +96,19 @@ class EventSink {
     // Nothing for Step::none.
     void emit(Step step, Rule rule, Severity severity, const AlarmKey& key,
               const AlarmLocation& location, float value, float limit, std::string detail = {});
+    // The live values of an active alarm (no event): its label, place, value
+    // and limit now, and its worst value since the raise.
+    void update(const AlarmKey& key, Rule rule, const AlarmLocation& location, float value,
+                float limit);
+    // emit() for a step, update() for an active flag that did not move.
+    void step(Step step, bool active, Rule rule, Severity severity, const AlarmKey& key,
+              const AlarmLocation& location, float value, float limit) {
+        if (step != Step::none) {
+            emit(step, rule, severity, key, location, value, limit);
+        } else if (active) {
+            update(key, rule, location, value, limit);
+        }
+    }
 
     std::size_t size() const { return events_.size(); }
     // Puts the events from `first` on in cell order (AlarmLocation::cell),
@@ -145,6 +145,13 @@ struct RackEvaluation {
     std::span<const float> resistance_ohm;
     std::span<const float> soh;
     std::span<const std::uint32_t> status;
+    // Per cell of the segment (the engine's index): 1 for a cell known dead
+    // (vented or in confirmed runaway). It is out of service for every rule
+    // but its own latched alarm; the venting and runaway rules set it.
+    std::span<std::uint8_t> out_of_service;
+    // The first frame after the writer started over (simulated time went
+    // back): a new simulation, so the latched cell alarms may clear.
+    bool writer_restarted;
     std::vector<float>& scratch;  // for medians, reused every module
     EventSink& events;
 
@@ -163,6 +170,9 @@ struct CellReading {
     float voltage_v = NAN;
     float temperature_c = NAN;
     std::uint32_t status = 0;
+    // A dead cell (RackEvaluation::out_of_service): no rule but its own
+    // latched alarm looks at it, and it is never valid.
+    bool out_of_service = false;
     // Finite but outside the physical range: a sensor's reading, not a cell's.
     bool voltage_out = false;
     bool temperature_out = false;
@@ -185,15 +195,16 @@ struct ModuleReadings {
 };
 
 // Emits the step of a single-level rule (rule_fixed_severity) at `cell`
-// (the engine's index).
+// (the engine's index); Step::none updates the live value of its alarm.
 void emit_cell_step(RackEvaluation& eval, Step step, Rule rule, std::uint64_t cell, float value,
                     float limit);
 
-// Debounces one per-cell rule; the event, if any, names the cell.
+// Debounces one per-cell rule; the event, if any, names the cell. An active
+// flag that does not move gets its live value.
 inline void cell_rule(RackEvaluation& eval, DebounceState& flag, Rule rule, std::uint64_t cell,
                       bool bad, bool good, const Debounce& debounce, float value, float limit) {
     const Step step = debounce_step(flag, bad, good, debounce);
-    if (step != Step::none) {
+    if (step != Step::none || flag.active) {
         emit_cell_step(eval, step, rule, cell, value, limit);
     }
 }
@@ -215,7 +226,7 @@ class PlausibilityRules {
 };
 
 // alarm_rules_sensor.cpp: sensor_dropout, voltage_range, temperature_range,
-// sensor_status.
+// sensor_status, cell_venting.
 class SensorRules {
   public:
     explicit SensorRules(std::uint64_t cells) : flags_(cells) {}
@@ -227,6 +238,7 @@ class SensorRules {
         DebounceState voltage_range;
         DebounceState temperature_range;
         DebounceState status;
+        DebounceState venting;
     };
     std::vector<Flags> flags_;
 };

@@ -67,6 +67,10 @@ constexpr RuleInfo kRules[kRuleCount] = {
      "loses charge faster than the module's peers (value: excess SoC loss per hour)"},
     {Rule::writer_liveness, "writer_liveness", "s", Severity::critical,
      "the writer is stale or gone: no fresh measurements (value: heartbeat age)"},
+    {Rule::cell_venting, "cell_venting", "", Severity::critical,
+     "the cell vented: its gas sensor tripped; the cell is out of service (latched)"},
+    {Rule::alarm_system, "alarm_system", "s", Severity::critical,
+     "the alarm monitor is not running: alarms are not being evaluated (value: heartbeat age)"},
 };
 
 const RuleInfo& info(Rule rule) {
@@ -156,6 +160,26 @@ std::string_view rule_description(Rule rule) {
 
 Severity rule_fixed_severity(Rule rule) {
     return info(rule).fixed_severity;
+}
+
+bool rule_lower_is_worse(Rule rule) {
+    switch (rule) {
+        case Rule::cell_undervoltage:
+        case Rule::undertemperature_charge:
+        case Rule::undertemperature_discharge:
+        case Rule::soc_low:
+        case Rule::soh_low:
+            return true;
+        default:
+            return false;
+    }
+}
+
+std::optional<Rule> rule_from_code(std::uint32_t code) {
+    if (code >= kRuleCount) {
+        return std::nullopt;
+    }
+    return static_cast<Rule>(code);
 }
 
 ChemistryLimits default_chemistry_limits(Chemistry chemistry) {

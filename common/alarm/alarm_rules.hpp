@@ -73,8 +73,12 @@ enum class Rule : std::uint8_t {
     self_discharge,         // loses charge faster than its module's peers (warning)
     // The writer itself.
     writer_liveness,  // stale or gone (critical)
+    // Appended after the first release: the codes above are in the alarm
+    // segment (docs/alarm-segment.md) and never move.
+    cell_venting,  // the cell's vent gas sensor tripped (critical, latched)
+    alarm_system,  // the alarm monitor is not running: raised by the readers themselves
 };
-inline constexpr std::size_t kRuleCount = static_cast<std::size_t>(Rule::writer_liveness) + 1;
+inline constexpr std::size_t kRuleCount = static_cast<std::size_t>(Rule::alarm_system) + 1;
 
 std::string_view rule_name(Rule rule);
 std::string_view rule_unit(Rule rule);  // "V", "°C", "A", "K/s", "%/h", ...
@@ -82,6 +86,11 @@ std::string_view rule_unit(Rule rule);  // "V", "°C", "A", "K/s", "%/h", ...
 std::string_view rule_description(Rule rule);
 // The severity of the single-level rules (plausibility, trends, liveness).
 Severity rule_fixed_severity(Rule rule);
+// Rules whose worst value is the lowest one (the minimum limits); for the
+// others it is the one furthest from zero.
+bool rule_lower_is_worse(Rule rule);
+// Rule from its code in the alarm segment; empty for an unknown code.
+std::optional<Rule> rule_from_code(std::uint32_t code);
 
 // MOL / RSL / MSL for one quantity. A NaN level is switched off.
 struct LevelLimits {

@@ -25,14 +25,13 @@ void ImbalanceRule::check_module(RackEvaluation& eval, const ModuleReadings& mod
     const float spread_v = max_v - min_v;
     const bool imbalanced = spread_v > cfg.imbalance_spread_v;
     const bool balanced = spread_v <= cfg.imbalance_spread_v - cfg.voltage_hysteresis_v;
-    const Step step = debounce_step(flags_[module_index], imbalanced, balanced, cfg.trend_debounce);
-    if (step != Step::none) {
-        const AlarmLocation where{eval.rack, module.module, kNoIndex};
-        eval.events.emit(
-            step, Rule::voltage_imbalance, Severity::warning,
-            {Rule::voltage_imbalance, Severity::warning, eval.rack, module.module, kNoIndex}, where,
-            spread_v, cfg.imbalance_spread_v);
-    }
+    DebounceState& flag = flags_[module_index];
+    const Step step = debounce_step(flag, imbalanced, balanced, cfg.trend_debounce);
+    const AlarmLocation where{eval.rack, module.module, kNoIndex};
+    eval.events.step(
+        step, flag.active, Rule::voltage_imbalance, Severity::warning,
+        {Rule::voltage_imbalance, Severity::warning, eval.rack, module.module, kNoIndex}, where,
+        spread_v, cfg.imbalance_spread_v);
 }
 
 }  // namespace brt::alarm_detail

@@ -68,34 +68,42 @@ void LimitRules::check_rack(RackEvaluation& eval, RackExtremes extremes) {
     const bool charging = rack_current < -cfg.charging_c_rate * amps_per_c;
 
     struct LimitRule {
-        Rule rule;
+        Rule rule;  // the label while the rack discharges or rests
         const LevelLimits* limits;
+        Rule charge_rule;  // the label while it charges (the same for most rules)
+        const LevelLimits* charge_limits;
         bool maximum;
         float scale;  // limit units to value units
         float hysteresis;
         const Debounce* debounce;
-        bool applies;
     };
-    const LimitRule rules[kLimitRuleCount] = {
-        {Rule::cell_overvoltage, &l.voltage_max_v, true, 1, cfg.voltage_hysteresis_v,
-         &cfg.voltage_debounce, true},
-        {Rule::cell_undervoltage, &l.voltage_min_v, false, 1, cfg.voltage_hysteresis_v,
-         &cfg.voltage_debounce, true},
-        {Rule::overtemperature_charge, &l.temperature_max_charge_c, true, 1,
-         cfg.temperature_hysteresis_k, &cfg.temperature_debounce, charging},
-        {Rule::overtemperature_discharge, &l.temperature_max_discharge_c, true, 1,
-         cfg.temperature_hysteresis_k, &cfg.temperature_debounce, !charging},
-        {Rule::undertemperature_charge, &l.temperature_min_charge_c, false, 1,
-         cfg.temperature_hysteresis_k, &cfg.temperature_debounce, charging},
-        {Rule::undertemperature_discharge, &l.temperature_min_discharge_c, false, 1,
-         cfg.temperature_hysteresis_k, &cfg.temperature_debounce, !charging},
-        {Rule::overcurrent_discharge, &l.current_max_discharge_c_rate, true, amps_per_c,
-         cfg.current_hysteresis_c_rate * amps_per_c, &cfg.current_debounce, true},
-        {Rule::overcurrent_charge, &l.current_max_charge_c_rate, true, amps_per_c,
-         cfg.current_hysteresis_c_rate * amps_per_c, &cfg.current_debounce, true},
-        {Rule::soc_high, &l.soc_max, true, 1, cfg.soc_hysteresis, &cfg.soc_debounce, true},
-        {Rule::soc_low, &l.soc_min, false, 1, cfg.soc_hysteresis, &cfg.soc_debounce, true},
-        {Rule::soh_low, &l.soh_min, false, 1, cfg.soh_hysteresis, &cfg.soc_debounce, true},
+    // The temperature limits depend on the direction of the current: one
+    // alarm per level, keyed by the discharge rule, whose label and limit
+    // follow the current. It raises beyond the limit that applies now and
+    // clears only inside both, so a change of direction never clears it.
+    const LimitRule rules[] = {
+        {Rule::cell_overvoltage, &l.voltage_max_v, Rule::cell_overvoltage, &l.voltage_max_v, true,
+         1, cfg.voltage_hysteresis_v, &cfg.voltage_debounce},
+        {Rule::cell_undervoltage, &l.voltage_min_v, Rule::cell_undervoltage, &l.voltage_min_v,
+         false, 1, cfg.voltage_hysteresis_v, &cfg.voltage_debounce},
+        {Rule::overtemperature_discharge, &l.temperature_max_discharge_c,
+         Rule::overtemperature_charge, &l.temperature_max_charge_c, true, 1,
+         cfg.temperature_hysteresis_k, &cfg.temperature_debounce},
+        {Rule::undertemperature_discharge, &l.temperature_min_discharge_c,
+         Rule::undertemperature_charge, &l.temperature_min_charge_c, false, 1,
+         cfg.temperature_hysteresis_k, &cfg.temperature_debounce},
+        {Rule::overcurrent_discharge, &l.current_max_discharge_c_rate, Rule::overcurrent_discharge,
+         &l.current_max_discharge_c_rate, true, amps_per_c,
+         cfg.current_hysteresis_c_rate * amps_per_c, &cfg.current_debounce},
+        {Rule::overcurrent_charge, &l.current_max_charge_c_rate, Rule::overcurrent_charge,
+         &l.current_max_charge_c_rate, true, amps_per_c, cfg.current_hysteresis_c_rate * amps_per_c,
+         &cfg.current_debounce},
+        {Rule::soc_high, &l.soc_max, Rule::soc_high, &l.soc_max, true, 1, cfg.soc_hysteresis,
+         &cfg.soc_debounce},
+        {Rule::soc_low, &l.soc_min, Rule::soc_low, &l.soc_min, false, 1, cfg.soc_hysteresis,
+         &cfg.soc_debounce},
+        {Rule::soh_low, &l.soh_min, Rule::soh_low, &l.soh_min, false, 1, cfg.soh_hysteresis,
+         &cfg.soc_debounce},
     };
     for (const LimitRule& rule : rules) {
         const std::size_t index = static_cast<std::size_t>(rule.rule);
@@ -104,24 +112,33 @@ void LimitRules::check_rack(RackEvaluation& eval, RackExtremes extremes) {
             rule.rule == Rule::overcurrent_discharge || rule.rule == Rule::overcurrent_charge;
         const AlarmLocation where = rack_scope_current ? AlarmLocation{rack, kNoIndex, kNoIndex}
                                                        : eval.location_of(extremes.cell[index]);
+        const Rule label = charging ? rule.charge_rule : rule.rule;
         for (Severity severity : {Severity::info, Severity::warning, Severity::critical}) {
-            const float limit = rule.limits->at(severity) * rule.scale;
-            if (std::isnan(limit)) {
-                continue;
+            const float discharge_limit = rule.limits->at(severity) * rule.scale;
+            const float charge_limit = rule.charge_limits->at(severity) * rule.scale;
+            const float limit = charging ? charge_limit : discharge_limit;
+            // The limit the clear must be inside: the stricter of the two
+            // (a switched-off one does not count).
+            float clear_limit = std::isnan(charge_limit) ? discharge_limit
+                                : std::isnan(discharge_limit)
+                                    ? charge_limit
+                                    : (rule.maximum ? std::min(charge_limit, discharge_limit)
+                                                    : std::max(charge_limit, discharge_limit));
+            if (std::isnan(clear_limit)) {
+                continue;  // this level is off in both directions
             }
             bool bad = false;
             bool good = false;
-            if (!rule.applies) {
-                good = true;
-            } else if (std::isfinite(value)) {
-                bad = rule.maximum ? value > limit : value < limit;
-                good = rule.maximum ? value <= limit - rule.hysteresis
-                                    : value >= limit + rule.hysteresis;
+            if (std::isfinite(value)) {
+                bad = !std::isnan(limit) && (rule.maximum ? value > limit : value < limit);
+                good = rule.maximum ? value <= clear_limit - rule.hysteresis
+                                    : value >= clear_limit + rule.hysteresis;
             }
             auto& flag = flags_[rack][index][static_cast<std::size_t>(severity)];
             const Step step = debounce_step(flag, bad, good, *rule.debounce);
-            eval.events.emit(step, rule.rule, severity,
-                             {rule.rule, severity, rack, kNoIndex, kNoIndex}, where, value, limit);
+            eval.events.step(step, flag.active, label, severity,
+                             {rule.rule, severity, rack, kNoIndex, kNoIndex}, where, value,
+                             std::isnan(limit) ? clear_limit : limit);
         }
     }
 }

@@ -53,8 +53,12 @@ void OutlierRules::check_rack(RackEvaluation& eval) {
 
         // Resistance: high side only (a degrading cell's resistance grows).
         scratch.clear();
+        // Dead cells are out of service: not peers, not outliers.
+        const auto in_service = [&](std::uint32_t i) {
+            return eval.out_of_service[module_first + i] == 0;
+        };
         for (std::uint32_t i = 0; i < cpm; ++i) {
-            if (std::isfinite(resistance[local + i])) {
+            if (in_service(i) && std::isfinite(resistance[local + i])) {
                 scratch.push_back(resistance[local + i]);
             }
         }
@@ -64,11 +68,12 @@ void OutlierRules::check_rack(RackEvaluation& eval) {
             for (std::uint32_t i = 0; i < cpm; ++i) {
                 const std::uint64_t c = module_first + i;
                 const float r = resistance[local + i];
-                const float z = std::isfinite(r) && scale > 0 ? (r - median) / scale : NAN;
+                const float z =
+                    in_service(i) && std::isfinite(r) && scale > 0 ? (r - median) / scale : NAN;
                 const bool bad =
                     z >= cfg.resistance_z && r - median >= cfg.resistance_min_deviation * median;
                 cell_rule(eval, flags_[c].resistance, Rule::resistance_outlier, c, bad,
-                          std::isfinite(z) && !bad, once, z, cfg.resistance_z);
+                          !in_service(i) || (std::isfinite(z) && !bad), once, z, cfg.resistance_z);
             }
         }
 
@@ -78,9 +83,10 @@ void OutlierRules::check_rack(RackEvaluation& eval) {
             const std::uint64_t c = module_first + i;
             const float start = soc_at_window_start_[c];
             const float now = soc[local + i];
-            loss_pct_per_h[i] = std::isfinite(start) && std::isfinite(now) && window_s > 0
-                                    ? static_cast<float>((start - now) / window_s * 3600.0 * 100.0)
-                                    : NAN;
+            loss_pct_per_h[i] =
+                in_service(i) && std::isfinite(start) && std::isfinite(now) && window_s > 0
+                    ? static_cast<float>((start - now) / window_s * 3600.0 * 100.0)
+                    : NAN;
             if (std::isfinite(loss_pct_per_h[i])) {
                 scratch.push_back(loss_pct_per_h[i]);
             }
@@ -96,7 +102,8 @@ void OutlierRules::check_rack(RackEvaluation& eval) {
                 const float excess = loss_pct_per_h[i] - median;
                 const bool bad = excess >= threshold;
                 cell_rule(eval, flags_[c].self_discharge, Rule::self_discharge, c, bad,
-                          std::isfinite(excess) && !bad, once, excess, threshold);
+                          !in_service(i) || (std::isfinite(excess) && !bad), once, excess,
+                          threshold);
             }
         }
     }

@@ -1,6 +1,8 @@
 // Sensor faults a single frame shows: a NaN reading or the dropout bit
 // (sensor_dropout), a reading outside the physical range (voltage_range,
-// temperature_range), and the front end's own fault bits (sensor_status).
+// temperature_range), and the front end's own fault bits (sensor_status);
+// and the vent gas sensor (cell_venting, latched), which puts the cell out
+// of service.
 #include <cmath>
 
 #include "common/alarm/alarm_rule_families.hpp"
@@ -28,22 +30,37 @@ void SensorRules::check_module(RackEvaluation& eval, const ModuleReadings& modul
         const float v = cell.voltage_v;
         const float t = cell.temperature_c;
 
-        const bool dropout = std::isnan(v) || std::isnan(t) || std::isnan(eval.current_a[l]) ||
-                             std::isnan(eval.soc[l]) || std::isnan(eval.resistance_ohm[l]) ||
-                             std::isnan(eval.soh[l]) || (cell.status & cell_status::dropout) != 0;
+        // Latched: a vented cell stays vented until the writer starts a new
+        // simulation. From the next frame on the cell is out of service.
+        const bool vented = (cell.status & cell_status::venting) != 0;
+        cell_rule(eval, flags.venting, Rule::cell_venting, c, vented,
+                  eval.writer_restarted && !vented, Debounce{1, 1}, t, NAN);
+        if (flags.venting.active) {
+            eval.out_of_service[c] = 1;
+        }
+        // A dead cell's readings are not a sensor's fault: its one alarm is
+        // the latched venting or runaway.
+        const bool in_service = !cell.out_of_service;
+
+        const bool dropout =
+            in_service && (std::isnan(v) || std::isnan(t) || std::isnan(eval.current_a[l]) ||
+                           std::isnan(eval.soc[l]) || std::isnan(eval.resistance_ohm[l]) ||
+                           std::isnan(eval.soh[l]) || (cell.status & cell_status::dropout) != 0);
         cell_rule(eval, flags.dropout, Rule::sensor_dropout, c, dropout, !dropout,
                   cfg.sensor_debounce, NAN, NAN);
 
         // The limit named is the end of the range the reading is beyond.
-        cell_rule(eval, flags.voltage_range, Rule::voltage_range, c, cell.voltage_out,
-                  !cell.voltage_out, cfg.sensor_debounce, v,
+        const bool voltage_out = in_service && cell.voltage_out;
+        const bool temperature_out = in_service && cell.temperature_out;
+        cell_rule(eval, flags.voltage_range, Rule::voltage_range, c, voltage_out, !voltage_out,
+                  cfg.sensor_debounce, v,
                   v < cfg.voltage_range_min_v ? cfg.voltage_range_min_v : cfg.voltage_range_max_v);
-        cell_rule(eval, flags.temperature_range, Rule::temperature_range, c, cell.temperature_out,
-                  !cell.temperature_out, cfg.sensor_debounce, t,
+        cell_rule(eval, flags.temperature_range, Rule::temperature_range, c, temperature_out,
+                  !temperature_out, cfg.sensor_debounce, t,
                   t < cfg.temperature_range_min_c ? cfg.temperature_range_min_c
                                                   : cfg.temperature_range_max_c);
 
-        const std::uint32_t fault_bits = cell.status & kSensorFaultBits;
+        const std::uint32_t fault_bits = in_service ? cell.status & kSensorFaultBits : 0;
         cell_rule(eval, flags.status, Rule::sensor_status, c, fault_bits != 0, fault_bits == 0,
                   cfg.sensor_debounce, static_cast<float>(fault_bits), 0.0f);
     }

@@ -48,6 +48,9 @@ void StuckRules::check_module(RackEvaluation& eval, const ModuleReadings& module
     for (std::uint32_t i = 0; i < module.cells.size(); ++i) {
         const CellReading& cell = module.cells[i];
         const std::uint64_t c = module.first_cell + i;
+        if (cell.out_of_service) {
+            continue;  // a dead cell neither moves nor sticks for its peers
+        }
         if (std::isfinite(cell.voltage_v)) {
             ++voltage_valid;
             voltage_moving += voltage_change_[c].note(cell.voltage_v, now_s, cfg.stuck_time_s);
@@ -65,13 +68,13 @@ void StuckRules::check_module(RackEvaluation& eval, const ModuleReadings& module
         const CellReading& cell = module.cells[i];
         const std::uint64_t c = module.first_cell + i;
         Flags& flags = flags_[c];
-        const bool v_stuck = std::isfinite(cell.voltage_v) &&
+        const bool v_stuck = !cell.out_of_service && std::isfinite(cell.voltage_v) &&
                              voltage_change_[c].stuck(now_s, cfg, voltage_valid, voltage_moving);
         cell_rule(eval, flags.voltage, Rule::voltage_stuck, c, v_stuck, !v_stuck,
                   cfg.sensor_debounce, static_cast<float>(now_s - voltage_change_[c].changed_s),
                   static_cast<float>(cfg.stuck_time_s));
         const bool t_stuck =
-            std::isfinite(cell.temperature_c) &&
+            !cell.out_of_service && std::isfinite(cell.temperature_c) &&
             temperature_change_[c].stuck(now_s, cfg, temperature_valid, temperature_moving);
         cell_rule(eval, flags.temperature, Rule::temperature_stuck, c, t_stuck, !t_stuck,
                   cfg.sensor_debounce, static_cast<float>(now_s - temperature_change_[c].changed_s),

@@ -69,13 +69,16 @@ void TrendRules::check_module(RackEvaluation& eval, const RackSettings& settings
         const bool rate_settled =
             !std::isnan(level_[c]) && now_s - rate_started_s_[c] >= kRateWarmupS;
         const float rate = rate_settled ? rate_k_per_s_[c] : 0.0f;
-        cell_rule(eval, flags.rise_rate, Rule::temperature_rise_rate, c,
-                  rate > cfg.temperature_rate_warning_k_per_s,
-                  rate <= 0.5f * cfg.temperature_rate_warning_k_per_s, cfg.trend_debounce, rate,
-                  cfg.temperature_rate_warning_k_per_s);
+        // A dead cell's temperature is its own latched alarm's business.
+        const bool rising = !cell.out_of_service && rate > cfg.temperature_rate_warning_k_per_s;
+        cell_rule(eval, flags.rise_rate, Rule::temperature_rise_rate, c, rising,
+                  cell.out_of_service || rate <= 0.5f * cfg.temperature_rate_warning_k_per_s,
+                  cfg.trend_debounce, rate, cfg.temperature_rate_warning_k_per_s);
 
         // Runaway confirmation (GB 38031): the rate held long enough, with a
-        // voltage drop or an over-temperature. Latched: it never clears.
+        // voltage drop or an over-temperature. Latched: it clears only when
+        // the writer starts a new simulation. From the next frame on the
+        // cell is out of service.
         if (rate >= cfg.runaway_rate_k_per_s) {
             if (runaway_since_s_[c] < 0) {
                 runaway_since_s_[c] = now_s;
@@ -90,8 +93,12 @@ void TrendRules::check_module(RackEvaluation& eval, const RackSettings& settings
         const bool confirmed = runaway_since_s_[c] >= 0 &&
                                now_s - runaway_since_s_[c] > cfg.runaway_confirm_s &&
                                (voltage_dropped || overheated);
-        cell_rule(eval, flags.runaway, Rule::thermal_runaway, c, confirmed, false, Debounce{1, 1},
-                  rate, cfg.runaway_rate_k_per_s);
+        cell_rule(eval, flags.runaway, Rule::thermal_runaway, c, confirmed,
+                  eval.writer_restarted && !confirmed, Debounce{1, 1}, rate,
+                  cfg.runaway_rate_k_per_s);
+        if (flags.runaway.active) {
+            eval.out_of_service[c] = 1;
+        }
     }
 }
 

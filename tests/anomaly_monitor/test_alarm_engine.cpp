@@ -141,14 +141,19 @@ TEST_CASE("hysteresis: a flag clears only at limit minus hysteresis, as its own 
     CHECK(run(engine, frames, 20).empty());
     CHECK(engine.active_counts().total() == 1);
 
-    set_rack_voltage(frames, 0, clear_at);  // exactly the margin: counts as back
+    // Exactly the margin counts as back. The worst cell is another one now:
+    // the clear names it and its value, not the place and value of the raise.
+    set_rack_voltage(frames, 0, clear_at - 0.01f);
+    frames.base_voltage()[frames.cell(0, 1, 4)] = clear_at;
     CHECK(run(engine, frames, 1).empty());
     const auto cleared = run(engine, frames, 1);
     REQUIRE(cleared.size() == 1);
     CHECK(cleared[0].transition == AlarmTransition::clear);
     CHECK(cleared[0].rule == Rule::cell_overvoltage);
     CHECK(cleared[0].severity == Severity::info);
-    CHECK(at(cleared[0], 0, 1, 2));  // where it was raised
+    CHECK(at(cleared[0], 0, 1, 4));
+    CHECK(cleared[0].value == clear_at);
+    CHECK(cleared[0].worst_value == 4.18f);
     CHECK(cleared[0].limit == 4.15f);
     CHECK(engine.active_counts().total() == 0);
     CHECK(engine.raised_counts().at(Severity::info) == 1);
@@ -210,11 +215,27 @@ TEST_CASE("temperature limits depend on whether the rack charges", "[alarm-engin
     CHECK(events[0].value == Approx(38.1f).margin(0.11f));
     CHECK(events[0].location.rack == 0);
 
-    frames.set_rack_current(0, 30.0f);  // discharging again: the charge flag clears
+    // Discharging again: 38 °C is inside the discharge limit but still
+    // beyond the charge one, so the alarm stays, labelled with the limit
+    // that applies now. It clears only inside both limits.
+    frames.set_rack_current(0, 30.0f);
+    CHECK(run(engine, frames, 20).empty());
+    auto active = engine.active_alarms();
+    REQUIRE(active.size() == 1);
+    CHECK(active[0].rule == Rule::overtemperature_discharge);
+    CHECK(active[0].limit == 45.0f);
+    frames.set_rack_current(0, -30.0f);  // and back: still the same alarm, no event
+    CHECK(run(engine, frames, 20).empty());
+    active = engine.active_alarms();
+    REQUIRE(active.size() == 1);
+    CHECK(active[0].rule == Rule::overtemperature_charge);
+    set_rack_temperature(frames, 0, 32.0f);  // 35 - 2 K hysteresis: inside both
     const auto cleared = run(engine, frames, 2);
     REQUIRE(cleared.size() == 1);
     CHECK(cleared[0].transition == AlarmTransition::clear);
     CHECK(cleared[0].rule == Rule::overtemperature_charge);
+    CHECK(cleared[0].value == Approx(32.0f).margin(0.11f));
+    frames.set_rack_current(0, 30.0f);
 
     frames.base_temperature()[c] = -16.0f;  // also implausible: only the limit is checked here
     const auto cold = of_rule(run(engine, frames, 2), Rule::undertemperature_discharge);
@@ -252,11 +273,16 @@ TEST_CASE("a charging rack has its own minimum temperature: 0 °C, not -20 °C",
     CHECK(events[0].severity == Severity::critical);
     CHECK(events[0].limit == 0.0f);
 
-    frames.set_rack_current(0, 30.0f);  // discharging: the charge flags clear, nothing else
+    // Discharging: -0.5 °C is fine to discharge at, but beyond the charge
+    // limits, so nothing clears; warming up inside both clears all three.
+    frames.set_rack_current(0, 30.0f);
+    CHECK(run(engine, frames, 20).empty());
+    CHECK(engine.active_alarms().size() == 3);
+    frames.base_temperature()[c] = 8.0f;
     events = run(engine, frames, 2);
     REQUIRE(events.size() == 3);
     for (const AlarmEvent& event : events) {
-        CHECK(event.rule == Rule::undertemperature_charge);
+        CHECK(event.rule == Rule::undertemperature_discharge);
         CHECK(event.transition == AlarmTransition::clear);
     }
 }
@@ -580,4 +606,65 @@ TEST_CASE("the engine takes a run of whole racks and refuses anything else", "[a
     CHECK(at(over[0], 1, 0, 3));
     rack.range.first_cell = 1;
     CHECK_THROWS_AS(engine.evaluate(rack, kNow), std::invalid_argument);
+}
+
+TEST_CASE("a vented cell is one latched alarm and out of service for every other rule",
+          "[alarm-engine]") {
+    test::SyntheticFrames frames;
+    AlarmConfig config;
+    config.voltage_debounce = {1, 1};
+    AlarmEngine engine = make_engine(frames, config);
+    CHECK(run(engine, frames, 120).empty());
+    const std::uint64_t dead = frames.cell(1, 0, 5);
+    frames.status()[dead] = cell_status::venting;
+    auto events = run(engine, frames, 1);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].rule == Rule::cell_venting);
+    CHECK(events[0].severity == Severity::critical);
+    CHECK(at(events[0], 1, 0, 5));
+
+    // The dead cell's readings go wild, and its sensor flags with them: no
+    // under-voltage, plausibility, dropout, range or stuck alarm for it,
+    // however long and however they flicker. (Only its runaway would still
+    // be confirmed, a second latched alarm: it does not heat up here.)
+    std::vector<AlarmEvent> later;
+    for (int i = 0; i < 600; ++i) {
+        frames.base_voltage()[dead] = (i % 3 == 0) ? 0.0f : (i % 3 == 1 ? NAN : 1.2f);
+        frames.base_temperature()[dead] = 10.0f + 5.0f * static_cast<float>(i % 7);
+        frames.status()[dead] =
+            cell_status::venting | (i % 2 == 0 ? cell_status::voltage_sensor_fault : 0u);
+        auto more = run(engine, frames, 1);
+        later.insert(later.end(), more.begin(), more.end());
+    }
+    INFO(describe(later));
+    CHECK(later.empty());
+    const auto active = engine.active_alarms();
+    REQUIRE(active.size() == 1);
+    CHECK(active[0].rule == Rule::cell_venting);
+}
+
+TEST_CASE("active alarms carry their value now and their worst since the raise", "[alarm-engine]") {
+    test::SyntheticFrames frames;
+    AlarmConfig config;
+    config.temperature_debounce = {1, 1};
+    AlarmEngine engine = make_engine(frames, config);
+    const std::uint64_t hot = frames.cell(0, 1, 2);
+    frames.frozen_temperature = {hot};
+    frames.base_temperature()[hot] = 46.0f;  // above the discharge MOL (45)
+    REQUIRE(run(engine, frames, 1).size() >= 1);
+    frames.base_temperature()[hot] = 49.0f;
+    run(engine, frames, 1);
+    frames.base_temperature()[hot] = 47.5f;
+    run(engine, frames, 1);
+    const auto active = engine.active_alarms();
+    bool found = false;
+    for (const ActiveAlarm& alarm : active) {
+        if (alarm.rule == Rule::overtemperature_discharge && alarm.severity == Severity::info) {
+            found = true;
+            CHECK(alarm.value == 47.5f);
+            CHECK(alarm.worst_value == 49.0f);
+            CHECK(alarm.location == AlarmLocation{0, 1, 2});
+        }
+    }
+    CHECK(found);
 }
