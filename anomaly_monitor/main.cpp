@@ -45,6 +45,11 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber);
     app.add_option("--frames", options.frames,
                    "Stop after checking this many frames (0: no limit)");
+    app.add_option("--startup-grace", options.startup_grace_s,
+                   "Judge the writer's liveness only this many seconds after the start, so a "
+                   "pipeline started in any order raises nothing")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
     app.add_option("--on-critical", options.on_critical,
                    "Run this command (split into words, no shell) at every critical raise, with "
                    "the event in BRT_* environment variables");

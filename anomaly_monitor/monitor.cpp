@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "anomaly_monitor/critical_command.hpp"
+#include "common/alarm/alarm_board.hpp"
 #include "common/alarm/alarm_engine.hpp"
 #include "common/cli/cli_common.hpp"
 #include "common/cli/exit_codes.hpp"
@@ -67,6 +68,7 @@ class Monitor : public ReaderTool {
         }
         engine_ = std::make_unique<AlarmEngine>(
             AlarmEngine::for_segment(options_.config, reader.segment()));
+        board_ = AlarmBoard{};
         range_ = options_.rack ? rack_range(reader.layout().geometry, *options_.rack)
                                : whole_frame(reader.layout().geometry);
         return keep_going;
@@ -95,12 +97,26 @@ class Monitor : public ReaderTool {
         }
         unreadable_noted_.clear();
         ++totals_.frames_checked;
-        return handle(engine_->evaluate(frame_, realtime_ns()));
+        const std::uint64_t now = realtime_ns();
+        const StepResult result = handle(board_.apply(engine_->evaluate(frame_, now), now));
+        board_.update_values(engine_->active_alarms());
+        return result;
     }
 
     StepResult on_tick(SegmentReader& reader, const WriterStatus& writer,
                        Clock::time_point now) override {
-        StepResult result = handle(engine_->evaluate_liveness(writer, realtime_ns()));
+        const std::uint64_t now_ns = realtime_ns();
+        StepResult result;
+        // Judged only after the start-up grace: a pipeline started in any
+        // order is not an alarm.
+        if (now - started_ >= startup_grace_) {
+            result = handle(board_.apply(engine_->evaluate_liveness(writer, now_ns), now_ns));
+        }
+        std::vector<AlarmEvent> expired;
+        board_.expire_shelves(now_ns, expired);
+        if (!result) {
+            result = handle(expired);
+        }
         totals_.frames_missed = reader.frames_missed();
         // The first miss is noted at once, later ones at most every 10 s.
         if (totals_.frames_missed > missed_noted_ &&
@@ -156,6 +172,9 @@ class Monitor : public ReaderTool {
     std::string tool_ = tool_name("anomaly_monitor");
     EventOutput output_;
     std::unique_ptr<AlarmEngine> engine_;
+    AlarmBoard board_;
+    std::chrono::nanoseconds startup_grace_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::duration<double>(options_.startup_grace_s));
     std::unique_ptr<CriticalCommand> critical_command_;
     CellRange range_;
     FrameBuffer frame_;

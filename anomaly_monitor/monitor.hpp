@@ -26,6 +26,9 @@ struct MonitorOptions {
     double duration_s = 0;     // wall-clock seconds; 0: until stopped
     std::uint64_t frames = 0;  // frames checked; 0: until stopped
     std::string on_critical;   // command line, empty: none
+    // Liveness is judged this long after the start (wall-clock seconds), so
+    // a pipeline started in any order raises nothing.
+    double startup_grace_s = 5.0;
 };
 
 // Returns the tool's exit code (0, or kExitAlarm); throws SegmentError when

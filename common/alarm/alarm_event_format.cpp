@@ -14,7 +14,7 @@ namespace brt {
 namespace {
 
 const char* severity_color(const AlarmEvent& event) {
-    if (event.transition == AlarmTransition::clear) {
+    if (event.transition != AlarmTransition::raise) {
         return "\x1b[32m";  // green
     }
     switch (event.severity) {
@@ -36,6 +36,42 @@ std::string with_unit(float value, Rule rule) {
         text += unit;
     }
     return text;
+}
+
+std::string_view transition_word(AlarmTransition transition) {
+    switch (transition) {
+        case AlarmTransition::raise:
+            return "RAISE";
+        case AlarmTransition::clear:
+            return "CLEAR";
+        case AlarmTransition::acknowledge:
+            return "ACK";
+        case AlarmTransition::shelve:
+            return "SHELVE";
+        case AlarmTransition::unshelve:
+            return "UNSHELVE";
+    }
+    return "?";
+}
+
+// " [#12 acknowledged, first-out]": the board's part of a text line.
+std::string lifecycle_text(const AlarmEvent& event) {
+    std::string text = fmt::format(" [#{} {}", event.id, alarm_state_name(event.state));
+    if (event.first_out) {
+        text += ", first-out";
+    } else if (event.suppressed) {
+        text += fmt::format(", suppressed: follows #{}", event.first_out_id);
+    }
+    if (event.latching) {
+        text += ", latching";
+    }
+    if (event.shelved) {
+        text += ", shelved until " + utc_timestamp(event.shelved_until_realtime_ns);
+    }
+    if (!event.by.empty()) {
+        text += ", by " + event.by;
+    }
+    return text + "]";
 }
 
 }  // namespace
@@ -63,14 +99,16 @@ std::string format_alarm_value(float value) {
 
 std::string alarm_event_text(const AlarmEvent& event, const EventTextStyle& style) {
     std::string line;
+    // A suppressed raise is a consequence the operator is not alerted to:
+    // the journal gets it at the priority of a clear.
+    const bool alerting =
+        event.transition == AlarmTransition::raise && !event.suppressed && !event.shelved;
     if (style.syslog_prefix) {
-        line += fmt::format("<{}>", event.transition == AlarmTransition::raise
-                                        ? syslog_priority(event.severity)
-                                        : kSyslogPriorityClear);
+        line +=
+            fmt::format("<{}>", alerting ? syslog_priority(event.severity) : kSyslogPriorityClear);
     }
-    const bool raise = event.transition == AlarmTransition::raise;
     std::string head =
-        fmt::format("{} {:<8}", raise ? "RAISE" : "CLEAR", severity_name(event.severity));
+        fmt::format("{} {:<8}", transition_word(event.transition), severity_name(event.severity));
     if (style.color) {
         head = fmt::format("{}{}\x1b[0m", severity_color(event), head);
     }
@@ -80,6 +118,9 @@ std::string alarm_event_text(const AlarmEvent& event, const EventTextStyle& styl
                         with_unit(event.value, event.rule), with_unit(event.limit, event.rule));
     if (!event.detail.empty()) {
         line += " (" + event.detail + ")";
+    }
+    if (event.id != 0) {
+        line += lifecycle_text(event);
     }
     return line;
 }
@@ -115,6 +156,17 @@ std::string alarm_event_json(const AlarmEvent& event) {
     json.key("limit").value(event.limit);
     json.key("unit").value(rule_unit(event.rule));
     json.key("detail").value(event.detail);
+    if (event.id != 0) {
+        json.key("id").value(event.id);
+        json.key("state").value(alarm_state_name(event.state));
+        json.key("worst").value(event.worst_value);
+        json.key("latching").value(event.latching);
+        json.key("suppressed").value(event.suppressed);
+        json.key("first_out").value(event.first_out);
+        json.key("first_out_id").value(event.first_out_id);
+        json.key("shelved_until_ns").value(event.shelved_until_realtime_ns);
+        json.key("by").value(event.by);
+    }
     json.end_object();
     return json.str();
 }

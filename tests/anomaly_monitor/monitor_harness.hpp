@@ -53,11 +53,15 @@ class MonitorRun {
     pid_t monitor_pid() const { return monitor_; }
 
     // Starts the monitor (JSON lines) and waits until it has looked at the
-    // writer once (its first liveness event: no writer yet).
+    // writer once (its first liveness event: no writer yet). Without a
+    // start-up grace in `extra`, none: these tests see liveness at once.
     void start_monitor(std::vector<std::string> extra = {},
                        const std::vector<std::string>& env = {}) {
         std::vector<std::string> argv = {tool_path("BRT_ANOMALY_MONITOR"), "--shm-name", name_,
                                          "--format", "json"};
+        if (std::find(extra.begin(), extra.end(), "--startup-grace") == extra.end()) {
+            argv.insert(argv.end(), {"--startup-grace", "0"});
+        }
         argv.insert(argv.end(), extra.begin(), extra.end());
         monitor_ = spawn_background(argv, log_, env);
         guard_.pids.push_back(monitor_);

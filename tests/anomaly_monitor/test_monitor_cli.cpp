@@ -143,26 +143,41 @@ TEST_CASE("--exit-on critical exits 3 at the first critical raise", "[monitor-cl
     }
     SECTION("no writer at all is critical too") {
         test::ScopedSegment segment("mon-exit-none", Geometry{1, 1, 4});
-        const auto result =
-            test::run_command({monitor(), "--shm-name", segment.name(), "--exit-on", "critical"});
+        const auto result = test::run_command({monitor(), "--shm-name", segment.name(), "--exit-on",
+                                               "critical", "--startup-grace", "0"});
         CHECK(result.exit_code == 3);
         CHECK_THAT(result.out, Catch::Contains("RAISE critical writer_liveness"));
     }
+}
+
+TEST_CASE("no writer within the start-up grace is not an alarm; after it, it is", "[monitor-cli]") {
+    // The quick start starts the monitor a moment before the simulator: a
+    // pipeline started in any order must raise nothing.
+    test::ScopedSegment segment("mon-grace", Geometry{1, 1, 4});
+    const auto quiet = test::run_command(
+        {monitor(), "--shm-name", segment.name(), "--duration", "1", "--format", "json"});
+    INFO(quiet.err);
+    CHECK(quiet.exit_code == 0);
+    CHECK(quiet.out.empty());
+    const auto late = test::run_command({monitor(), "--shm-name", segment.name(), "--duration",
+                                         "1.5", "--startup-grace", "0.5", "--format", "json"});
+    CHECK_THAT(late.out, Catch::Contains("\"rule\":\"writer_liveness\""));
 }
 
 TEST_CASE("--on-critical runs the user's command with the event in its environment",
           "[monitor-cli]") {
     test::ScopedSegment segment("mon-oncrit", Geometry{1, 1, 4});
     const auto result = test::run_command(
-        {monitor(), "--shm-name", segment.name(), "--duration", "0.5", "--on-critical",
-         "/bin/sh -c 'echo \"hook: $BRT_SEVERITY $BRT_RULE rack=[$BRT_RACK]\"'"});
+        {monitor(), "--shm-name", segment.name(), "--duration", "0.5", "--startup-grace", "0",
+         "--on-critical", "/bin/sh -c 'echo \"hook: $BRT_SEVERITY $BRT_RULE rack=[$BRT_RACK]\"'"});
     INFO(result.err);
     CHECK(result.exit_code == 0);
     // The command's output goes to stderr: stdout holds events only.
     CHECK_THAT(result.err, Catch::Contains("hook: critical writer_liveness rack=[]"));
     CHECK_THAT(result.out, !Catch::Contains("hook:"));
-    const auto missing = test::run_command({monitor(), "--shm-name", segment.name(), "--duration",
-                                            "0.5", "--on-critical", "/nonexistent/hook"});
+    const auto missing =
+        test::run_command({monitor(), "--shm-name", segment.name(), "--duration", "0.5",
+                           "--startup-grace", "0", "--on-critical", "/nonexistent/hook"});
     CHECK(missing.exit_code == 0);
     CHECK_THAT(missing.err, Catch::Contains("cannot start '/nonexistent/hook'"));
     CHECK(test::run_command({monitor(), "--shm-name", segment.name(), "--on-critical", "'oops"})
@@ -178,14 +193,16 @@ TEST_CASE("under journald each line carries its syslog priority", "[monitor-cli]
     const std::string stream =
         "JOURNAL_STREAM=" + std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
     const pid_t pid = test::spawn_background(
-        {monitor(), "--shm-name", segment.name(), "--duration", "0.3"}, log, {stream});
+        {monitor(), "--shm-name", segment.name(), "--duration", "0.3", "--startup-grace", "0"}, log,
+        {stream});
     CHECK(test::wait_for_exit(pid, 10000) == 0);
     CHECK_THAT(test::read_file(log),
                Catch::StartsWith("<2>") && Catch::Contains("RAISE critical writer_liveness"));
     unlink(log.c_str());
     // A JOURNAL_STREAM that is not our stdout (a pipe here) adds nothing.
-    const auto piped =
-        test::run_command({monitor(), "--shm-name", segment.name(), "--duration", "0.3"}, {stream});
+    const auto piped = test::run_command(
+        {monitor(), "--shm-name", segment.name(), "--duration", "0.3", "--startup-grace", "0"},
+        {stream});
     CHECK_THAT(piped.out, Catch::StartsWith("20"));
 }
 
@@ -209,15 +226,15 @@ TEST_CASE("--min-severity, and the text line carries time, frame, rule, place, v
     CHECK_THAT(line.substr(0, line.find('\n')),
                Catch::Matches(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z frame \d+ RAISE warning  )"
                               R"(cell_overvoltage rack 1 module \d+ cell \d+ value \d\.\d+ V )"
-                              R"(limit 4\.2 V)"));
+                              R"(limit 4\.2 V \[#\d+ unacknowledged[^\]]*\])"));
     CHECK_THAT(result.out, Catch::Contains("RAISE critical cell_overvoltage rack 1 module "));
     unlink((run.log_path() + ".sim").c_str());
 }
 
 TEST_CASE("colour on a terminal, none with NO_COLOR", "[monitor-cli]") {
     test::ScopedSegment segment("mon-colour", Geometry{1, 1, 4});
-    const std::vector<std::string> argv = {monitor(), "--shm-name", segment.name(), "--duration",
-                                           "0.3"};
+    const std::vector<std::string> argv = {
+        monitor(), "--shm-name", segment.name(), "--duration", "0.3", "--startup-grace", "0"};
     // On a terminal, as in a user's shell; the test's NO_COLOR=1 (set for
     // every test) taken out.
     test::PtySession coloured(argv, 24, 80, {"NO_COLOR"});
