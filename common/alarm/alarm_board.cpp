@@ -7,10 +7,14 @@ namespace brt {
 
 namespace {
 
-// New information whatever else its module shows: a cell that dies next to
-// the first one is a propagation, not a consequence.
-bool always_annunciates(Rule rule) {
-    return rule == Rule::thermal_runaway || rule == Rule::cell_venting;
+// How bad an alarm is within its group: the severity, and among critical
+// alarms a dead cell (venting, then runaway) above a limit. A consequence
+// is annunciated only when it ranks above everything its group has
+// annunciated: the first venting and the first runaway of a module are
+// news, the neighbours that follow them are not.
+int alarm_rank(Rule rule, Severity severity) {
+    const int extra = rule == Rule::thermal_runaway ? 2 : rule == Rule::cell_venting ? 1 : 0;
+    return 3 * static_cast<int>(severity) + extra;
 }
 
 }  // namespace
@@ -63,6 +67,7 @@ void AlarmBoard::join_group(BoardAlarm& alarm, std::uint64_t now_ns) {
     alarm.group_rack = alarm.location.rack;
     alarm.group_module = alarm.location.module;
     const GroupKey where{alarm.group_rack, alarm.group_module};
+    const int rank = alarm_rank(alarm.rule, alarm.severity);
     auto found = groups_.find(where);
     if (found != groups_.end() && now_ns - found->second.started_ns > kFirstOutWindowNs) {
         // Too long after its first-out to be its consequence: a group of
@@ -72,10 +77,10 @@ void AlarmBoard::join_group(BoardAlarm& alarm, std::uint64_t now_ns) {
         return;
     }
     if (found == groups_.end()) {
-        found = groups_.emplace(where, Group{alarm.id, now_ns, alarm.severity, 0}).first;
+        found = groups_.emplace(where, Group{alarm.id, now_ns, rank, 0}).first;
         alarm.first_out = true;
-    } else if (always_annunciates(alarm.rule) || alarm.severity > found->second.most_severe) {
-        found->second.most_severe = std::max(found->second.most_severe, alarm.severity);
+    } else if (rank > found->second.highest_rank) {
+        found->second.highest_rank = rank;
     } else {
         alarm.suppressed = true;
     }
@@ -142,12 +147,12 @@ std::vector<AlarmEvent> AlarmBoard::apply(std::vector<AlarmEvent> engine_events,
                     alarm.adopted = false;
                     continue;
                 }
-                // Back before it was acknowledged: the same alarm again.
+                // Back before it was acknowledged: the same alarm again, an
+                // event for the log but no new annunciation (it never left
+                // the operator's list).
                 alarm.state = AlarmState::unacknowledged;
                 alarm.changed_realtime_ns = now_ns;
                 alarm.raised_frame = event.frame_number;
-                ++raised_total_;
-                annunciated_total_ += alarm.annunciated() ? 1 : 0;
                 AlarmEvent raised = event_of(alarm, AlarmTransition::raise, now_ns);
                 raised.frame_number = event.frame_number;
                 raised.frame_realtime_ns = event.frame_realtime_ns;
@@ -342,8 +347,9 @@ void AlarmBoard::adopt(const std::vector<BoardAlarm>& previous) {
                 group.first_out_id = alarm.first_out ? alarm.id : alarm.first_out_id;
                 group.started_ns = alarm.raised_realtime_ns;
             }
-            if (alarm.annunciated()) {
-                group.most_severe = std::max(group.most_severe, alarm.severity);
+            if (!alarm.suppressed) {
+                group.highest_rank =
+                    std::max(group.highest_rank, alarm_rank(alarm.rule, alarm.severity));
             }
             ++group.members;
         }

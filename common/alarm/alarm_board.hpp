@@ -27,9 +27,9 @@
 //   acknowledged after the condition has cleared.
 // - The first alarm located in a module is its first-out. Alarms that follow
 //   in the same module within kFirstOutWindowNs are its consequences,
-//   suppressed by design (in the list, not annunciated), unless they are of
-//   a rule that always annunciates (a neighbour's runaway or venting) or
-//   more severe than every annunciated alarm of the group so far.
+//   suppressed by design (in the list, not annunciated), unless they rank
+//   above every annunciated alarm of the group so far: more severe, or the
+//   group's first venting or first runaway (above a critical limit).
 //   Acknowledging the first-out acknowledges its consequences.
 // - A shelved alarm (by its identity, so also when it comes back) is not
 //   annunciated until the shelf expires or it is unshelved.
@@ -124,6 +124,8 @@ class AlarmBoard {
     const BoardAlarm* find(std::uint64_t id) const;
     std::size_t size() const { return alarms_.size(); }
 
+    // New alarms raised, and those of them annunciated (not suppressed, not
+    // shelved). A raise of an alarm still in the list is not counted again.
     std::uint64_t raised_total() const { return raised_total_; }
     std::uint64_t annunciated_total() const { return annunciated_total_; }
 
@@ -131,7 +133,7 @@ class AlarmBoard {
     struct Group {
         std::uint64_t first_out_id = 0;
         std::uint64_t started_ns = 0;
-        Severity most_severe = Severity::info;  // of its annunciated alarms
+        int highest_rank = 0;  // of its annunciated alarms (alarm_rank in the .cpp)
         std::size_t members = 0;
     };
     using GroupKey = std::pair<std::uint32_t, std::uint32_t>;  // rack, module

@@ -127,11 +127,13 @@ TEST_CASE("consequential alarms of a module are suppressed under its first-out",
                          {1, 1, 5}, 46.0f, true),  // the rack limit, at the cell
             engine_event(AlarmTransition::raise, Rule::overtemperature_discharge,
                          Severity::critical, {1, 1, 5}, 66.0f, true),  // more severe: annunciated
-            raise(Rule::thermal_runaway, Severity::critical, {1, 1, 4}),      // always annunciated
+            raise(Rule::thermal_runaway, Severity::critical, {1, 1, 4}),      // the first runaway
             raise(Rule::voltage_plausibility, Severity::warning, {1, 0, 2}),  // another module
+            raise(Rule::thermal_runaway, Severity::critical, {1, 1, 6}),      // it spreads: no news
+            raise(Rule::cell_venting, Severity::critical, {1, 1, 6}),         // ranks below runaway
         },
         kStart + 10 * kSecond);
-    REQUIRE(later.size() == 6);
+    REQUIRE(later.size() == 8);
     CHECK(later[0].suppressed);
     CHECK(later[0].first_out_id == first_id);
     CHECK(later[1].suppressed);
@@ -141,13 +143,15 @@ TEST_CASE("consequential alarms of a module are suppressed under its first-out",
     CHECK_FALSE(later[4].suppressed);
     CHECK_FALSE(later[5].suppressed);
     CHECK(later[5].first_out);
-    CHECK(board.raised_total() == 7);
+    CHECK(later[6].suppressed);
+    CHECK(later[7].suppressed);
+    CHECK(board.raised_total() == 9);
     CHECK(board.annunciated_total() == 4);
 
     // Acknowledging the first-out acknowledges its suppressed consequences.
     std::vector<AlarmEvent> out;
     board.acknowledge(first_id, "operator", kStart, out);
-    CHECK(out.size() == 4);
+    CHECK(out.size() == 6);
     for (const BoardAlarm& alarm : board.alarms()) {
         const bool of_group = alarm.id == first_id || alarm.suppressed;
         CHECK((alarm.state == AlarmState::acknowledged) == of_group);
