@@ -29,4 +29,18 @@ void futex_wake_all_shared(std::atomic<std::uint32_t>& word) {
             nullptr, 0);
 }
 
+void futex_bump_and_wake(std::atomic<std::uint32_t>& word, std::atomic<std::uint32_t>& waiters) {
+    word.fetch_add(1, std::memory_order_seq_cst);
+    if (waiters.load(std::memory_order_seq_cst) != 0) {
+        futex_wake_all_shared(word);
+    }
+}
+
+void futex_announce_and_wait(std::atomic<std::uint32_t>& word, std::atomic<std::uint32_t>& waiters,
+                             std::uint32_t expected, std::chrono::nanoseconds timeout) {
+    waiters.fetch_add(1, std::memory_order_seq_cst);
+    futex_wait_shared(word, expected, timeout);
+    waiters.fetch_sub(1, std::memory_order_seq_cst);
+}
+
 }  // namespace brt

@@ -18,4 +18,13 @@ void futex_wait_shared(std::atomic<std::uint32_t>& word, std::uint32_t expected,
 // Wakes every process sleeping on `word`.
 void futex_wake_all_shared(std::atomic<std::uint32_t>& word);
 
+// The segments' wake-up protocol (docs/segment-format.md, "Futex"), shared
+// by the telemetry and the alarm segment. Writer: change the word, then wake
+// only when a reader has said it sleeps. Reader: say so, then sleep while the
+// word still holds `expected`. All seq_cst, so either the writer's load sees
+// the reader's announcement, or the reader's FUTEX_WAIT sees the new word.
+void futex_bump_and_wake(std::atomic<std::uint32_t>& word, std::atomic<std::uint32_t>& waiters);
+void futex_announce_and_wait(std::atomic<std::uint32_t>& word, std::atomic<std::uint32_t>& waiters,
+                             std::uint32_t expected, std::chrono::nanoseconds timeout);
+
 }  // namespace brt

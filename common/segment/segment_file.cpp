@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 
 #include "clock.hpp"
 #include "errors.hpp"
+#include "shm_file.hpp"
 #include "shm_name.hpp"
 
 namespace brt {
@@ -33,24 +33,9 @@ std::string hint_recreate(const std::string& name) {
 }
 
 [[noreturn]] void throw_open_error(const std::string& name, int error_number) {
-    if (error_number == ENOENT) {
-        throw SegmentError(
-            SegmentErrorKind::no_segment,
-            segment_message::format("no segment named '{}' ({} does not exist); create it "
-                                    "with 'brt-shm-init --shm-name {}'",
-                                    name, shm_path(name), name));
-    }
-    if (error_number == EACCES || error_number == EPERM) {
-        throw SegmentError(
-            SegmentErrorKind::permission,
-            segment_message::format("no permission to open {}: readers and writers need read-write "
-                                    "access; run as the segment's owner or a member of its group "
-                                    "(see 'ls -l {}')",
-                                    shm_path(name), shm_path(name)));
-    }
-    throw SegmentError(
-        SegmentErrorKind::system,
-        segment_message::format("cannot open {}: {}", shm_path(name), errno_text(error_number)));
+    throw_shm_open_error(
+        name, error_number,
+        segment_message::format("create it with 'brt-shm-init --shm-name {}'", name));
 }
 
 [[noreturn]] void throw_malformed(const std::string& name, const std::string& what) {
@@ -84,31 +69,6 @@ void check_metadata(const std::byte* bytes, const SegmentLayout& layout, const s
         }
     }
 }
-
-std::uint64_t random_generation() {
-    std::uint64_t value = 0;
-    if (getrandom(&value, sizeof value, 0) != static_cast<ssize_t>(sizeof value)) {
-        value = realtime_ns() ^ (static_cast<std::uint64_t>(getpid()) << 32);
-    }
-    return value == 0 ? 1 : value;
-}
-
-class FileDescriptor {
-  public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor() {
-        if (fd_ >= 0) {
-            close(fd_);
-        }
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-  private:
-    int fd_;
-};
 
 }  // namespace
 
@@ -214,9 +174,9 @@ SegmentLayout validate_header(const SegmentHeader& header, std::uint64_t file_si
     // writer that went on from it would wrap to 0 and freeze its readers.
     if (const std::uint64_t latest = header.latest_frame.load(std::memory_order_acquire);
         latest > kMaxFrameNumber) {
-        throw_malformed(name, segment_message::format(
-                                  "latest_frame is {}, beyond the largest frame number {}",
-                                  latest, kMaxFrameNumber));
+        throw_malformed(
+            name, segment_message::format("latest_frame is {}, beyond the largest frame number {}",
+                                          latest, kMaxFrameNumber));
     }
     const Geometry geometry{header.racks, header.modules_per_rack, header.cells_per_module};
     try {
@@ -372,58 +332,15 @@ void create_segment(const std::string& name, const CreateOptions& options) {
                                segment_message::one_decimal(*free_bytes / 1048576.0)));
     }
 
-    const std::string open_name = shm_open_name(name);
-    FileDescriptor fd(shm_open(open_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (fd.get() < 0) {
-        if (errno == EEXIST) {
-            throw SegmentError(SegmentErrorKind::system,
-                               segment_message::format("segment '{}' already exists", name));
-        }
-        throw_open_error(name, errno);
-    }
-    // From here on, any failure removes the half-made segment.
-    struct Cleanup {
-        const std::string& open_name;
-        bool armed = true;
-        ~Cleanup() {
-            if (armed) {
-                shm_unlink(open_name.c_str());
-            }
-        }
-    } cleanup{open_name};
-
-    // The exact mode, whatever the umask; never world-accessible.
-    if (fchmod(fd.get(), options.mode & 0660) != 0) {
+    std::optional<NewShmFile> file =
+        create_shm_file(name, layout.segment_size, options.mode, options.group,
+                        "enlarge /dev/shm or choose a smaller geometry");
+    if (!file) {
         throw SegmentError(SegmentErrorKind::system,
-                           segment_message::format("cannot set mode of {}: {}", shm_path(name),
-                                                   errno_text(errno)));
-    }
-    if (options.group && fchown(fd.get(), static_cast<uid_t>(-1), *options.group) != 0) {
-        const int error_number = errno;
-        throw SegmentError(
-            error_number == EPERM ? SegmentErrorKind::permission : SegmentErrorKind::system,
-            segment_message::format(
-                "cannot give {} to group {}: {}; run as root or as a member of that group",
-                shm_path(name), *options.group, errno_text(error_number)));
-    }
-    if (ftruncate(fd.get(), static_cast<off_t>(layout.segment_size)) != 0) {
-        throw SegmentError(SegmentErrorKind::system,
-                           segment_message::format("cannot size {} to {} bytes: {}", shm_path(name),
-                                                   layout.segment_size, errno_text(errno)));
-    }
-    // tmpfs allocates lazily: without this, running out of /dev/shm later is
-    // a SIGBUS in whichever process touches the page first.
-    if (const int error_number =
-            posix_fallocate(fd.get(), 0, static_cast<off_t>(layout.segment_size));
-        error_number != 0) {
-        throw SegmentError(
-            error_number == ENOSPC ? SegmentErrorKind::no_space : SegmentErrorKind::system,
-            segment_message::format("cannot reserve {} bytes for {}: {}; enlarge /dev/shm or "
-                                    "choose a smaller geometry",
-                                    layout.segment_size, shm_path(name), errno_text(error_number)));
+                           segment_message::format("segment '{}' already exists", name));
     }
     void* base =
-        mmap(nullptr, layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+        mmap(nullptr, layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, file->fd(), 0);
     if (base == MAP_FAILED) {
         throw SegmentError(
             SegmentErrorKind::system,
@@ -490,7 +407,7 @@ void create_segment(const std::string& name, const CreateOptions& options) {
     }
     header.magic.store(kSegmentMagic, std::memory_order_release);
     munmap(base, layout.segment_size);
-    cleanup.armed = false;
+    file->keep();
 }
 
 bool remove_segment(const std::string& name) {

@@ -114,10 +114,8 @@ bool SegmentReader::wait_for_frame(std::uint64_t after_frame, std::chrono::nanos
         // Announce the sleep before the kernel re-checks the word: a writer
         // that publishes after this sees waiters != 0 and wakes us; one that
         // published before changed the word, so FUTEX_WAIT returns at once.
-        header.futex_waiters.fetch_add(1, std::memory_order_seq_cst);
-        futex_wait_shared(header.frame_futex, word,
-                          std::chrono::duration_cast<std::chrono::nanoseconds>(remaining));
-        header.futex_waiters.fetch_sub(1, std::memory_order_seq_cst);
+        futex_announce_and_wait(header.frame_futex, header.futex_waiters, word,
+                                std::chrono::duration_cast<std::chrono::nanoseconds>(remaining));
     }
 }
 

@@ -147,14 +147,8 @@ void SegmentWriter::heartbeat() {
 }
 
 void SegmentWriter::wake_readers() {
-    // Futex protocol: change the word, then look for sleepers. Both seq_cst,
-    // pairing with the reader's waiters increment: either the reader's
-    // FUTEX_WAIT sees the new word, or this load sees the reader.
     SegmentHeader& header = segment_.header();
-    header.frame_futex.fetch_add(1, std::memory_order_seq_cst);
-    if (header.futex_waiters.load(std::memory_order_seq_cst) != 0) {
-        futex_wake_all_shared(header.frame_futex);
-    }
+    futex_bump_and_wake(header.frame_futex, header.futex_waiters);
 }
 
 void SegmentWriter::set_state(WriterState state) {

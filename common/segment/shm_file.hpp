@@ -1,0 +1,78 @@
+// The file-level steps every segment of this project shares (the telemetry
+// segment and the alarm segment): an owned descriptor, a random generation,
+// open errors that say what to do, and exclusive creation that leaves nothing
+// behind on failure.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace brt {
+
+// Closes on destruction (which also drops a flock taken through it).
+class FileDescriptor {
+  public:
+    explicit FileDescriptor(int fd = -1) : fd_(fd) {}
+    ~FileDescriptor() { reset(); }
+    FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    FileDescriptor& operator=(FileDescriptor&& other) noexcept {
+        if (this != &other) {
+            reset();
+            fd_ = std::exchange(other.fd_, -1);
+        }
+        return *this;
+    }
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    int get() const { return fd_; }
+    int release() { return std::exchange(fd_, -1); }
+    void reset() noexcept;
+
+  private:
+    int fd_;
+};
+
+// A random non-zero 64-bit value: a segment's generation, new at every creation.
+std::uint64_t random_generation();
+
+// The SegmentError for a failed shm_open of `name` with `error_number`:
+// ENOENT gives kind no_segment with `missing_hint` (what to do, e.g. "create
+// it with 'brt-shm-init --shm-name x'"), EACCES/EPERM kind permission, any
+// other errno kind system.
+[[noreturn]] void throw_shm_open_error(const std::string& name, int error_number,
+                                       const std::string& missing_hint);
+
+// A shared-memory file made by create_shm_file: removed again when this is
+// destroyed before keep() is called, so a failed creation leaves nothing.
+class NewShmFile {
+  public:
+    NewShmFile(std::string name, FileDescriptor fd);
+    ~NewShmFile();
+    NewShmFile(NewShmFile&& other) noexcept;
+    NewShmFile& operator=(NewShmFile&&) = delete;
+    NewShmFile(const NewShmFile&) = delete;
+    NewShmFile& operator=(const NewShmFile&) = delete;
+    int fd() const { return fd_.get(); }
+    void keep() { armed_ = false; }
+
+  private:
+    std::string name_;
+    FileDescriptor fd_;
+    bool armed_ = true;
+};
+
+// Creates /dev/shm/<name> (normalized) with O_EXCL: exactly `mode & 0660`
+// whatever the umask, given to `group` when set, `size_bytes` long, zero
+// filled and reserved with posix_fallocate (so that a full /dev/shm is an
+// error now, not a SIGBUS later). Empty when the name already exists.
+// Throws SegmentError (permission, no_space, system); `no_space_hint` ends
+// the no-space message (what the user can do about it).
+std::optional<NewShmFile> create_shm_file(const std::string& name, std::uint64_t size_bytes,
+                                          mode_t mode, std::optional<gid_t> group,
+                                          const std::string& no_space_hint);
+
+}  // namespace brt
