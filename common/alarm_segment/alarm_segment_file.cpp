@@ -84,51 +84,17 @@ std::string alarm_segment_name(const std::string& telemetry_name) {
     }
 }
 
-MappedAlarmSegment::MappedAlarmSegment(MappedAlarmSegment&& other) noexcept {
-    *this = std::move(other);
-}
-
-MappedAlarmSegment& MappedAlarmSegment::operator=(MappedAlarmSegment&& other) noexcept {
-    if (this != &other) {
-        release();
-        name_ = std::move(other.name_);
-        fd_ = std::exchange(other.fd_, -1);
-        base_ = std::exchange(other.base_, nullptr);
-        size_ = std::exchange(other.size_, 0);
-        device_ = other.device_;
-        inode_ = other.inode_;
-        layout_ = other.layout_;
-    }
-    return *this;
-}
-
-MappedAlarmSegment::~MappedAlarmSegment() {
-    release();
-}
-
-void MappedAlarmSegment::release() noexcept {
-    if (base_ != nullptr) {
-        munmap(base_, size_);
-        base_ = nullptr;
-    }
-    if (fd_ >= 0) {
-        close(fd_);
-        fd_ = -1;
-    }
-}
-
 AlarmSlotHeader& MappedAlarmSegment::slot_header(std::uint32_t slot) const {
-    return *reinterpret_cast<AlarmSlotHeader*>(static_cast<std::byte*>(base_) +
-                                               layout_.slot_offset(slot));
+    return *reinterpret_cast<AlarmSlotHeader*>(mapping_.bytes() + layout_.slot_offset(slot));
 }
 
 AlarmRecord* MappedAlarmSegment::slot_records(std::uint32_t slot) const {
-    return reinterpret_cast<AlarmRecord*>(static_cast<std::byte*>(base_) +
-                                          layout_.slot_offset(slot) + kAlarmSlotHeaderSize);
+    return reinterpret_cast<AlarmRecord*>(mapping_.bytes() + layout_.slot_offset(slot) +
+                                          kAlarmSlotHeaderSize);
 }
 
 CommandRing MappedAlarmSegment::command_ring() const {
-    auto* bytes = static_cast<std::byte*>(base_);
+    std::byte* bytes = mapping_.bytes();
     return CommandRing(header().ring_enqueue_position, header().ring_dequeue_position,
                        reinterpret_cast<CommandEntry*>(bytes + layout_.ring_offset),
                        reinterpret_cast<CommandResult*>(bytes + layout_.ring_results_offset),
@@ -204,85 +170,39 @@ MappedAlarmSegment open_alarm_segment(const std::string& name, AlarmSegmentAcces
                                       std::chrono::milliseconds initialising_grace) {
     const auto deadline = std::chrono::steady_clock::now() + initialising_grace;
     for (;;) {
-        FileDescriptor fd(shm_open(shm_open_name(name).c_str(), O_RDWR | O_CLOEXEC, 0));
-        if (fd.get() < 0) {
-            throw_shm_open_error(name, errno,
-                                 "brt-anomaly-monitor creates it when it starts: is it running "
-                                 "with the same --shm-name?");
-        }
-        struct stat file_status {};
-        if (fstat(fd.get(), &file_status) != 0) {
-            throw SegmentError(
-                SegmentErrorKind::system,
-                segment_message::format("cannot stat {}: {}", shm_path(name), errno_text(errno)));
-        }
-        const auto file_size = static_cast<std::uint64_t>(file_status.st_size);
         try {
-            try {
-                if (file_size == 0) {
-                    throw SegmentError(
-                        SegmentErrorKind::initialising,
-                        segment_message::format("alarm segment '{}' is empty", name));
-                }
-                if (file_size < kPageSize) {
-                    throw SegmentError(
-                        SegmentErrorKind::truncated,
-                        segment_message::format("alarm segment '{}' is truncated: {} bytes, "
-                                                "smaller than its {}-byte header; {}",
-                                                name, file_size, kPageSize, hint_remove(name)));
-                }
-                // The header alone first: the size it describes is trusted
-                // only once it is validated.
-                void* header_map = mmap(nullptr, kPageSize, PROT_READ, MAP_SHARED, fd.get(), 0);
-                if (header_map == MAP_FAILED) {
-                    throw SegmentError(SegmentErrorKind::system,
-                                       segment_message::format("cannot map {}: {}", shm_path(name),
-                                                               errno_text(errno)));
-                }
-                AlarmSegmentLayout layout;
-                try {
-                    layout = validate_alarm_header(
-                        *static_cast<const AlarmSegmentHeader*>(header_map), file_size, name);
-                } catch (...) {
-                    munmap(header_map, kPageSize);
-                    throw;
-                }
-                munmap(header_map, kPageSize);
-
-                void* base = mmap(nullptr, layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                                  fd.get(), 0);
-                if (base == MAP_FAILED) {
-                    throw SegmentError(SegmentErrorKind::system,
-                                       segment_message::format("cannot map {}: {}", shm_path(name),
-                                                               errno_text(errno)));
-                }
-                if (access == AlarmSegmentAccess::reader) {
-                    // Readers never write the alarm state: make that a hardware fact.
-                    mprotect(static_cast<std::byte*>(base) + layout.slots_offset,
-                             layout.segment_size - layout.slots_offset, PROT_READ);
-                }
-                MappedAlarmSegment segment;
-                segment.name_ = name;
-                segment.fd_ = fd.release();
-                segment.base_ = base;
-                segment.size_ = layout.segment_size;
-                segment.device_ = file_status.st_dev;
-                segment.inode_ = file_status.st_ino;
-                segment.layout_ = layout;
-                return segment;
-            } catch (const SegmentError& error) {
-                if (error.kind() == SegmentErrorKind::initialising &&
-                    file_age_ns(file_status) > kInitialisingAgeNs) {
-                    throw_malformed(
-                        name, segment_message::format("it has stayed uninitialised for {} s (its "
-                                                      "creator died while creating it)",
-                                                      file_age_ns(file_status) / 1'000'000'000));
-                }
+            MappedAlarmSegment segment;
+            segment.mapping_ = map_validated_shm(
+                name, "alarm segment",
+                "brt-anomaly-monitor creates it when it starts: is it running with the same "
+                "--shm-name?",
+                hint_remove(name), [&](const std::byte* first_page, std::uint64_t file_size) {
+                    segment.layout_ = validate_alarm_header(
+                        *reinterpret_cast<const AlarmSegmentHeader*>(first_page), file_size, name);
+                    return segment.layout_.segment_size;
+                });
+            if (access == AlarmSegmentAccess::reader) {
+                // Readers never write the alarm state: make that a hardware fact.
+                const AlarmSegmentLayout& layout = segment.layout_;
+                mprotect(segment.mapping_.bytes() + layout.slots_offset,
+                         layout.segment_size - layout.slots_offset, PROT_READ);
+            }
+            return segment;
+        } catch (const SegmentError& error) {
+            if (error.kind() != SegmentErrorKind::initialising) {
                 throw;
             }
-        } catch (const SegmentError& error) {
-            if (error.kind() != SegmentErrorKind::initialising ||
-                std::chrono::steady_clock::now() >= deadline) {
+            // The monitor creates its segment in microseconds: one still not
+            // initialised after a second was left by a creator that died.
+            struct stat file_status {};
+            if (stat(shm_path(name).c_str(), &file_status) == 0 &&
+                file_age_ns(file_status) > kInitialisingAgeNs) {
+                throw_malformed(name, segment_message::format(
+                                          "it has stayed uninitialised for {} s (its creator "
+                                          "died while creating it)",
+                                          file_age_ns(file_status) / 1'000'000'000));
+            }
+            if (std::chrono::steady_clock::now() >= deadline) {
                 throw;
             }
         }

@@ -13,6 +13,7 @@
 
 #include "alarm_segment_layout.hpp"
 #include "common/segment/command_ring.hpp"
+#include "common/segment/shm_file.hpp"
 
 namespace brt {
 
@@ -37,35 +38,24 @@ enum class AlarmSegmentAccess {
 // (dropping a writer's flock) on destruction.
 class MappedAlarmSegment {
   public:
-    MappedAlarmSegment() = default;
-    MappedAlarmSegment(MappedAlarmSegment&& other) noexcept;
-    MappedAlarmSegment& operator=(MappedAlarmSegment&& other) noexcept;
-    MappedAlarmSegment(const MappedAlarmSegment&) = delete;
-    MappedAlarmSegment& operator=(const MappedAlarmSegment&) = delete;
-    ~MappedAlarmSegment();
-
-    bool is_open() const { return base_ != nullptr; }
-    const std::string& name() const { return name_; }
-    int fd() const { return fd_; }
-    dev_t device() const { return device_; }
-    ino_t inode() const { return inode_; }
+    bool is_open() const { return mapping_.is_open(); }
+    const std::string& name() const { return mapping_.name(); }
+    int fd() const { return mapping_.fd(); }
+    dev_t device() const { return mapping_.device(); }
+    ino_t inode() const { return mapping_.inode(); }
     const AlarmSegmentLayout& layout() const { return layout_; }
-    AlarmSegmentHeader& header() const { return *static_cast<AlarmSegmentHeader*>(base_); }
+    AlarmSegmentHeader& header() const {
+        return *reinterpret_cast<AlarmSegmentHeader*>(mapping_.bytes());
+    }
     AlarmSlotHeader& slot_header(std::uint32_t slot) const;
     AlarmRecord* slot_records(std::uint32_t slot) const;
     // The command ring of this mapping; the mapping must outlive it.
     CommandRing command_ring() const;
 
   private:
-    void release() noexcept;
     friend MappedAlarmSegment open_alarm_segment(const std::string&, AlarmSegmentAccess,
                                                  std::chrono::milliseconds);
-    std::string name_;
-    int fd_ = -1;
-    void* base_ = nullptr;
-    std::uint64_t size_ = 0;
-    dev_t device_ = 0;
-    ino_t inode_ = 0;
+    ShmMapping mapping_;
     AlarmSegmentLayout layout_;
 };
 

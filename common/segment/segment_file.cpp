@@ -32,12 +32,6 @@ std::string hint_recreate(const std::string& name) {
     return segment_message::format("re-create it with 'brt-shm-init --shm-name {} --force'", name);
 }
 
-[[noreturn]] void throw_open_error(const std::string& name, int error_number) {
-    throw_shm_open_error(
-        name, error_number,
-        segment_message::format("create it with 'brt-shm-init --shm-name {}'", name));
-}
-
 [[noreturn]] void throw_malformed(const std::string& name, const std::string& what) {
     throw SegmentError(SegmentErrorKind::malformed,
                        segment_message::format("segment '{}' is malformed: {}; {}", name, what,
@@ -72,24 +66,6 @@ void check_metadata(const std::byte* bytes, const SegmentLayout& layout, const s
 
 }  // namespace
 
-MappedSegment::MappedSegment(MappedSegment&& other) noexcept {
-    *this = std::move(other);
-}
-
-MappedSegment& MappedSegment::operator=(MappedSegment&& other) noexcept {
-    if (this != &other) {
-        release();
-        name_ = std::move(other.name_);
-        fd_ = std::exchange(other.fd_, -1);
-        base_ = std::exchange(other.base_, nullptr);
-        size_ = std::exchange(other.size_, 0);
-        device_ = other.device_;
-        inode_ = other.inode_;
-        layout_ = other.layout_;
-    }
-    return *this;
-}
-
 Chemistry MappedSegment::rack_chemistry(std::uint32_t rack) const {
     if (rack >= layout_.geometry.racks) {
         throw std::out_of_range(
@@ -103,7 +79,7 @@ Chemistry MappedSegment::rack_chemistry(std::uint32_t rack) const {
     throw SegmentError(SegmentErrorKind::malformed,
                        segment_message::format("segment '{}': rack {} has chemistry code {}, "
                                                "which this ABI does not define",
-                                               name_, rack, code));
+                                               name(), rack, code));
 }
 
 std::vector<Chemistry> MappedSegment::rack_chemistries() const {
@@ -117,21 +93,6 @@ std::vector<Chemistry> MappedSegment::rack_chemistries() const {
 
 std::span<const float> MappedSegment::cell_capacity_ah() const {
     return {at<const float>(layout_.cell_capacity_offset), layout_.geometry.cell_count()};
-}
-
-MappedSegment::~MappedSegment() {
-    release();
-}
-
-void MappedSegment::release() noexcept {
-    if (base_ != nullptr) {
-        munmap(base_, size_);
-        base_ = nullptr;
-    }
-    if (fd_ >= 0) {
-        close(fd_);  // also drops a writer's flock
-        fd_ = -1;
-    }
 }
 
 SegmentLayout validate_header(const SegmentHeader& header, std::uint64_t file_size,
@@ -232,73 +193,25 @@ SegmentLayout validate_header(const SegmentHeader& header, std::uint64_t file_si
 MappedSegment open_segment(const std::string& name, SegmentAccess access) {
     const auto deadline = std::chrono::steady_clock::now() + kInitialisingGrace;
     for (;;) {
-        FileDescriptor fd(shm_open(shm_open_name(name).c_str(), O_RDWR | O_CLOEXEC, 0));
-        if (fd.get() < 0) {
-            throw_open_error(name, errno);
-        }
-        struct stat file_status {};
-        if (fstat(fd.get(), &file_status) != 0) {
-            throw SegmentError(
-                SegmentErrorKind::system,
-                segment_message::format("cannot stat {}: {}", shm_path(name), errno_text(errno)));
-        }
-        const auto file_size = static_cast<std::uint64_t>(file_status.st_size);
         try {
-            if (file_size < kPageSize) {
-                if (file_size == 0) {
-                    throw SegmentError(
-                        SegmentErrorKind::initialising,
-                        segment_message::format("segment '{}' is empty (being created, or its "
-                                                "creator died); wait, or {}",
-                                                name, hint_recreate(name)));
-                }
-                throw SegmentError(
-                    SegmentErrorKind::truncated,
-                    segment_message::format("segment '{}' is truncated: {} bytes, smaller than "
-                                            "its {}-byte header; {}",
-                                            name, file_size, kPageSize, hint_recreate(name)));
-            }
-            // Map the header alone first: the file size is only trusted once
-            // the header that describes it has been validated.
-            void* header_map = mmap(nullptr, kPageSize, PROT_READ, MAP_SHARED, fd.get(), 0);
-            if (header_map == MAP_FAILED) {
-                throw SegmentError(SegmentErrorKind::system,
-                                   segment_message::format("cannot map {}: {}", shm_path(name),
-                                                           errno_text(errno)));
-            }
             SegmentLayout layout;
-            try {
-                layout = validate_header(*static_cast<const SegmentHeader*>(header_map), file_size,
-                                         name);
-            } catch (...) {
-                munmap(header_map, kPageSize);
-                throw;
-            }
-            munmap(header_map, kPageSize);
-
-            void* base =
-                mmap(nullptr, layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-            if (base == MAP_FAILED) {
-                throw SegmentError(
-                    SegmentErrorKind::system,
-                    segment_message::format("cannot map {} ({} bytes): {}", shm_path(name),
-                                            layout.segment_size, errno_text(errno)));
-            }
+            MappedSegment segment;
+            segment.mapping_ = map_validated_shm(
+                name, "segment",
+                segment_message::format("create it with 'brt-shm-init --shm-name {}'", name),
+                hint_recreate(name), [&](const std::byte* first_page, std::uint64_t file_size) {
+                    layout = validate_header(*reinterpret_cast<const SegmentHeader*>(first_page),
+                                             file_size, name);
+                    return layout.segment_size;
+                });
+            segment.layout_ = layout;
             if (access == SegmentAccess::reader) {
                 // Readers never write telemetry: make that a hardware fact.
-                auto* bytes = static_cast<std::byte*>(base);
+                std::byte* bytes = segment.bytes();
                 mprotect(bytes + layout.metadata_offset, layout.metadata_size, PROT_READ);
                 mprotect(bytes + layout.slots_offset, layout.segment_size - layout.slots_offset,
                          PROT_READ);
             }
-            MappedSegment segment;
-            segment.name_ = name;
-            segment.fd_ = fd.release();
-            segment.base_ = base;
-            segment.size_ = layout.segment_size;
-            segment.device_ = file_status.st_dev;
-            segment.inode_ = file_status.st_ino;
-            segment.layout_ = layout;
             check_metadata(segment.bytes(), layout, name);  // on a throw, `segment` unmaps
             return segment;
         } catch (const SegmentError& error) {

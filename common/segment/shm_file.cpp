@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 
 #include "clock.hpp"
 #include "errors.hpp"
@@ -48,6 +49,96 @@ void throw_shm_open_error(const std::string& name, int error_number,
     throw SegmentError(
         SegmentErrorKind::system,
         segment_message::format("cannot open {}: {}", shm_path(name), errno_text(error_number)));
+}
+
+ShmMapping::ShmMapping(std::string name, FileDescriptor fd, void* base, std::uint64_t size,
+                       const struct stat& file_status)
+    : name_(std::move(name)),
+      fd_(std::move(fd)),
+      base_(base),
+      size_(size),
+      device_(file_status.st_dev),
+      inode_(file_status.st_ino) {}
+
+ShmMapping::ShmMapping(ShmMapping&& other) noexcept {
+    *this = std::move(other);
+}
+
+ShmMapping& ShmMapping::operator=(ShmMapping&& other) noexcept {
+    if (this != &other) {
+        release();
+        name_ = std::move(other.name_);
+        fd_ = std::move(other.fd_);
+        base_ = std::exchange(other.base_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+        device_ = other.device_;
+        inode_ = other.inode_;
+    }
+    return *this;
+}
+
+ShmMapping::~ShmMapping() {
+    release();
+}
+
+void ShmMapping::release() noexcept {
+    if (base_ != nullptr) {
+        munmap(base_, size_);
+        base_ = nullptr;
+    }
+    fd_.reset();  // also drops a writer's flock
+}
+
+ShmMapping map_validated_shm(const std::string& name, std::string_view label,
+                             const std::string& missing_hint, const std::string& fix_hint,
+                             const HeaderCheck& check) {
+    FileDescriptor fd(shm_open(shm_open_name(name).c_str(), O_RDWR | O_CLOEXEC, 0));
+    if (fd.get() < 0) {
+        throw_shm_open_error(name, errno, missing_hint);
+    }
+    struct stat file_status {};
+    if (fstat(fd.get(), &file_status) != 0) {
+        throw SegmentError(
+            SegmentErrorKind::system,
+            segment_message::format("cannot stat {}: {}", shm_path(name), errno_text(errno)));
+    }
+    const auto file_size = static_cast<std::uint64_t>(file_status.st_size);
+    constexpr std::uint64_t kPage = 4096;
+    if (file_size == 0) {
+        throw SegmentError(SegmentErrorKind::initialising,
+                           segment_message::format("{} '{}' is empty (being created, or its "
+                                                   "creator died); wait, or {}",
+                                                   label, name, fix_hint));
+    }
+    if (file_size < kPage) {
+        throw SegmentError(SegmentErrorKind::truncated,
+                           segment_message::format("{} '{}' is truncated: {} bytes, smaller than "
+                                                   "its {}-byte header; {}",
+                                                   label, name, file_size, kPage, fix_hint));
+    }
+    // The header alone first: the file size is only trusted once the header
+    // that describes it has been validated.
+    void* header_map = mmap(nullptr, kPage, PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (header_map == MAP_FAILED) {
+        throw SegmentError(
+            SegmentErrorKind::system,
+            segment_message::format("cannot map {}: {}", shm_path(name), errno_text(errno)));
+    }
+    std::uint64_t map_size = 0;
+    try {
+        map_size = check(static_cast<const std::byte*>(header_map), file_size);
+    } catch (...) {
+        munmap(header_map, kPage);
+        throw;
+    }
+    munmap(header_map, kPage);
+    void* base = mmap(nullptr, map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+    if (base == MAP_FAILED) {
+        throw SegmentError(SegmentErrorKind::system,
+                           segment_message::format("cannot map {} ({} bytes): {}", shm_path(name),
+                                                   map_size, errno_text(errno)));
+    }
+    return ShmMapping(name, std::move(fd), base, map_size, file_status);
 }
 
 NewShmFile::NewShmFile(std::string name, FileDescriptor fd)

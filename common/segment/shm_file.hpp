@@ -4,11 +4,15 @@
 // behind on failure.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace brt {
@@ -45,6 +49,53 @@ std::uint64_t random_generation();
 // other errno kind system.
 [[noreturn]] void throw_shm_open_error(const std::string& name, int error_number,
                                        const std::string& missing_hint);
+
+// A shared-memory file mapped read-write, with the descriptor it was opened
+// through (a writer's flock lives on it). Move-only; unmaps and closes on
+// destruction.
+class ShmMapping {
+  public:
+    ShmMapping() = default;
+    ShmMapping(std::string name, FileDescriptor fd, void* base, std::uint64_t size,
+               const struct stat& file_status);
+    ShmMapping(ShmMapping&& other) noexcept;
+    ShmMapping& operator=(ShmMapping&& other) noexcept;
+    ShmMapping(const ShmMapping&) = delete;
+    ShmMapping& operator=(const ShmMapping&) = delete;
+    ~ShmMapping();
+
+    bool is_open() const { return base_ != nullptr; }
+    const std::string& name() const { return name_; }
+    int fd() const { return fd_.get(); }
+    dev_t device() const { return device_; }
+    ino_t inode() const { return inode_; }
+    std::uint64_t size() const { return size_; }
+    std::byte* bytes() const { return static_cast<std::byte*>(base_); }
+
+  private:
+    void release() noexcept;
+    std::string name_;
+    FileDescriptor fd_;
+    void* base_ = nullptr;
+    std::uint64_t size_ = 0;
+    dev_t device_ = 0;
+    ino_t inode_ = 0;
+};
+
+// Checks a file's first page (the header) against the file's size; throws
+// SegmentError or returns how many bytes to map.
+using HeaderCheck =
+    std::function<std::uint64_t(const std::byte* first_page, std::uint64_t file_size)>;
+
+// Opens /dev/shm/<name> (normalized) read-write and maps it once it is
+// validated, never touching a byte beyond the file's size: fstat first (size
+// 0: kind initialising; below one page: truncated), then the first page alone
+// goes to `check`, then the size it returns is mapped. `label` ("segment",
+// "alarm segment") and `fix_hint` (what to do) go into the messages;
+// `missing_hint` is throw_shm_open_error's.
+ShmMapping map_validated_shm(const std::string& name, std::string_view label,
+                             const std::string& missing_hint, const std::string& fix_hint,
+                             const HeaderCheck& check);
 
 // A shared-memory file made by create_shm_file: removed again when this is
 // destroyed before keep() is called, so a failed creation leaves nothing.
