@@ -221,14 +221,7 @@ bool create_alarm_segment(const std::string& name, const AlarmSegmentOptions& op
     if (!file) {
         return false;
     }
-    void* base =
-        mmap(nullptr, layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, file->fd(), 0);
-    if (base == MAP_FAILED) {
-        throw SegmentError(
-            SegmentErrorKind::system,
-            segment_message::format("cannot map {}: {}", shm_path(name), errno_text(errno)));
-    }
-    auto* bytes = static_cast<std::byte*>(base);
+    std::byte* bytes = file->bytes();
     auto& header = *reinterpret_cast<AlarmSegmentHeader*>(bytes);
     // ftruncate zero-fills: every counter, sequence, position and state starts at 0.
     header.abi_version = kAlarmAbiVersion;
@@ -248,11 +241,8 @@ bool create_alarm_segment(const std::string& name, const AlarmSegmentOptions& op
     header.ring_results_offset = layout.ring_results_offset;
     // Vyukov ring: entry i starts with sequence i (free for position i).
     auto* entries = reinterpret_cast<CommandEntry*>(bytes + layout.ring_offset);
-    for (std::uint32_t i = 0; i < layout.ring_capacity; ++i) {
-        entries[i].sequence.store(i, std::memory_order_relaxed);
-    }
+    init_command_entries(entries, layout.ring_capacity);
     header.magic.store(kAlarmSegmentMagic, std::memory_order_release);
-    munmap(base, layout.segment_size);
     file->keep();
     return true;
 }

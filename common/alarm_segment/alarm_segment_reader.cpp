@@ -73,12 +73,8 @@ WriterStatus AlarmSegmentReader::writer_status() const {
         return status;
     }
     const AlarmSegmentHeader& header = segment_.header();
-    const auto state =
-        static_cast<WriterState>(header.writer_state.load(std::memory_order_acquire));
-    return judge_writer(state, header.writer_pid.load(std::memory_order_relaxed),
-                        header.heartbeat_ns.load(std::memory_order_relaxed),
-                        header.publish_period_ns.load(std::memory_order_relaxed),
-                        header.latest_version.load(std::memory_order_acquire), segment_.fd());
+    return judge_header_writer(header, header.latest_version.load(std::memory_order_acquire),
+                               segment_.fd());
 }
 
 bool AlarmSegmentReader::wait_for_publication(std::uint64_t after_version,
@@ -88,23 +84,9 @@ bool AlarmSegmentReader::wait_for_publication(std::uint64_t after_version,
         return false;
     }
     AlarmSegmentHeader& header = segment_.header();
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    const std::uint32_t initial_state = header.writer_state.load(std::memory_order_acquire);
-    for (;;) {
-        const std::uint32_t word = header.publish_futex.load(std::memory_order_seq_cst);
-        if (header.latest_version.load(std::memory_order_acquire) > after_version) {
-            return true;
-        }
-        if (header.writer_state.load(std::memory_order_acquire) != initial_state) {
-            return false;  // let the caller look at the monitor's new state
-        }
-        const auto remaining = deadline - std::chrono::steady_clock::now();
-        if (remaining <= std::chrono::nanoseconds::zero()) {
-            return false;
-        }
-        futex_announce_and_wait(header.publish_futex, header.futex_waiters, word,
-                                std::chrono::duration_cast<std::chrono::nanoseconds>(remaining));
-    }
+    return futex_wait_for_news(
+        header.publish_futex, header.futex_waiters, header.writer_state, timeout,
+        [&] { return header.latest_version.load(std::memory_order_acquire) > after_version; });
 }
 
 CommandRing& AlarmSegmentReader::commands() {

@@ -43,10 +43,9 @@ AlarmSegmentWriter AlarmSegmentWriter::open_or_create(const std::string& name,
                                                       const AlarmSegmentOptions& options) {
     const std::string normalized = normalize_shm_name(name);
     MappedAlarmSegment segment = open_or_create_file(normalized, options);
-    if (!try_lock_exclusive(segment.fd())) {
-        const auto holder = flock_holder_pid(segment.fd());
-        const pid_t pid =
-            holder ? *holder : segment.header().writer_pid.load(std::memory_order_relaxed);
+    if (const auto holder = lock_or_find_holder(
+            segment.fd(), segment.header().writer_pid.load(std::memory_order_relaxed))) {
+        const pid_t pid = *holder;
         throw SegmentError(
             SegmentErrorKind::writer_present,
             segment_message::format("another alarm monitor (pid {}) holds alarm segment '{}'; "

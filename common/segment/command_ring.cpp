@@ -26,6 +26,12 @@ std::string_view command_status_name(CommandStatus status) {
     return "unknown";
 }
 
+void init_command_entries(CommandEntry* entries, std::uint32_t capacity) {
+    for (std::uint32_t i = 0; i < capacity; ++i) {
+        entries[i].sequence.store(i, std::memory_order_relaxed);
+    }
+}
+
 void set_command_origin(Command& command, std::string_view origin) {
     std::size_t length = std::min(origin.size(), command.origin.size() - 1);
     // Never end inside a character: step back over UTF-8 continuation bytes

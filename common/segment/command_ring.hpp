@@ -42,6 +42,10 @@ enum class CommandStatus : std::uint32_t {
 
 std::string_view command_status_name(CommandStatus status);
 
+// A new ring's entries: entry i starts with sequence i (free for position
+// i). For a segment's creator, before it publishes the magic.
+void init_command_entries(CommandEntry* entries, std::uint32_t capacity);
+
 struct Command {
     CommandKind kind = CommandKind::pause;
     std::uint32_t rack = kAllTargets;

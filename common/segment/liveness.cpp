@@ -117,12 +117,8 @@ WriterStatus judge_writer(WriterState state, pid_t pid, std::uint64_t heartbeat_
 
 WriterStatus read_writer_status(const MappedSegment& segment) {
     const SegmentHeader& header = segment.header();
-    const auto state =
-        static_cast<WriterState>(header.writer_state.load(std::memory_order_acquire));
-    return judge_writer(state, header.writer_pid.load(std::memory_order_relaxed),
-                        header.heartbeat_ns.load(std::memory_order_relaxed),
-                        header.publish_period_ns.load(std::memory_order_relaxed),
-                        header.latest_frame.load(std::memory_order_acquire), segment.fd());
+    return judge_header_writer(header, header.latest_frame.load(std::memory_order_acquire),
+                               segment.fd());
 }
 
 }  // namespace brt

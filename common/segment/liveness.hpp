@@ -59,6 +59,17 @@ std::uint64_t stale_after_ns(std::uint64_t publish_period_ns);
 WriterStatus judge_writer(WriterState state, pid_t pid, std::uint64_t heartbeat_ns,
                           std::uint64_t publish_period_ns, std::uint64_t latest, int lock_fd);
 
+// judge_writer on any header with the telemetry header's writer-state
+// fields (the telemetry and the alarm segment's).
+template <typename Header>
+WriterStatus judge_header_writer(const Header& header, std::uint64_t latest, int lock_fd) {
+    const auto state =
+        static_cast<WriterState>(header.writer_state.load(std::memory_order_acquire));
+    return judge_writer(state, header.writer_pid.load(std::memory_order_relaxed),
+                        header.heartbeat_ns.load(std::memory_order_relaxed),
+                        header.publish_period_ns.load(std::memory_order_relaxed), latest, lock_fd);
+}
+
 WriterStatus read_writer_status(const MappedSegment& segment);
 
 std::string_view writer_state_name(WriterState state);

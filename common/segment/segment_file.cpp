@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "clock.hpp"
+#include "command_ring.hpp"
 #include "errors.hpp"
 #include "shm_file.hpp"
 #include "shm_name.hpp"
@@ -252,14 +253,7 @@ void create_segment(const std::string& name, const CreateOptions& options) {
         throw SegmentError(SegmentErrorKind::system,
                            segment_message::format("segment '{}' already exists", name));
     }
-    void* base =
-        mmap(nullptr, layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, file->fd(), 0);
-    if (base == MAP_FAILED) {
-        throw SegmentError(
-            SegmentErrorKind::system,
-            segment_message::format("cannot map {}: {}", shm_path(name), errno_text(errno)));
-    }
-    auto* bytes = static_cast<std::byte*>(base);
+    std::byte* bytes = file->bytes();
     auto& header = *reinterpret_cast<SegmentHeader*>(bytes);
     // ftruncate zero-fills: every counter, sequence and state starts at 0.
     header.abi_version = kAbiVersion;
@@ -315,11 +309,8 @@ void create_segment(const std::string& name, const CreateOptions& options) {
     }
     // Vyukov ring: slot i starts with sequence i (free for position i).
     auto* entries = reinterpret_cast<CommandEntry*>(bytes + layout.ring_offset);
-    for (std::uint32_t i = 0; i < layout.ring_capacity; ++i) {
-        entries[i].sequence.store(i, std::memory_order_relaxed);
-    }
+    init_command_entries(entries, layout.ring_capacity);
     header.magic.store(kSegmentMagic, std::memory_order_release);
-    munmap(base, layout.segment_size);
     file->keep();
 }
 

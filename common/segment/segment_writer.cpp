@@ -18,10 +18,9 @@ namespace brt {
 
 SegmentWriter SegmentWriter::acquire(const std::string& name, std::uint64_t publish_period_ns) {
     MappedSegment segment = open_segment(name, SegmentAccess::writer);
-    if (!try_lock_exclusive(segment.fd())) {
-        const auto holder = flock_holder_pid(segment.fd());
-        const pid_t pid =
-            holder ? *holder : segment.header().writer_pid.load(std::memory_order_relaxed);
+    if (const auto holder = lock_or_find_holder(
+            segment.fd(), segment.header().writer_pid.load(std::memory_order_relaxed))) {
+        const pid_t pid = *holder;
         throw SegmentError(
             SegmentErrorKind::writer_present,
             segment_message::format("another writer (pid {}) holds segment '{}'; only one "

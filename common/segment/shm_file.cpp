@@ -147,9 +147,14 @@ NewShmFile::NewShmFile(std::string name, FileDescriptor fd)
 NewShmFile::NewShmFile(NewShmFile&& other) noexcept
     : name_(std::move(other.name_)),
       fd_(std::move(other.fd_)),
+      base_(std::exchange(other.base_, nullptr)),
+      size_(other.size_),
       armed_(std::exchange(other.armed_, false)) {}
 
 NewShmFile::~NewShmFile() {
+    if (base_ != nullptr) {
+        munmap(base_, size_);
+    }
     if (armed_) {
         shm_unlink(shm_open_name(name_).c_str());
     }
@@ -197,6 +202,14 @@ std::optional<NewShmFile> create_shm_file(const std::string& name, std::uint64_t
             segment_message::format("cannot reserve {} bytes for {}: {}; {}", size_bytes,
                                     shm_path(name), errno_text(error_number), no_space_hint));
     }
+    void* base = mmap(nullptr, size_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, file.fd(), 0);
+    if (base == MAP_FAILED) {
+        throw SegmentError(
+            SegmentErrorKind::system,
+            segment_message::format("cannot map {}: {}", shm_path(name), errno_text(errno)));
+    }
+    file.base_ = base;
+    file.size_ = size_bytes;
     return file;
 }
 

@@ -97,8 +97,9 @@ ShmMapping map_validated_shm(const std::string& name, std::string_view label,
                              const std::string& missing_hint, const std::string& fix_hint,
                              const HeaderCheck& check);
 
-// A shared-memory file made by create_shm_file: removed again when this is
-// destroyed before keep() is called, so a failed creation leaves nothing.
+// A shared-memory file made by create_shm_file, mapped read-write for its
+// creator to fill in. Unmapped on destruction, and removed again unless
+// keep() was called first, so a failed creation leaves nothing.
 class NewShmFile {
   public:
     NewShmFile(std::string name, FileDescriptor fd);
@@ -108,18 +109,23 @@ class NewShmFile {
     NewShmFile(const NewShmFile&) = delete;
     NewShmFile& operator=(const NewShmFile&) = delete;
     int fd() const { return fd_.get(); }
+    std::byte* bytes() const { return static_cast<std::byte*>(base_); }
     void keep() { armed_ = false; }
 
   private:
+    friend std::optional<NewShmFile> create_shm_file(const std::string&, std::uint64_t, mode_t,
+                                                     std::optional<gid_t>, const std::string&);
     std::string name_;
     FileDescriptor fd_;
+    void* base_ = nullptr;
+    std::uint64_t size_ = 0;
     bool armed_ = true;
 };
 
 // Creates /dev/shm/<name> (normalized) with O_EXCL: exactly `mode & 0660`
 // whatever the umask, given to `group` when set, `size_bytes` long, zero
 // filled and reserved with posix_fallocate (so that a full /dev/shm is an
-// error now, not a SIGBUS later). Empty when the name already exists.
+// error now, not a SIGBUS later), and mapped. Empty when the name already exists.
 // Throws SegmentError (permission, no_space, system); `no_space_hint` ends
 // the no-space message (what the user can do about it).
 std::optional<NewShmFile> create_shm_file(const std::string& name, std::uint64_t size_bytes,
