@@ -120,6 +120,10 @@ std::string describe_command(const ReceivedCommand& received) {
             return "pause";
         case CommandKind::resume:
             return "resume";
+        case CommandKind::alarm_acknowledge:
+        case CommandKind::alarm_shelve:
+        case CommandKind::alarm_unshelve:
+            break;  // the alarm segment's commands: unknown to the simulator
     }
     return fmt::format("unknown command kind {}", received.raw_kind);
 }

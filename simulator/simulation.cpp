@@ -363,6 +363,10 @@ CommandStatus Simulation::handle_command(const ReceivedCommand& received) {
         case CommandKind::resume:
             paused_ = false;
             return CommandStatus::applied;
+        case CommandKind::alarm_acknowledge:
+        case CommandKind::alarm_shelve:
+        case CommandKind::alarm_unshelve:
+            break;  // the alarm segment's commands (brt-anomaly-monitor's), not ours
     }
     return CommandStatus::rejected_unknown;
 }

@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -54,6 +56,62 @@ TEST_CASE("commands arrive in order with their arguments", "[ring]") {
     CHECK(ring.wait_for_result(*second, 10ms) == CommandStatus::rejected_target);
     CHECK_FALSE(ring.try_consume());
     CHECK(ring.consumed() == 2);
+}
+
+TEST_CASE("a command's target id and origin arrive as sent", "[ring]") {
+    test::ScopedSegment scoped("ring-origin", Geometry{1, 1, 1});
+    const MappedSegment segment = open_segment(scoped.name(), SegmentAccess::writer);
+    CommandRing ring(segment);
+
+    Command command;
+    command.kind = CommandKind::alarm_acknowledge;
+    command.target_id = 0x1234567890ABCDEFull;
+    set_command_origin(command, "ctl uid 1000");
+    REQUIRE(ring.post(command));
+    REQUIRE(ring.post(Command{}));  // a producer that sets neither sends zeros
+
+    auto received = ring.try_consume();
+    REQUIRE(received);
+    CHECK(received->raw_kind == 16);
+    CHECK(received->command.target_id == 0x1234567890ABCDEFull);
+    CHECK(std::string(received->command.origin.data()) == "ctl uid 1000");
+    received = ring.try_consume();
+    REQUIRE(received);
+    CHECK(received->command.target_id == 0);
+    CHECK(std::string(received->command.origin.data()).empty());
+}
+
+TEST_CASE("an origin without its terminating NUL is cut, never overrun", "[ring]") {
+    test::ScopedSegment scoped("ring-origin-nul", Geometry{1, 1, 1});
+    const MappedSegment segment = open_segment(scoped.name(), SegmentAccess::writer);
+    CommandRing ring(segment);
+    // A hostile producer writes 32 non-NUL bytes straight into the entry.
+    const auto position = ring.post(Command{});
+    REQUIRE(position);
+    auto* entry = segment.at<CommandEntry>(segment.layout().ring_offset) + *position;
+    std::memset(entry->origin, 'x', sizeof entry->origin);
+    const auto received = ring.try_consume();
+    REQUIRE(received);
+    CHECK(std::string(received->command.origin.data()) == std::string(31, 'x'));
+}
+
+TEST_CASE("a long origin is cut at a UTF-8 character boundary", "[ring]") {
+    Command command;
+    set_command_origin(command, std::string(40, 'a'));
+    CHECK(std::string(command.origin.data()) == std::string(31, 'a'));
+    // "é" is two bytes: at bytes 30-31 it would be split, so it is dropped whole.
+    set_command_origin(command, std::string(30, 'a') + "\xC3\xA9" + "b");
+    CHECK(std::string(command.origin.data()) == std::string(30, 'a'));
+    // "€" is three bytes at 29-31: dropped whole too.
+    set_command_origin(command, std::string(29, 'a') + "\xE2\x82\xAC");
+    CHECK(std::string(command.origin.data()) == std::string(29, 'a'));
+    // Fitting exactly: kept.
+    set_command_origin(command, std::string(29, 'a') + "\xC3\xA9");
+    CHECK(std::string(command.origin.data()) == std::string(29, 'a') + "\xC3\xA9");
+    // A shorter origin replaces a longer one completely.
+    set_command_origin(command, "rest ::1");
+    CHECK(std::string(command.origin.data()) == "rest ::1");
+    CHECK(command.origin[20] == '\0');
 }
 
 TEST_CASE("a full ring refuses without blocking", "[ring]") {

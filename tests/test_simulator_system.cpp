@@ -144,6 +144,16 @@ TEST_CASE("commands are validated before they change anything", "[simulator]") {
     CHECK(sim.scenarios().size() == 1);
     command.raw_kind = 77;
     CHECK(sim.handle_command(command) == CommandStatus::rejected_unknown);
+    // The alarm segment's commands posted to the telemetry ring by mistake.
+    for (const CommandKind alarm_kind :
+         {CommandKind::alarm_acknowledge, CommandKind::alarm_shelve, CommandKind::alarm_unshelve}) {
+        command.raw_kind = static_cast<std::uint32_t>(alarm_kind);
+        command.command.target_id = 1;
+        command.command.args[0] = 60;
+        CHECK(sim.handle_command(command) == CommandStatus::rejected_unknown);
+    }
+    command.command.target_id = 0;
+    command.command.args[0] = 0;
     command.raw_kind = static_cast<std::uint32_t>(CommandKind::set_rack_mode);
     command.command.code = 17;
     CHECK(sim.handle_command(command) == CommandStatus::rejected_unknown);

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <thread>
 
 namespace brt {
@@ -24,14 +26,42 @@ std::string_view command_status_name(CommandStatus status) {
     return "unknown";
 }
 
+void init_command_entries(CommandEntry* entries, std::uint32_t capacity) {
+    for (std::uint32_t i = 0; i < capacity; ++i) {
+        entries[i].sequence.store(i, std::memory_order_relaxed);
+    }
+}
+
+void set_command_origin(Command& command, std::string_view origin) {
+    std::size_t length = std::min(origin.size(), command.origin.size() - 1);
+    // Never end inside a character: step back over UTF-8 continuation bytes
+    // (10xxxxxx) to the lead byte of the character that would be split.
+    if (length < origin.size()) {
+        while (length > 0 && (static_cast<unsigned char>(origin[length]) & 0xC0u) == 0x80u) {
+            --length;
+        }
+    }
+    command.origin.fill('\0');
+    std::memcpy(command.origin.data(), origin.data(), length);
+}
+
 CommandRing::CommandRing(const MappedSegment& segment)
-    : header_(&segment.header()),
-      entries_(segment.at<CommandEntry>(segment.layout().ring_offset)),
-      results_(segment.at<CommandResult>(segment.layout().ring_results_offset)),
-      capacity_(segment.layout().ring_capacity) {}
+    : CommandRing(segment.header().ring_enqueue_position, segment.header().ring_dequeue_position,
+                  segment.at<CommandEntry>(segment.layout().ring_offset),
+                  segment.at<CommandResult>(segment.layout().ring_results_offset),
+                  segment.layout().ring_capacity) {}
+
+CommandRing::CommandRing(std::atomic<std::uint64_t>& enqueue_position,
+                         std::atomic<std::uint64_t>& dequeue_position, CommandEntry* entries,
+                         CommandResult* results, std::uint32_t capacity)
+    : enqueue_position_(&enqueue_position),
+      dequeue_position_(&dequeue_position),
+      entries_(entries),
+      results_(results),
+      capacity_(capacity) {}
 
 std::optional<std::uint64_t> CommandRing::post(const Command& command) {
-    std::uint64_t position = header_->ring_enqueue_position.load(std::memory_order_relaxed);
+    std::uint64_t position = enqueue_position_->load(std::memory_order_relaxed);
     CommandEntry* entry = nullptr;
     for (;;) {
         entry = &entries_[position % capacity_];
@@ -39,14 +69,14 @@ std::optional<std::uint64_t> CommandRing::post(const Command& command) {
         const auto difference =
             static_cast<std::int64_t>(sequence) - static_cast<std::int64_t>(position);
         if (difference == 0) {
-            if (header_->ring_enqueue_position.compare_exchange_weak(position, position + 1,
-                                                                     std::memory_order_relaxed)) {
+            if (enqueue_position_->compare_exchange_weak(position, position + 1,
+                                                         std::memory_order_relaxed)) {
                 break;
             }
         } else if (difference < 0) {
             return std::nullopt;  // the entry still holds an unconsumed command
         } else {
-            position = header_->ring_enqueue_position.load(std::memory_order_relaxed);
+            position = enqueue_position_->load(std::memory_order_relaxed);
         }
     }
     entry->kind = static_cast<std::uint32_t>(command.kind);
@@ -58,6 +88,8 @@ std::optional<std::uint64_t> CommandRing::post(const Command& command) {
     for (int i = 0; i < 6; ++i) {
         entry->args[i] = command.args[i];
     }
+    entry->target_id = command.target_id;
+    std::memcpy(entry->origin, command.origin.data(), sizeof entry->origin);
     // Publish with a CAS, not a store: if the consumer already gave up on
     // this position, it moved the sequence on and the CAS fails.
     std::uint64_t expected = position;
@@ -97,7 +129,7 @@ std::optional<CommandStatus> CommandRing::wait_for_result(std::uint64_t position
 }
 
 std::optional<ReceivedCommand> CommandRing::try_consume(std::chrono::milliseconds abandon_after) {
-    const std::uint64_t position = header_->ring_dequeue_position.load(std::memory_order_relaxed);
+    const std::uint64_t position = dequeue_position_->load(std::memory_order_relaxed);
     CommandEntry& entry = entries_[position % capacity_];
     const std::uint64_t sequence = entry.sequence.load(std::memory_order_acquire);
     if (sequence == position + 1) {
@@ -113,14 +145,18 @@ std::optional<ReceivedCommand> CommandRing::try_consume(std::chrono::millisecond
         for (int i = 0; i < 6; ++i) {
             received.command.args[i] = entry.args[i];
         }
+        received.command.target_id = entry.target_id;
+        std::memcpy(received.command.origin.data(), entry.origin, sizeof entry.origin);
+        // The producer may be hostile or broken: the text always ends.
+        received.command.origin.back() = '\0';
         entry.sequence.store(position + capacity_, std::memory_order_release);
-        header_->ring_dequeue_position.store(position + 1, std::memory_order_release);
+        dequeue_position_->store(position + 1, std::memory_order_release);
         stalled_position_ = UINT64_MAX;
         return received;
     }
     // Nothing published at the head. Claimed but unpublished means a producer
     // is mid-post, or died there.
-    if (header_->ring_enqueue_position.load(std::memory_order_acquire) <= position) {
+    if (enqueue_position_->load(std::memory_order_acquire) <= position) {
         return std::nullopt;  // empty
     }
     const auto now = std::chrono::steady_clock::now();
@@ -135,7 +171,7 @@ std::optional<ReceivedCommand> CommandRing::try_consume(std::chrono::millisecond
     std::uint64_t expected = position;
     if (entry.sequence.compare_exchange_strong(expected, position + capacity_,
                                                std::memory_order_acq_rel)) {
-        header_->ring_dequeue_position.store(position + 1, std::memory_order_release);
+        dequeue_position_->store(position + 1, std::memory_order_release);
         complete(position, CommandStatus::abandoned);
         stalled_position_ = UINT64_MAX;
     }
@@ -151,11 +187,11 @@ void CommandRing::complete(std::uint64_t position, CommandStatus status) {
 }
 
 std::uint64_t CommandRing::posted() const {
-    return header_->ring_enqueue_position.load(std::memory_order_relaxed);
+    return enqueue_position_->load(std::memory_order_relaxed);
 }
 
 std::uint64_t CommandRing::consumed() const {
-    return header_->ring_dequeue_position.load(std::memory_order_relaxed);
+    return dequeue_position_->load(std::memory_order_relaxed);
 }
 
 }  // namespace brt

@@ -4,6 +4,8 @@
 // error they report. The writer consumes and answers each command.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -22,6 +24,11 @@ enum class CommandKind : std::uint32_t {
     set_ambient = 4,     // args[0] = ambient temperature, degC
     pause = 5,
     resume = 6,
+    // Alarm segment only (docs/alarm-segment.md); the simulator answers
+    // rejected_unknown. target_id is the alarm id.
+    alarm_acknowledge = 16,  // target_id = alarm id, 0 = every unacknowledged alarm
+    alarm_shelve = 17,       // args[0] = shelve duration, s
+    alarm_unshelve = 18,
 };
 
 enum class CommandStatus : std::uint32_t {
@@ -35,6 +42,10 @@ enum class CommandStatus : std::uint32_t {
 
 std::string_view command_status_name(CommandStatus status);
 
+// A new ring's entries: entry i starts with sequence i (free for position
+// i). For a segment's creator, before it publishes the magic.
+void init_command_entries(CommandEntry* entries, std::uint32_t capacity);
+
 struct Command {
     CommandKind kind = CommandKind::pause;
     std::uint32_t rack = kAllTargets;
@@ -42,7 +53,14 @@ struct Command {
     std::uint32_t cell = kAllTargets;
     std::uint32_t code = 0;
     double args[6] = {};
+    std::uint64_t target_id = 0;    // an alarm id for alarm commands; 0 = none
+    std::array<char, 32> origin{};  // NUL-terminated UTF-8: who sent it; empty = unknown
 };
+
+// Sets `command.origin` to `origin` (e.g. "ctl uid 1000", "rest 127.0.0.1"),
+// cut to at most 31 bytes at a UTF-8 character boundary so that the NUL
+// always fits and no character is split.
+void set_command_origin(Command& command, std::string_view origin);
 
 struct ReceivedCommand {
     std::uint64_t position = 0;
@@ -55,6 +73,12 @@ class CommandRing {
   public:
     // The segment must outlive the ring.
     explicit CommandRing(const MappedSegment& segment);
+    // A ring in any mapped segment (the alarm segment has one too): its two
+    // positions, `capacity` entries and `capacity` results, all in shared
+    // memory that must outlive the ring. `capacity` is a power of two.
+    CommandRing(std::atomic<std::uint64_t>& enqueue_position,
+                std::atomic<std::uint64_t>& dequeue_position, CommandEntry* entries,
+                CommandResult* results, std::uint32_t capacity);
 
     // Producer side, any process. Returns the command's position, or empty
     // when the ring is full (the writer is not consuming: stopped or hung).
@@ -79,7 +103,8 @@ class CommandRing {
     std::uint64_t consumed() const;  // positions consumed so far
 
   private:
-    SegmentHeader* header_;
+    std::atomic<std::uint64_t>* enqueue_position_;
+    std::atomic<std::uint64_t>* dequeue_position_;
     CommandEntry* entries_;
     CommandResult* results_;
     std::uint32_t capacity_;

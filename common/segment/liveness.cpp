@@ -55,16 +55,15 @@ std::uint64_t stale_after_ns(std::uint64_t publish_period_ns) {
     return std::max(kFloorNs, 4 * heartbeat_interval_ns(publish_period_ns));
 }
 
-WriterStatus read_writer_status(const MappedSegment& segment) {
-    const SegmentHeader& header = segment.header();
+WriterStatus judge_writer(WriterState state, pid_t pid, std::uint64_t heartbeat_ns,
+                          std::uint64_t publish_period_ns, std::uint64_t latest, int lock_fd) {
     WriterStatus status;
-    status.state = static_cast<WriterState>(header.writer_state.load(std::memory_order_acquire));
-    status.pid = header.writer_pid.load(std::memory_order_relaxed);
-    status.publish_period_ns = header.publish_period_ns.load(std::memory_order_relaxed);
-    status.latest_frame = header.latest_frame.load(std::memory_order_acquire);
-    const std::uint64_t heartbeat = header.heartbeat_ns.load(std::memory_order_relaxed);
+    status.state = state;
+    status.pid = pid;
+    status.publish_period_ns = publish_period_ns;
+    status.latest_frame = latest;
     const std::uint64_t now = monotonic_ns();
-    status.heartbeat_age_ns = now > heartbeat ? now - heartbeat : 0;
+    status.heartbeat_age_ns = now > heartbeat_ns ? now - heartbeat_ns : 0;
 
     switch (status.state) {
         case WriterState::never_started:
@@ -95,7 +94,7 @@ WriterStatus read_writer_status(const MappedSegment& segment) {
                                     status.state == WriterState::paused ? "paused" : "publishing");
         return status;
     }
-    const auto holder = flock_holder_pid(segment.fd());
+    const auto holder = flock_holder_pid(lock_fd);
     if (!holder) {
         status.liveness = Liveness::stale;
         status.detail = segment_message::format(
@@ -114,6 +113,12 @@ WriterStatus read_writer_status(const MappedSegment& segment) {
                                     status.state == WriterState::paused ? "paused" : "publishing");
     }
     return status;
+}
+
+WriterStatus read_writer_status(const MappedSegment& segment) {
+    const SegmentHeader& header = segment.header();
+    return judge_header_writer(header, header.latest_frame.load(std::memory_order_acquire),
+                               segment.fd());
 }
 
 }  // namespace brt

@@ -51,6 +51,25 @@ std::uint64_t fresh_heartbeat_ns(std::uint64_t publish_period_ns);
 // so is this: at most 400 ms, however slowly the writer publishes.
 std::uint64_t stale_after_ns(std::uint64_t publish_period_ns);
 
+// The verdict from values loaded from a header with the telemetry header's
+// writer-state fields (the alarm segment has them too), and an fd of the
+// segment's file for the lock check. `latest` is the newest complete
+// publication (a frame number, or an alarm table version), copied into
+// WriterStatus::latest_frame.
+WriterStatus judge_writer(WriterState state, pid_t pid, std::uint64_t heartbeat_ns,
+                          std::uint64_t publish_period_ns, std::uint64_t latest, int lock_fd);
+
+// judge_writer on any header with the telemetry header's writer-state
+// fields (the telemetry and the alarm segment's).
+template <typename Header>
+WriterStatus judge_header_writer(const Header& header, std::uint64_t latest, int lock_fd) {
+    const auto state =
+        static_cast<WriterState>(header.writer_state.load(std::memory_order_acquire));
+    return judge_writer(state, header.writer_pid.load(std::memory_order_relaxed),
+                        header.heartbeat_ns.load(std::memory_order_relaxed),
+                        header.publish_period_ns.load(std::memory_order_relaxed), latest, lock_fd);
+}
+
 WriterStatus read_writer_status(const MappedSegment& segment);
 
 std::string_view writer_state_name(WriterState state);

@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -17,7 +16,9 @@
 #include <utility>
 
 #include "clock.hpp"
+#include "command_ring.hpp"
 #include "errors.hpp"
+#include "shm_file.hpp"
 #include "shm_name.hpp"
 
 namespace brt {
@@ -30,27 +31,6 @@ constexpr auto kInitialisingGrace = std::chrono::milliseconds(500);
 
 std::string hint_recreate(const std::string& name) {
     return segment_message::format("re-create it with 'brt-shm-init --shm-name {} --force'", name);
-}
-
-[[noreturn]] void throw_open_error(const std::string& name, int error_number) {
-    if (error_number == ENOENT) {
-        throw SegmentError(
-            SegmentErrorKind::no_segment,
-            segment_message::format("no segment named '{}' ({} does not exist); create it "
-                                    "with 'brt-shm-init --shm-name {}'",
-                                    name, shm_path(name), name));
-    }
-    if (error_number == EACCES || error_number == EPERM) {
-        throw SegmentError(
-            SegmentErrorKind::permission,
-            segment_message::format("no permission to open {}: readers and writers need read-write "
-                                    "access; run as the segment's owner or a member of its group "
-                                    "(see 'ls -l {}')",
-                                    shm_path(name), shm_path(name)));
-    }
-    throw SegmentError(
-        SegmentErrorKind::system,
-        segment_message::format("cannot open {}: {}", shm_path(name), errno_text(error_number)));
 }
 
 [[noreturn]] void throw_malformed(const std::string& name, const std::string& what) {
@@ -85,50 +65,7 @@ void check_metadata(const std::byte* bytes, const SegmentLayout& layout, const s
     }
 }
 
-std::uint64_t random_generation() {
-    std::uint64_t value = 0;
-    if (getrandom(&value, sizeof value, 0) != static_cast<ssize_t>(sizeof value)) {
-        value = realtime_ns() ^ (static_cast<std::uint64_t>(getpid()) << 32);
-    }
-    return value == 0 ? 1 : value;
-}
-
-class FileDescriptor {
-  public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor() {
-        if (fd_ >= 0) {
-            close(fd_);
-        }
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-  private:
-    int fd_;
-};
-
 }  // namespace
-
-MappedSegment::MappedSegment(MappedSegment&& other) noexcept {
-    *this = std::move(other);
-}
-
-MappedSegment& MappedSegment::operator=(MappedSegment&& other) noexcept {
-    if (this != &other) {
-        release();
-        name_ = std::move(other.name_);
-        fd_ = std::exchange(other.fd_, -1);
-        base_ = std::exchange(other.base_, nullptr);
-        size_ = std::exchange(other.size_, 0);
-        device_ = other.device_;
-        inode_ = other.inode_;
-        layout_ = other.layout_;
-    }
-    return *this;
-}
 
 Chemistry MappedSegment::rack_chemistry(std::uint32_t rack) const {
     if (rack >= layout_.geometry.racks) {
@@ -143,7 +80,7 @@ Chemistry MappedSegment::rack_chemistry(std::uint32_t rack) const {
     throw SegmentError(SegmentErrorKind::malformed,
                        segment_message::format("segment '{}': rack {} has chemistry code {}, "
                                                "which this ABI does not define",
-                                               name_, rack, code));
+                                               name(), rack, code));
 }
 
 std::vector<Chemistry> MappedSegment::rack_chemistries() const {
@@ -157,21 +94,6 @@ std::vector<Chemistry> MappedSegment::rack_chemistries() const {
 
 std::span<const float> MappedSegment::cell_capacity_ah() const {
     return {at<const float>(layout_.cell_capacity_offset), layout_.geometry.cell_count()};
-}
-
-MappedSegment::~MappedSegment() {
-    release();
-}
-
-void MappedSegment::release() noexcept {
-    if (base_ != nullptr) {
-        munmap(base_, size_);
-        base_ = nullptr;
-    }
-    if (fd_ >= 0) {
-        close(fd_);  // also drops a writer's flock
-        fd_ = -1;
-    }
 }
 
 SegmentLayout validate_header(const SegmentHeader& header, std::uint64_t file_size,
@@ -214,9 +136,9 @@ SegmentLayout validate_header(const SegmentHeader& header, std::uint64_t file_si
     // writer that went on from it would wrap to 0 and freeze its readers.
     if (const std::uint64_t latest = header.latest_frame.load(std::memory_order_acquire);
         latest > kMaxFrameNumber) {
-        throw_malformed(name, segment_message::format(
-                                  "latest_frame is {}, beyond the largest frame number {}",
-                                  latest, kMaxFrameNumber));
+        throw_malformed(
+            name, segment_message::format("latest_frame is {}, beyond the largest frame number {}",
+                                          latest, kMaxFrameNumber));
     }
     const Geometry geometry{header.racks, header.modules_per_rack, header.cells_per_module};
     try {
@@ -272,73 +194,25 @@ SegmentLayout validate_header(const SegmentHeader& header, std::uint64_t file_si
 MappedSegment open_segment(const std::string& name, SegmentAccess access) {
     const auto deadline = std::chrono::steady_clock::now() + kInitialisingGrace;
     for (;;) {
-        FileDescriptor fd(shm_open(shm_open_name(name).c_str(), O_RDWR | O_CLOEXEC, 0));
-        if (fd.get() < 0) {
-            throw_open_error(name, errno);
-        }
-        struct stat file_status {};
-        if (fstat(fd.get(), &file_status) != 0) {
-            throw SegmentError(
-                SegmentErrorKind::system,
-                segment_message::format("cannot stat {}: {}", shm_path(name), errno_text(errno)));
-        }
-        const auto file_size = static_cast<std::uint64_t>(file_status.st_size);
         try {
-            if (file_size < kPageSize) {
-                if (file_size == 0) {
-                    throw SegmentError(
-                        SegmentErrorKind::initialising,
-                        segment_message::format("segment '{}' is empty (being created, or its "
-                                                "creator died); wait, or {}",
-                                                name, hint_recreate(name)));
-                }
-                throw SegmentError(
-                    SegmentErrorKind::truncated,
-                    segment_message::format("segment '{}' is truncated: {} bytes, smaller than "
-                                            "its {}-byte header; {}",
-                                            name, file_size, kPageSize, hint_recreate(name)));
-            }
-            // Map the header alone first: the file size is only trusted once
-            // the header that describes it has been validated.
-            void* header_map = mmap(nullptr, kPageSize, PROT_READ, MAP_SHARED, fd.get(), 0);
-            if (header_map == MAP_FAILED) {
-                throw SegmentError(SegmentErrorKind::system,
-                                   segment_message::format("cannot map {}: {}", shm_path(name),
-                                                           errno_text(errno)));
-            }
             SegmentLayout layout;
-            try {
-                layout = validate_header(*static_cast<const SegmentHeader*>(header_map), file_size,
-                                         name);
-            } catch (...) {
-                munmap(header_map, kPageSize);
-                throw;
-            }
-            munmap(header_map, kPageSize);
-
-            void* base =
-                mmap(nullptr, layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-            if (base == MAP_FAILED) {
-                throw SegmentError(
-                    SegmentErrorKind::system,
-                    segment_message::format("cannot map {} ({} bytes): {}", shm_path(name),
-                                            layout.segment_size, errno_text(errno)));
-            }
+            MappedSegment segment;
+            segment.mapping_ = map_validated_shm(
+                name, "segment",
+                segment_message::format("create it with 'brt-shm-init --shm-name {}'", name),
+                hint_recreate(name), [&](const std::byte* first_page, std::uint64_t file_size) {
+                    layout = validate_header(*reinterpret_cast<const SegmentHeader*>(first_page),
+                                             file_size, name);
+                    return layout.segment_size;
+                });
+            segment.layout_ = layout;
             if (access == SegmentAccess::reader) {
                 // Readers never write telemetry: make that a hardware fact.
-                auto* bytes = static_cast<std::byte*>(base);
+                std::byte* bytes = segment.bytes();
                 mprotect(bytes + layout.metadata_offset, layout.metadata_size, PROT_READ);
                 mprotect(bytes + layout.slots_offset, layout.segment_size - layout.slots_offset,
                          PROT_READ);
             }
-            MappedSegment segment;
-            segment.name_ = name;
-            segment.fd_ = fd.release();
-            segment.base_ = base;
-            segment.size_ = layout.segment_size;
-            segment.device_ = file_status.st_dev;
-            segment.inode_ = file_status.st_ino;
-            segment.layout_ = layout;
             check_metadata(segment.bytes(), layout, name);  // on a throw, `segment` unmaps
             return segment;
         } catch (const SegmentError& error) {
@@ -372,64 +246,14 @@ void create_segment(const std::string& name, const CreateOptions& options) {
                                segment_message::one_decimal(*free_bytes / 1048576.0)));
     }
 
-    const std::string open_name = shm_open_name(name);
-    FileDescriptor fd(shm_open(open_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (fd.get() < 0) {
-        if (errno == EEXIST) {
-            throw SegmentError(SegmentErrorKind::system,
-                               segment_message::format("segment '{}' already exists", name));
-        }
-        throw_open_error(name, errno);
-    }
-    // From here on, any failure removes the half-made segment.
-    struct Cleanup {
-        const std::string& open_name;
-        bool armed = true;
-        ~Cleanup() {
-            if (armed) {
-                shm_unlink(open_name.c_str());
-            }
-        }
-    } cleanup{open_name};
-
-    // The exact mode, whatever the umask; never world-accessible.
-    if (fchmod(fd.get(), options.mode & 0660) != 0) {
+    std::optional<NewShmFile> file =
+        create_shm_file(name, layout.segment_size, options.mode, options.group,
+                        "enlarge /dev/shm or choose a smaller geometry");
+    if (!file) {
         throw SegmentError(SegmentErrorKind::system,
-                           segment_message::format("cannot set mode of {}: {}", shm_path(name),
-                                                   errno_text(errno)));
+                           segment_message::format("segment '{}' already exists", name));
     }
-    if (options.group && fchown(fd.get(), static_cast<uid_t>(-1), *options.group) != 0) {
-        const int error_number = errno;
-        throw SegmentError(
-            error_number == EPERM ? SegmentErrorKind::permission : SegmentErrorKind::system,
-            segment_message::format(
-                "cannot give {} to group {}: {}; run as root or as a member of that group",
-                shm_path(name), *options.group, errno_text(error_number)));
-    }
-    if (ftruncate(fd.get(), static_cast<off_t>(layout.segment_size)) != 0) {
-        throw SegmentError(SegmentErrorKind::system,
-                           segment_message::format("cannot size {} to {} bytes: {}", shm_path(name),
-                                                   layout.segment_size, errno_text(errno)));
-    }
-    // tmpfs allocates lazily: without this, running out of /dev/shm later is
-    // a SIGBUS in whichever process touches the page first.
-    if (const int error_number =
-            posix_fallocate(fd.get(), 0, static_cast<off_t>(layout.segment_size));
-        error_number != 0) {
-        throw SegmentError(
-            error_number == ENOSPC ? SegmentErrorKind::no_space : SegmentErrorKind::system,
-            segment_message::format("cannot reserve {} bytes for {}: {}; enlarge /dev/shm or "
-                                    "choose a smaller geometry",
-                                    layout.segment_size, shm_path(name), errno_text(error_number)));
-    }
-    void* base =
-        mmap(nullptr, layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-    if (base == MAP_FAILED) {
-        throw SegmentError(
-            SegmentErrorKind::system,
-            segment_message::format("cannot map {}: {}", shm_path(name), errno_text(errno)));
-    }
-    auto* bytes = static_cast<std::byte*>(base);
+    std::byte* bytes = file->bytes();
     auto& header = *reinterpret_cast<SegmentHeader*>(bytes);
     // ftruncate zero-fills: every counter, sequence and state starts at 0.
     header.abi_version = kAbiVersion;
@@ -485,12 +309,9 @@ void create_segment(const std::string& name, const CreateOptions& options) {
     }
     // Vyukov ring: slot i starts with sequence i (free for position i).
     auto* entries = reinterpret_cast<CommandEntry*>(bytes + layout.ring_offset);
-    for (std::uint32_t i = 0; i < layout.ring_capacity; ++i) {
-        entries[i].sequence.store(i, std::memory_order_relaxed);
-    }
+    init_command_entries(entries, layout.ring_capacity);
     header.magic.store(kSegmentMagic, std::memory_order_release);
-    munmap(base, layout.segment_size);
-    cleanup.armed = false;
+    file->keep();
 }
 
 bool remove_segment(const std::string& name) {

@@ -12,6 +12,7 @@
 
 #include "chemistry.hpp"
 #include "segment_layout.hpp"
+#include "shm_file.hpp"
 
 namespace brt {
 
@@ -23,22 +24,15 @@ enum class SegmentAccess {
 // One mapping of a validated segment. Move-only; unmaps and closes on destruction.
 class MappedSegment {
   public:
-    MappedSegment() = default;
-    MappedSegment(MappedSegment&& other) noexcept;
-    MappedSegment& operator=(MappedSegment&& other) noexcept;
-    MappedSegment(const MappedSegment&) = delete;
-    MappedSegment& operator=(const MappedSegment&) = delete;
-    ~MappedSegment();
-
-    bool is_open() const { return base_ != nullptr; }
-    const std::string& name() const { return name_; }
-    int fd() const { return fd_; }
-    dev_t device() const { return device_; }
-    ino_t inode() const { return inode_; }
-    std::uint64_t size() const { return size_; }
+    bool is_open() const { return mapping_.is_open(); }
+    const std::string& name() const { return mapping_.name(); }
+    int fd() const { return mapping_.fd(); }
+    dev_t device() const { return mapping_.device(); }
+    ino_t inode() const { return mapping_.inode(); }
+    std::uint64_t size() const { return mapping_.size(); }
     const SegmentLayout& layout() const { return layout_; }
 
-    SegmentHeader& header() const { return *static_cast<SegmentHeader*>(base_); }
+    SegmentHeader& header() const { return *reinterpret_cast<SegmentHeader*>(bytes()); }
 
     // The metadata, typed. open_segment refuses a segment whose rack
     // chemistry codes are not known (docs/segment-format.md), so these are
@@ -47,21 +41,15 @@ class MappedSegment {
     std::vector<Chemistry> rack_chemistries() const;
     // Nominal capacity of every cell, Ah, in cell order.
     std::span<const float> cell_capacity_ah() const;
-    std::byte* bytes() const { return static_cast<std::byte*>(base_); }
+    std::byte* bytes() const { return mapping_.bytes(); }
     template <typename T>
     T* at(std::uint64_t offset) const {
         return reinterpret_cast<T*>(bytes() + offset);
     }
 
   private:
-    void release() noexcept;
     friend MappedSegment open_segment(const std::string&, SegmentAccess);
-    std::string name_;
-    int fd_ = -1;
-    void* base_ = nullptr;
-    std::uint64_t size_ = 0;
-    dev_t device_ = 0;
-    ino_t inode_ = 0;
+    ShmMapping mapping_;
     SegmentLayout layout_;
 };
 

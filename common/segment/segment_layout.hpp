@@ -194,9 +194,18 @@ struct alignas(64) CommandEntry {
     std::uint32_t cell;                   // 24
     std::uint32_t code;                   // 28: scenario / mode / fault kind
     double args[6];                       // 32: meaning per kind
-    std::uint8_t reserved[128 - 80];      // 80: zero
+    // Added inside ABI 1's reserved bytes: a producer that does not set them
+    // leaves zeros, which mean "none", and an older reader ignores them.
+    std::uint64_t target_id;           // 80: an alarm id for alarm commands; 0 = none
+    char origin[32];                   // 88: NUL-padded UTF-8, who sent it; empty = unknown
+    std::uint8_t reserved[128 - 120];  // 120: zero
 };
 static_assert(sizeof(CommandEntry) == 128);
+static_assert(offsetof(CommandEntry, kind) == 8);
+static_assert(offsetof(CommandEntry, args) == 32);
+static_assert(offsetof(CommandEntry, target_id) == 80);
+static_assert(offsetof(CommandEntry, origin) == 88);
+static_assert(offsetof(CommandEntry, reserved) == 120);
 inline constexpr std::uint32_t kAllTargets = 0xFFFFFFFFu;
 inline constexpr std::uint32_t kDefaultRingCapacity = 64;
 

@@ -94,31 +94,14 @@ bool SegmentReader::wait_for_frame(std::uint64_t after_frame, std::chrono::nanos
         return false;
     }
     SegmentHeader& header = segment_.header();
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    const std::uint32_t initial_state = header.writer_state.load(std::memory_order_acquire);
-    for (;;) {
-        const std::uint32_t word = header.frame_futex.load(std::memory_order_seq_cst);
-        const std::uint64_t latest = header.latest_frame.load(std::memory_order_acquire);
-        // A frame that could not be read is not news until the writer
-        // publishes again (the futex word moves): sleep, do not spin on it.
-        if (latest > after_frame && latest != unreadable_frame_) {
-            return true;
-        }
-        if (header.writer_state.load(std::memory_order_acquire) != initial_state) {
-            return false;  // let the caller look at the writer's new state
-        }
-        const auto remaining = deadline - std::chrono::steady_clock::now();
-        if (remaining <= std::chrono::nanoseconds::zero()) {
-            return false;
-        }
-        // Announce the sleep before the kernel re-checks the word: a writer
-        // that publishes after this sees waiters != 0 and wakes us; one that
-        // published before changed the word, so FUTEX_WAIT returns at once.
-        header.futex_waiters.fetch_add(1, std::memory_order_seq_cst);
-        futex_wait_shared(header.frame_futex, word,
-                          std::chrono::duration_cast<std::chrono::nanoseconds>(remaining));
-        header.futex_waiters.fetch_sub(1, std::memory_order_seq_cst);
-    }
+    return futex_wait_for_news(
+        header.frame_futex, header.futex_waiters, header.writer_state, timeout, [&] {
+            const std::uint64_t latest = header.latest_frame.load(std::memory_order_acquire);
+            // A frame that could not be read is not news until
+            // the writer publishes again (the futex word moves):
+            // sleep, do not spin on it.
+            return latest > after_frame && latest != unreadable_frame_;
+        });
 }
 
 void SegmentReader::prepare(FrameBuffer& out, CellRange range) const {

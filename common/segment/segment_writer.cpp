@@ -18,10 +18,9 @@ namespace brt {
 
 SegmentWriter SegmentWriter::acquire(const std::string& name, std::uint64_t publish_period_ns) {
     MappedSegment segment = open_segment(name, SegmentAccess::writer);
-    if (!try_lock_exclusive(segment.fd())) {
-        const auto holder = flock_holder_pid(segment.fd());
-        const pid_t pid =
-            holder ? *holder : segment.header().writer_pid.load(std::memory_order_relaxed);
+    if (const auto holder = lock_or_find_holder(
+            segment.fd(), segment.header().writer_pid.load(std::memory_order_relaxed))) {
+        const pid_t pid = *holder;
         throw SegmentError(
             SegmentErrorKind::writer_present,
             segment_message::format("another writer (pid {}) holds segment '{}'; only one "
@@ -147,14 +146,8 @@ void SegmentWriter::heartbeat() {
 }
 
 void SegmentWriter::wake_readers() {
-    // Futex protocol: change the word, then look for sleepers. Both seq_cst,
-    // pairing with the reader's waiters increment: either the reader's
-    // FUTEX_WAIT sees the new word, or this load sees the reader.
     SegmentHeader& header = segment_.header();
-    header.frame_futex.fetch_add(1, std::memory_order_seq_cst);
-    if (header.futex_waiters.load(std::memory_order_seq_cst) != 0) {
-        futex_wake_all_shared(header.frame_futex);
-    }
+    futex_bump_and_wake(header.frame_futex, header.futex_waiters);
 }
 
 void SegmentWriter::set_state(WriterState state) {

@@ -27,6 +27,13 @@ bool try_lock_exclusive(int fd) {
     return true;
 }
 
+std::optional<pid_t> lock_or_find_holder(int fd, pid_t recorded_pid) {
+    if (try_lock_exclusive(fd)) {
+        return std::nullopt;
+    }
+    return flock_holder_pid(fd).value_or(recorded_pid);
+}
+
 std::optional<pid_t> flock_holder_pid(int fd) {
     struct stat file_status {};
     if (fstat(fd, &file_status) != 0) {

@@ -17,4 +17,9 @@ bool try_lock_exclusive(int fd);
 // when nobody holds one (or /proc is not mounted).
 std::optional<pid_t> flock_holder_pid(int fd);
 
+// Takes the writer lock (try_lock_exclusive). Empty on success; when another
+// writer holds it, that writer's pid: from /proc/locks, else `recorded_pid`
+// (the pid its segment's header names), for the refusal message.
+std::optional<pid_t> lock_or_find_holder(int fd, pid_t recorded_pid);
+
 }  // namespace brt
