@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "common/alarm/alarm_rules.hpp"
+#include "common/alarm_segment/alarm_segment_layout.hpp"
 #include "common/segment/geometry.hpp"
 #include "common/segment/liveness.hpp"
 #include "common/segment/segment_file.hpp"
@@ -85,13 +86,7 @@ enum class AlarmTransition : std::uint8_t { raise, clear, acknowledge, shelve, u
 // "raise", "clear", "acknowledge", "shelve", "unshelve"
 std::string_view transition_name(AlarmTransition transition);
 
-// ISA-18.2 alarm states; the numbers are the alarm segment's.
-enum class AlarmState : std::uint8_t {
-    normal = 0,                   // not in the list (only in events: an acknowledgement reset it)
-    unacknowledged = 1,           // active, not acknowledged yet
-    acknowledged = 2,             // active, acknowledged
-    returned_unacknowledged = 3,  // back to normal, not acknowledged yet (or latched)
-};
+// ISA-18.2 alarm states: AlarmState in the alarm segment's layout.
 std::string_view alarm_state_name(AlarmState state);  // "unacknowledged", ...
 
 struct AlarmEvent {

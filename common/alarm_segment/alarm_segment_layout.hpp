@@ -117,6 +117,7 @@ static_assert(offsetof(AlarmSlotHeader, monitor_start_realtime_ns) == 80);
 
 // ISA-18.2 states of an alarm record.
 enum class AlarmState : std::uint8_t {
+    normal = 0,  // never in a record: an event's state when the alarm left the list
     unacknowledged = 1,
     acknowledged = 2,
     returned_unacknowledged = 3,  // the condition cleared before anyone acknowledged it
