@@ -12,6 +12,7 @@
 #include "common/segment/errors.hpp"
 #include "common/segment/segment_reader.hpp"
 #include "common/segment/shm_name.hpp"
+#include "viewer/alarm_listing.hpp"
 #include "viewer/batch.hpp"
 #include "viewer/dashboard.hpp"
 #include "viewer/fields.hpp"
@@ -32,6 +33,8 @@ struct Options {
     std::string fields;
     std::string metric = "voltage";
     std::string color = "auto";
+    bool alarms = false;
+    bool show_suppressed = false;
 };
 
 ColorDepth choose_color(const std::string& mode) {
@@ -88,6 +91,10 @@ int run(const Options& options, bool batch_asked) {
         throw UsageError(
             fmt::format("--interval {} is out of range: give seconds between 0.05 and 3600",
                         options.interval_s));
+    }
+    if (options.alarms) {
+        return print_alarm_list(normalize_shm_name(options.shm_name),
+                                options.json || options.format == "json", options.show_suppressed);
     }
     const Metric metric = parse_metric(options.metric);
     const std::vector<Field> fields =
@@ -163,11 +170,20 @@ int main(int argc, char** argv) {
                    "Colour: auto (a terminal, NO_COLOR unset), always or never")
         ->check(CLI::IsMember({"auto", "always", "never"}))
         ->capture_default_str();
+    auto* alarms = app.add_flag("--alarms", options.alarms,
+                                "Print the alarm list of the alarm monitor once, instead of the "
+                                "racks (table or --json)");
+    alarms->excludes(batch);
+    alarms->excludes(count);
+    app.add_flag("--show-suppressed", options.show_suppressed,
+                 "With --alarms: also the consequential alarms suppressed by design")
+        ->needs(alarms);
     app.footer(fmt::format(
         "Examples:\n"
         "  {0}                                dashboard (keys: arrows/hjkl, Enter, Esc, m, ?, q)\n"
         "  {0} --once                         one table of the racks\n"
         "  {0} --once --rack 3 --format json  rack 3, its modules and cells, as JSON\n"
+        "  {0} --alarms --once                the alarm list (from brt-anomaly-monitor)\n"
         "  {0} -b -n 10 -d 1 --format csv --rack 0 --module 2 --fields voltage_v,temperature_c\n"
         "Exit codes: 0 success, 1 no segment or unreadable (create it with brt-shm-init), "
         "2 bad usage.\nDetails: docs/viewer.md",

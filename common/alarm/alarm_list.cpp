@@ -60,6 +60,17 @@ BoardAlarm alarm_system_down(const WriterStatus& monitor, std::uint64_t now_ns) 
     return alarm;
 }
 
+// The writer's liveness verdict, about the monitor: "stopped: monitor pid
+// 42 stopped cleanly".
+std::string monitor_words(const WriterStatus& monitor) {
+    std::string detail = monitor.detail;
+    const std::string writer = "writer pid";
+    if (const auto at = detail.find(writer); at != std::string::npos) {
+        detail.replace(at, writer.size(), "monitor pid");
+    }
+    return fmt::format("{}: {}", liveness_name(monitor.liveness), detail);
+}
+
 }  // namespace
 
 AlarmRecord alarm_record(const BoardAlarm& alarm) {
@@ -157,7 +168,7 @@ AlarmList read_alarm_list(AlarmSegmentReader& reader, bool judge_monitor, std::u
             list.monitor_problem =
                 monitor.liveness == Liveness::no_segment
                     ? fmt::format("no alarm segment {}: start brt-anomaly-monitor", reader.name())
-                    : fmt::format("{}: {}", liveness_name(monitor.liveness), monitor.detail);
+                    : monitor_words(monitor);
         }
         if (judge_monitor) {
             list.alarms.insert(list.alarms.begin(), alarm_system_down(monitor, now_ns));

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/alarm_segment/alarm_segment_reader.hpp"
 #include "common/segment/segment_file.hpp"
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
@@ -42,7 +43,7 @@ class MonitorRun {
         {
             KillOnExit monitor{std::move(guard_.pids)};  // killed and reaped here
         }
-        remove_segment(name_);
+        remove_test_segments(name_);
         unlink(log_.c_str());
     }
     MonitorRun(const MonitorRun&) = delete;
@@ -52,9 +53,9 @@ class MonitorRun {
     const std::string& log_path() const { return log_; }
     pid_t monitor_pid() const { return monitor_; }
 
-    // Starts the monitor (JSON lines) and waits until it has looked at the
-    // writer once (its first liveness event: no writer yet). Without a
-    // start-up grace in `extra`, none: these tests see liveness at once.
+    // Starts the monitor (JSON lines) and waits until it serves: its alarm
+    // segment says it is live. Without a start-up grace in `extra`, none:
+    // these tests see the writer's liveness at once.
     void start_monitor(std::vector<std::string> extra = {},
                        const std::vector<std::string>& env = {}) {
         std::vector<std::string> argv = {tool_path("BRT_ANOMALY_MONITOR"), "--shm-name", name_,
@@ -65,7 +66,23 @@ class MonitorRun {
         argv.insert(argv.end(), extra.begin(), extra.end());
         monitor_ = spawn_background(argv, log_, env);
         guard_.pids.push_back(monitor_);
-        wait_for_log("writer_liveness");
+        AlarmSegmentReader alarms(alarm_segment_name(name_));
+        for (int waited = 0; waited < 30000; waited += 10) {
+            if (alarms.try_attach()) {
+                const WriterStatus status = alarms.writer_status();
+                if (status.liveness == Liveness::live && status.pid == monitor_) {
+                    return;
+                }
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+
+    // SIGKILL to the monitor, as a crash would; waits for it to be gone.
+    void kill_monitor() {
+        kill(monitor_, SIGKILL);
+        wait_for_exit(monitor_, 20000);
+        guard_.pids.clear();
     }
 
     // Runs the simulator to the end of `args` (which should bound it): as

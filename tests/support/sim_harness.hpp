@@ -29,7 +29,7 @@ class SimHarness {
         stepper_ = std::make_unique<CpuStepper>(*simulation_, *pool_);
         builder_ = std::make_unique<FrameBuilder>(geometry);
     }
-    ~SimHarness() { remove_segment(name_); }
+    ~SimHarness() { remove_test_segments(name_); }
 
     static SimulationConfig default_config() {
         SimulationConfig config;

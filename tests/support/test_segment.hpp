@@ -6,9 +6,16 @@
 #include <atomic>
 #include <string>
 
+#include "common/alarm_segment/alarm_segment_file.hpp"
 #include "common/segment/segment_file.hpp"
 
 namespace brt::test {
+
+// The test's segment and the alarm segment a monitor made beside it.
+inline void remove_test_segments(const std::string& name) {
+    remove_segment(name);
+    remove_alarm_segment(alarm_segment_name(name));
+}
 
 inline std::string unique_segment_name(const std::string& tag) {
     static std::atomic<int> counter{0};
@@ -25,7 +32,7 @@ class ScopedSegment {
         options.slot_count = slots;
         create_segment(name_, options);
     }
-    ~ScopedSegment() { remove_segment(name_); }
+    ~ScopedSegment() { remove_test_segments(name_); }
     ScopedSegment(const ScopedSegment&) = delete;
     ScopedSegment& operator=(const ScopedSegment&) = delete;
     const std::string& name() const { return name_; }
