@@ -5,6 +5,10 @@
 // process writing JSON lines into a pipe; the latency of a frame is from the
 // writer's publish timestamp (the frame's CLOCK_REALTIME, which the event
 // carries as time_ns) to the moment its first event line arrives here.
+// Beside it, a reader thread of the alarm segment (what the bridge and the
+// viewer read): the latency of a frame is from its publish (CLOCK_MONOTONIC)
+// to the moment a publication of the alarm list computed from it is copied
+// out of the alarm segment here.
 // Baseline in the same run: a reader thread that only waits and copies the
 // frame (read_latest), timed the same way. CPU per frame: the monitor's user
 // + system time over the frames it checked (wait4 rusage), against the
@@ -28,6 +32,7 @@
 #include "bench/bench_support.hpp"
 #include "bench/paced_writer.hpp"
 #include "common/alarm/alarm_engine.hpp"
+#include "common/alarm_segment/alarm_segment_reader.hpp"
 #include "common/json/json_writer.hpp"
 #include "common/segment/segment_reader.hpp"
 #include "common/segment/segment_writer.hpp"
@@ -74,6 +79,7 @@ bench::PacedWriter crossing_writer(const std::string& name, const Geometry& geom
 
 struct PhaseResult {
     Percentiles latency;
+    Percentiles alarm_segment;  // frame publish -> alarm list visible (monitor phase)
     double cpu_per_frame_us = NAN;
     std::uint64_t frames_checked = 0;
     std::uint64_t frames_missed = 0;
@@ -172,6 +178,39 @@ PhaseResult run_monitor(const std::string& monitor, const std::string& name, std
         throw std::runtime_error("cannot start " + monitor + ": " + std::strerror(error));
     }
 
+    // The alarm segment's reader: every publication of a new frame's list.
+    std::atomic<bool> stop_watching{false};
+    std::vector<double> visible_us;
+    std::thread watcher([&] {
+        AlarmSegmentReader alarms(alarm_segment_name(name));
+        AlarmTable table;
+        std::uint64_t last_frame = 0;
+        std::uint64_t version = 0;
+        bool first = true;
+        while (!stop_watching.load()) {
+            if (!alarms.try_attach()) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                continue;
+            }
+            alarms.wait_for_publication(version, std::chrono::milliseconds(50));
+            if (alarms.read(table) != AlarmSegmentReader::ReadOutcome::ok) {
+                continue;
+            }
+            const std::uint64_t seen_ns = monotonic_ns();
+            version = table.version;
+            if (table.info.frame_number == 0 || table.info.frame_number == last_frame) {
+                continue;
+            }
+            last_frame = table.info.frame_number;
+            if (first) {  // the first may be an old frame's
+                first = false;
+                continue;
+            }
+            visible_us.push_back(
+                static_cast<double>(seen_ns - table.info.frame_publish_monotonic_ns) * 1e-3);
+        }
+    });
+
     std::vector<double> latencies;
     latencies.reserve(frames);
     std::string pending;
@@ -208,6 +247,9 @@ PhaseResult run_monitor(const std::string& monitor, const std::string& name, std
     int status = 0;
     rusage usage{};
     wait4(pid, &status, 0, &usage);
+    stop_watching = true;
+    watcher.join();
+    remove_alarm_segment(alarm_segment_name(name));
     std::ifstream err_file(err_path);
     const std::string summary((std::istreambuf_iterator<char>(err_file)),
                               std::istreambuf_iterator<char>());
@@ -222,6 +264,7 @@ PhaseResult run_monitor(const std::string& monitor, const std::string& name, std
     result.cpu_per_frame_us =
         result.frames_checked > 0 ? cpu_s / static_cast<double>(result.frames_checked) * 1e6 : NAN;
     result.latency = percentiles(std::move(latencies));
+    result.alarm_segment = percentiles(std::move(visible_us));
     return result;
 }
 
@@ -302,6 +345,17 @@ int main(int argc, char** argv) {
                     .value(phase->frames_missed)
                     .end_object();
             }
+            json.key("alarm_segment_visible")
+                .begin_object()
+                .key("samples")
+                .value(static_cast<std::uint64_t>(tool.alarm_segment.samples))
+                .key("p50_us")
+                .value(tool.alarm_segment.p50_us)
+                .key("p99_us")
+                .value(tool.alarm_segment.p99_us)
+                .key("max_us")
+                .value(tool.alarm_segment.max_us)
+                .end_object();
             json.key("engine_cpu_per_frame_us").value(engine_us);
             json.key("writer_late_frames").value(late).end_object();
             fmt::print("{}\n", json.str());
@@ -319,6 +373,10 @@ int main(int argc, char** argv) {
                        phase->latency.p999_us, phase->latency.max_us, phase->cpu_per_frame_us,
                        phase->frames_missed);
         }
+        fmt::print("{:<34} {:>8} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f}\n",
+                   "alarm list visible in its segment", tool.alarm_segment.samples,
+                   tool.alarm_segment.p50_us, tool.alarm_segment.p99_us, tool.alarm_segment.p999_us,
+                   tool.alarm_segment.max_us);
         fmt::print("{:<34} {:>8} {:>10} {:>10} {:>10} {:>10} {:>12.1f}\n",
                    "AlarmEngine::evaluate alone", "", "", "", "", "", engine_us);
         fmt::print("ratio monitor / baseline: p50 {:.2f}x, p99 {:.2f}x, CPU {:.2f}x\n",

@@ -175,9 +175,9 @@ TEST_CASE("--on-critical runs the user's command with the event in its environme
     // The command's output goes to stderr: stdout holds events only.
     CHECK_THAT(result.err, Catch::Contains("hook: critical writer_liveness rack=[]"));
     CHECK_THAT(result.out, !Catch::Contains("hook:"));
-    const auto missing =
-        test::run_command({monitor(), "--shm-name", segment.name(), "--duration", "0.5",
-                           "--startup-grace", "0", "--on-critical", "/nonexistent/hook"});
+    const auto missing = test::run_command({monitor(), "--shm-name", segment.name(), "--duration",
+                                            "0.5", "--startup-grace", "0", "--reset-alarms",
+                                            "--on-critical", "/nonexistent/hook"});
     CHECK(missing.exit_code == 0);
     CHECK_THAT(missing.err, Catch::Contains("cannot start '/nonexistent/hook'"));
     CHECK(test::run_command({monitor(), "--shm-name", segment.name(), "--on-critical", "'oops"})
@@ -200,9 +200,10 @@ TEST_CASE("under journald each line carries its syslog priority", "[monitor-cli]
                Catch::StartsWith("<2>") && Catch::Contains("RAISE critical writer_liveness"));
     unlink(log.c_str());
     // A JOURNAL_STREAM that is not our stdout (a pipe here) adds nothing.
-    const auto piped = test::run_command(
-        {monitor(), "--shm-name", segment.name(), "--duration", "0.3", "--startup-grace", "0"},
-        {stream});
+    // A second monitor adopts the first one's alarm (no new raise): reset it.
+    const auto piped = test::run_command({monitor(), "--shm-name", segment.name(), "--duration",
+                                          "0.3", "--startup-grace", "0", "--reset-alarms"},
+                                         {stream});
     CHECK_THAT(piped.out, Catch::StartsWith("20"));
 }
 
@@ -233,8 +234,11 @@ TEST_CASE("--min-severity, and the text line carries time, frame, rule, place, v
 
 TEST_CASE("colour on a terminal, none with NO_COLOR", "[monitor-cli]") {
     test::ScopedSegment segment("mon-colour", Geometry{1, 1, 4});
-    const std::vector<std::string> argv = {
-        monitor(), "--shm-name", segment.name(), "--duration", "0.3", "--startup-grace", "0"};
+    // --reset-alarms: the second run raises the alarm again rather than
+    // adopting the first run's.
+    const std::vector<std::string> argv = {monitor(),    "--shm-name",    segment.name(),
+                                           "--duration", "0.3",           "--startup-grace",
+                                           "0",          "--reset-alarms"};
     // On a terminal, as in a user's shell; the test's NO_COLOR=1 (set for
     // every test) taken out.
     test::PtySession coloured(argv, 24, 80, {"NO_COLOR"});
@@ -291,10 +295,13 @@ TEST_CASE("under systemd: READY=1, then STATUS= with the active alarm counts", "
     CHECK(wait("READY=1", "") == "READY=1");
     // No writer yet: one critical alarm (liveness), nothing checked.
     CHECK(wait("STATUS=", "1 critical") ==
-          "STATUS=active alarms: 1 critical, 0 warning, 0 info; 0 frames checked, 0 missed");
+          "STATUS=1 alarms listed; active: 1 critical, 0 "
+          "warning, 0 info; 0 frames checked, 0 missed");
     test::KillOnExit simulators;
     start_simulator(run, {"--rate", "20"}, simulators);
-    const std::string live = wait("STATUS=active alarms: 0 critical, 0 warning, 0 info; ", "");
+    // Live: the liveness alarm is back to normal, listed until acknowledged.
+    const std::string live =
+        wait("STATUS=1 alarms listed; active: 0 critical, 0 warning, 0 info; ", "");
     INFO(live);
     REQUIRE_FALSE(live.empty());
     const long checked = std::stol(live.substr(live.find("info; ") + 6));
