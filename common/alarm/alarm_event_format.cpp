@@ -28,16 +28,6 @@ const char* severity_color(const AlarmEvent& event) {
     return "";
 }
 
-std::string with_unit(float value, Rule rule) {
-    const std::string_view unit = rule_unit(rule);
-    std::string text = format_alarm_value(value);
-    if (!unit.empty() && std::isfinite(value)) {
-        text += " ";
-        text += unit;
-    }
-    return text;
-}
-
 std::string_view transition_word(AlarmTransition transition) {
     switch (transition) {
         case AlarmTransition::raise:
@@ -97,6 +87,39 @@ std::string format_alarm_value(float value) {
     return format_float(value);
 }
 
+std::string alarm_value_text(float value, Rule rule) {
+    const std::string_view unit = rule_unit(rule);
+    std::string text = format_alarm_value(value);
+    if (!unit.empty() && std::isfinite(value)) {
+        text += " ";
+        text += unit;
+    }
+    return text;
+}
+
+void write_alarm_location_json(JsonWriter& json, const AlarmLocation& location) {
+    auto index = [&](const char* name, std::uint32_t value) {
+        json.key(name);
+        if (value == kNoIndex) {
+            json.null();
+        } else {
+            json.value(value);
+        }
+    };
+    index("rack", location.rack);
+    index("module", location.module);
+    index("cell", location.cell);
+}
+
+void write_alarm_grouping_json(JsonWriter& json, bool latching, bool suppressed, bool first_out,
+                               std::uint64_t first_out_id, std::uint64_t shelved_until_ns) {
+    json.key("latching").value(latching);
+    json.key("suppressed").value(suppressed);
+    json.key("first_out").value(first_out);
+    json.key("first_out_id").value(first_out_id);
+    json.key("shelved_until_ns").value(shelved_until_ns);
+}
+
 std::string alarm_event_text(const AlarmEvent& event, const EventTextStyle& style) {
     std::string line;
     // A suppressed raise is a consequence the operator is not alerted to:
@@ -112,10 +135,10 @@ std::string alarm_event_text(const AlarmEvent& event, const EventTextStyle& styl
     if (style.color) {
         head = fmt::format("{}{}\x1b[0m", severity_color(event), head);
     }
-    line += fmt::format("{} frame {} {} {} {} value {} limit {}",
-                        utc_timestamp(alarm_event_time_ns(event)), event.frame_number, head,
-                        rule_name(event.rule), location_text(event.location),
-                        with_unit(event.value, event.rule), with_unit(event.limit, event.rule));
+    line += fmt::format(
+        "{} frame {} {} {} {} value {} limit {}", utc_timestamp(alarm_event_time_ns(event)),
+        event.frame_number, head, rule_name(event.rule), location_text(event.location),
+        alarm_value_text(event.value, event.rule), alarm_value_text(event.limit, event.rule));
     if (!event.detail.empty()) {
         line += " (" + event.detail + ")";
     }
@@ -127,14 +150,6 @@ std::string alarm_event_text(const AlarmEvent& event, const EventTextStyle& styl
 
 std::string alarm_event_json(const AlarmEvent& event) {
     JsonWriter json;
-    auto index = [&](const char* name, std::uint32_t value) {
-        json.key(name);
-        if (value == kNoIndex) {
-            json.null();
-        } else {
-            json.value(value);
-        }
-    };
     const std::uint64_t time_ns = alarm_event_time_ns(event);
     json.begin_object()
         .key("event")
@@ -149,9 +164,7 @@ std::string alarm_event_json(const AlarmEvent& event) {
         .value(severity_name(event.severity))
         .key("rule")
         .value(rule_name(event.rule));
-    index("rack", event.location.rack);
-    index("module", event.location.module);
-    index("cell", event.location.cell);
+    write_alarm_location_json(json, event.location);
     json.key("value").value(event.value);
     json.key("limit").value(event.limit);
     json.key("unit").value(rule_unit(event.rule));
@@ -160,11 +173,8 @@ std::string alarm_event_json(const AlarmEvent& event) {
         json.key("id").value(event.id);
         json.key("state").value(alarm_state_name(event.state));
         json.key("worst").value(event.worst_value);
-        json.key("latching").value(event.latching);
-        json.key("suppressed").value(event.suppressed);
-        json.key("first_out").value(event.first_out);
-        json.key("first_out_id").value(event.first_out_id);
-        json.key("shelved_until_ns").value(event.shelved_until_realtime_ns);
+        write_alarm_grouping_json(json, event.latching, event.suppressed, event.first_out,
+                                  event.first_out_id, event.shelved_until_realtime_ns);
         json.key("by").value(event.by);
     }
     json.end_object();

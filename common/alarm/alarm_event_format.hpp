@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/alarm/alarm_engine.hpp"
+#include "common/json/json_writer.hpp"
 
 namespace brt {
 
@@ -31,5 +32,14 @@ std::string utc_timestamp(std::uint64_t realtime_ns);
 // the same float (common/json/number_format.hpp), "n/a" for NaN. The JSON
 // forms write the same digits (JsonWriter::value(float)), null for NaN.
 std::string format_alarm_value(float value);
+// The value with its rule's unit: "4.262 V", "0.99", "n/a".
+std::string alarm_value_text(float value, Rule rule);
+
+// The JSON fields an event and a listed alarm share, in this order:
+// "rack","module","cell" (null where they do not apply)...
+void write_alarm_location_json(JsonWriter& json, const AlarmLocation& location);
+// ... and "latching","suppressed","first_out","first_out_id","shelved_until_ns".
+void write_alarm_grouping_json(JsonWriter& json, bool latching, bool suppressed, bool first_out,
+                               std::uint64_t first_out_id, std::uint64_t shelved_until_ns);
 
 }  // namespace brt

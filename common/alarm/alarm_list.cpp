@@ -23,24 +23,6 @@ std::uint32_t flags_of(const BoardAlarm& alarm) {
     return flags;
 }
 
-std::string with_unit(float value, Rule rule) {
-    std::string text = format_alarm_value(value);
-    if (std::isfinite(value) && !rule_unit(rule).empty()) {
-        text += " ";
-        text += rule_unit(rule);
-    }
-    return text;
-}
-
-void index_or_null(JsonWriter& json, const char* name, std::uint32_t value) {
-    json.key(name);
-    if (value == kNoIndex) {
-        json.null();
-    } else {
-        json.value(value);
-    }
-}
-
 // The readers' own alarm: the alarm system itself is down.
 BoardAlarm alarm_system_down(const WriterStatus& monitor, std::uint64_t now_ns) {
     BoardAlarm alarm;
@@ -191,12 +173,12 @@ std::string alarm_list_text(const AlarmList& list, bool show_suppressed) {
         line += fmt::format("  {:<8}  {:<23}  {}  {}", severity_name(alarm.severity),
                             alarm_state_name(alarm.state), rule_name(alarm.rule),
                             location_text(alarm.location));
-        line += "  value " + with_unit(alarm.value, alarm.rule);
+        line += "  value " + alarm_value_text(alarm.value, alarm.rule);
         if (alarm.id == 0) {
             line += "  (alarm monitor not running: " + list.monitor_problem + ")";
         } else {
-            line += "  worst " + with_unit(alarm.worst_value, alarm.rule);
-            line += "  limit " + with_unit(alarm.limit, alarm.rule);
+            line += "  worst " + alarm_value_text(alarm.worst_value, alarm.rule);
+            line += "  limit " + alarm_value_text(alarm.limit, alarm.rule);
             line += "  since " + utc_timestamp(alarm.raised_realtime_ns);
         }
         if (alarm.latching) {
@@ -236,9 +218,7 @@ void write_alarm_json(JsonWriter& json, const BoardAlarm& alarm) {
     json.key("severity").value(severity_name(alarm.severity));
     json.key("state").value(alarm_state_name(alarm.state));
     json.key("active").value(alarm.active);
-    index_or_null(json, "rack", alarm.location.rack);
-    index_or_null(json, "module", alarm.location.module);
-    index_or_null(json, "cell", alarm.location.cell);
+    write_alarm_location_json(json, alarm.location);
     json.key("value").value(alarm.value);
     json.key("worst").value(alarm.worst_value);
     json.key("limit").value(alarm.limit);
@@ -246,11 +226,8 @@ void write_alarm_json(JsonWriter& json, const BoardAlarm& alarm) {
     json.key("raised_ns").value(alarm.raised_realtime_ns);
     json.key("raised").value(utc_timestamp(alarm.raised_realtime_ns));
     json.key("changed_ns").value(alarm.changed_realtime_ns);
-    json.key("latching").value(alarm.latching);
-    json.key("suppressed").value(alarm.suppressed);
-    json.key("first_out").value(alarm.first_out);
-    json.key("first_out_id").value(alarm.first_out_id);
-    json.key("shelved_until_ns").value(alarm.shelved_until_realtime_ns);
+    write_alarm_grouping_json(json, alarm.latching, alarm.suppressed, alarm.first_out,
+                              alarm.first_out_id, alarm.shelved_until_realtime_ns);
     json.key("acknowledged_by").value(alarm.acknowledged_by);
     json.end_object();
 }
