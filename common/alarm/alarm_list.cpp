@@ -133,6 +133,8 @@ AlarmList read_alarm_list(AlarmSegmentReader& reader, bool judge_monitor, std::u
                 for (const AlarmRecord& record : table.records) {
                     if (auto alarm = board_alarm(record)) {
                         list.alarms.push_back(std::move(*alarm));
+                    } else {
+                        ++list.records_left_out;  // a code of a newer monitor
                     }
                 }
             } else if (!reader.problem().empty()) {
@@ -206,7 +208,9 @@ std::string alarm_list_text(const AlarmList& list, bool show_suppressed) {
                                utc_timestamp(list.published_realtime_ns));
     }
     if (list.records_left_out != 0) {
-        heading += fmt::format("; {} more did not fit the alarm segment", list.records_left_out);
+        heading += fmt::format(
+            "; {} more not shown (beyond the alarm segment's capacity, or of a newer monitor)",
+            list.records_left_out);
     }
     return heading + "\n" + text;
 }

@@ -34,6 +34,8 @@ struct AlarmList {
     std::uint64_t published_realtime_ns = 0;
     std::uint64_t raised_total = 0;
     std::uint64_t annunciated_total = 0;
+    // Alarms not in `alarms`: beyond the segment's capacity, or with a code
+    // this version does not know.
     std::uint32_t records_left_out = 0;
 };
 
