@@ -11,6 +11,7 @@
 
 #include "common/cli/exit_codes.hpp"
 #include "common/reader/reader_loop.hpp"
+#include "viewer/alarm_client.hpp"
 #include "viewer/input.hpp"
 #include "viewer/render.hpp"
 #include "viewer/screen.hpp"
@@ -26,21 +27,99 @@ using Clock = std::chrono::steady_clock;
 
 // How long a lone ESC waits for the rest of an escape sequence.
 constexpr auto kEscapeWait = std::chrono::milliseconds(30);
+// After a command, the next refresh comes this soon, to show the answer.
+constexpr auto kAnswerPoll = std::chrono::milliseconds(100);
+// How long a command's news stays on the second line.
+constexpr auto kAlarmMessageFor = std::chrono::seconds(5);
 
 std::uint32_t step(std::uint32_t value, std::int64_t delta, std::uint32_t count) {
     const std::int64_t moved = static_cast<std::int64_t>(value) + delta;
     return static_cast<std::uint32_t>(std::clamp<std::int64_t>(moved, 0, count - 1));
 }
 
+// What a key asks of the alarm server.
+struct AlarmAction {
+    CommandKind kind = CommandKind::alarm_acknowledge;
+    std::uint64_t id = 0;
+    double seconds = 0;
+};
+
+// The shelf `s` puts an alarm on.
+constexpr double kShelveS = 3600;
+
+// Keys of the alarm view; false when the key is not one of its own.
+bool handle_alarm_key(Key key, ViewState& state, const AlarmList& alarms, int page,
+                      std::optional<AlarmAction>& action) {
+    const std::vector<const BoardAlarm*> shown = listed_alarms(alarms, state.show_suppressed);
+    const auto count = static_cast<std::uint32_t>(std::max<std::size_t>(shown.size(), 1));
+    const std::uint64_t selected_id =
+        state.alarm < shown.size() ? shown[state.alarm]->id : std::uint64_t{0};
+    switch (key) {
+        case Key::up:
+        case Key::down:
+        case Key::page_up:
+        case Key::page_down: {
+            const std::int64_t delta = key == Key::up        ? -1
+                                       : key == Key::down    ? 1
+                                       : key == Key::page_up ? -page
+                                                             : page;
+            state.alarm = step(state.alarm, delta, count);
+            return true;
+        }
+        case Key::home:
+            state.alarm = 0;
+            return true;
+        case Key::end:
+            state.alarm = count - 1;
+            return true;
+        case Key::enter:
+            if (selected_id != 0) {  // #- (the alarm system's own) takes no command
+                action = AlarmAction{CommandKind::alarm_acknowledge, selected_id, 0};
+            }
+            return true;
+        case Key::acknowledge_all:
+            action = AlarmAction{CommandKind::alarm_acknowledge, 0, 0};
+            return true;
+        case Key::shelve:
+            if (selected_id != 0) {
+                action = AlarmAction{CommandKind::alarm_shelve, selected_id, kShelveS};
+            }
+            return true;
+        case Key::unshelve:
+            if (selected_id != 0) {
+                action = AlarmAction{CommandKind::alarm_unshelve, selected_id, 0};
+            }
+            return true;
+        case Key::toggle_suppressed:
+            state.show_suppressed = !state.show_suppressed;
+            return true;
+        case Key::escape:
+        case Key::backspace:
+        case Key::alarms:
+            state.view = state.before_alarms;
+            return true;
+        default:
+            return false;
+    }
+}
+
 // Applies one key; returns false on quit. Sets `reread` when the view now
-// needs another part of the frame.
-bool handle_key(Key key, ViewState& state, const Geometry& g, int page, bool& reread,
-                bool& redraw_all) {
+// needs another part of the frame; `action` when it asks the alarm server.
+bool handle_key(Key key, ViewState& state, const Geometry& g, const AlarmList& alarms, int page,
+                bool& reread, bool& redraw_all, std::optional<AlarmAction>& action) {
     if (key == Key::quit) {
         return false;
     }
     if (state.help) {
         state.help = false;  // any other key closes the help
+        return true;
+    }
+    if (state.view == View::alarms && handle_alarm_key(key, state, alarms, page, action)) {
+        return true;
+    }
+    if (key == Key::alarms) {
+        state.before_alarms = state.view;
+        state.view = View::alarms;
         return true;
     }
     const View before = state.view;
@@ -110,6 +189,11 @@ bool handle_key(Key key, ViewState& state, const Geometry& g, int page, bool& re
             break;
         case Key::quit:
         case Key::other:
+        case Key::alarms:
+        case Key::acknowledge_all:
+        case Key::shelve:
+        case Key::unshelve:
+        case Key::toggle_suppressed:
             break;
     }
     // The overview needs the whole frame; the other views read one rack.
@@ -118,7 +202,8 @@ bool handle_key(Key key, ViewState& state, const Geometry& g, int page, bool& re
 }
 
 CellRange range_for(const ViewState& state, const Geometry& g) {
-    return state.view == View::overview ? whole_frame(g) : rack_range(g, state.rack);
+    const View view = state.view == View::alarms ? state.before_alarms : state.view;
+    return view == View::overview ? whole_frame(g) : rack_range(g, state.rack);
 }
 
 // The dashboard on the common reader loop. It paces itself: a snapshot every
@@ -131,7 +216,8 @@ class Dashboard : public ReaderTool {
           interval_(std::chrono::duration_cast<Clock::duration>(
               std::chrono::duration<double>(options.interval_s))),
           during_wait_(during_wait),
-          geometry_(reader.layout().geometry) {
+          geometry_(reader.layout().geometry),
+          alarms_(reader.name()) {
         state_.metric = options.metric;
         if (options.rack) {
             state_.rack = *options.rack;
@@ -195,6 +281,10 @@ class Dashboard : public ReaderTool {
         bool dirty = false;
         if (reread_ || now >= next_refresh_) {
             take_snapshot(reader, range_for(state_, geometry_), rate_, snapshot_);
+            alarms_.refresh(now);
+            if (auto answer = alarms_.answer(now)) {
+                show_alarm_message(*answer, now);
+            }
             watch_.update(change_, snapshot_.writer, now);
             change_ = AttachChange::unchanged;
             if (!reread_) {
@@ -218,8 +308,14 @@ class Dashboard : public ReaderTool {
         for (Key key : std::exchange(keys_, {})) {
             bool redraw_all = false;
             const int page = std::max(size.rows - 5, 1);
-            if (!handle_key(key, state_, geometry_, page, reread_, redraw_all)) {
+            std::optional<AlarmAction> action;
+            if (!handle_key(key, state_, geometry_, alarms_.list(), page, reread_, redraw_all,
+                            action)) {
                 return kExitOk;
+            }
+            if (action) {
+                show_alarm_message(alarms_.post(action->kind, action->id, action->seconds), now);
+                next_refresh_ = std::min(next_refresh_, now + kAnswerPoll);
             }
             if (redraw_all) {
                 screen_.invalidate();
@@ -234,8 +330,19 @@ class Dashboard : public ReaderTool {
 
   private:
     void draw(const TerminalSize& size) {
-        const RenderInput input{snapshot_, scale_, size, watch_.message(), watch_.alert()};
+        const bool alarm_news = !alarm_message_.empty() && Clock::now() < alarm_message_until_;
+        const RenderInput input{snapshot_,
+                                scale_,
+                                size,
+                                alarm_news ? alarm_message_ : watch_.message(),
+                                alarm_news ? false : watch_.alert(),
+                                &alarms_.list()};
         terminal_.write_all(screen_.update(render(state_, input), size.rows));
+    }
+
+    void show_alarm_message(std::string message, Clock::time_point now) {
+        alarm_message_ = std::move(message);
+        alarm_message_until_ = now + kAlarmMessageFor;
     }
 
     TerminalSession terminal_;
@@ -249,6 +356,9 @@ class Dashboard : public ReaderTool {
     Snapshot snapshot_;
     RateMeter rate_;
     WriterWatch watch_;
+    AlarmClient alarms_;
+    std::string alarm_message_;  // the last command's news, for a while
+    Clock::time_point alarm_message_until_{};
     AttachChange change_ = AttachChange::unchanged;
     std::vector<Key> keys_;
     Clock::time_point next_refresh_ = Clock::now();

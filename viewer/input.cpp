@@ -87,6 +87,21 @@ bool plain_key(char byte, Key& key) {
         case 'm':
             key = Key::cycle_metric;
             return true;
+        case 'a':
+            key = Key::alarms;
+            return true;
+        case 'A':
+            key = Key::acknowledge_all;
+            return true;
+        case 's':
+            key = Key::shelve;
+            return true;
+        case 'u':
+            key = Key::unshelve;
+            return true;
+        case 'S':
+            key = Key::toggle_suppressed;
+            return true;
         case '?':
             key = Key::help;
             return true;

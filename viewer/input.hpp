@@ -22,11 +22,16 @@ enum class Key {
     enter,
     escape,
     backspace,
-    cycle_metric,  // m
-    help,          // ?
-    quit,          // q, Ctrl-D
-    redraw,        // Ctrl-L
-    other,         // any other key (closes the help)
+    cycle_metric,       // m
+    alarms,             // a: the alarm view, and back
+    acknowledge_all,    // A (alarm view)
+    shelve,             // s (alarm view): the selected alarm for an hour
+    unshelve,           // u (alarm view)
+    toggle_suppressed,  // S (alarm view): show the suppressed consequences too
+    help,               // ?
+    quit,               // q, Ctrl-D
+    redraw,             // Ctrl-L
+    other,              // any other key (closes the help)
 };
 
 class KeyDecoder {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "common/json/number_format.hpp"
@@ -54,16 +55,51 @@ std::string_view liveness_style(const ColorScale& scale, Liveness liveness) {
 
 }  // namespace
 
+// "ALARMS 2C 1W 3 unack": every view's first glance. The counts
+// are of the alarms annunciated (not suppressed, not shelved), each
+// severity in its colour; a calm "no alarms" when there are none.
+void render_alarm_counts(const RenderInput& input, StyledLine& line) {
+    if (input.alarms == nullptr) {
+        return;
+    }
+    std::array<std::size_t, kSeverityCount> active{};
+    std::size_t unacknowledged = 0;
+    for (const BoardAlarm& alarm : input.alarms->alarms) {
+        if (!alarm.annunciated()) {
+            continue;
+        }
+        active[static_cast<std::size_t>(alarm.severity)] += alarm.active ? 1 : 0;
+        unacknowledged += alarm.state != AlarmState::acknowledged ? 1 : 0;
+    }
+    if (active[0] + active[1] + active[2] + unacknowledged == 0) {
+        line.text("no alarms  ");
+        return;
+    }
+    // Compact, to leave room at 80 columns: "ALARMS 2C 1W 3 unack".
+    line.styled(kBold, "ALARMS");
+    for (Severity severity : {Severity::critical, Severity::warning, Severity::info}) {
+        const std::size_t n = active[static_cast<std::size_t>(severity)];
+        if (n != 0) {
+            line.text(" ").styled(severity_style(input.scale, severity),
+                                  fmt::format("{}{}", n,
+                                              severity == Severity::critical  ? 'C'
+                                              : severity == Severity::warning ? 'W'
+                                                                              : 'I'));
+        }
+    }
+    if (unacknowledged != 0) {
+        line.text(" ").styled(kReverse, fmt::format("{} unack", unacknowledged));
+    }
+    line.text("  ");
+}
+
 void render_header(const RenderInput& input, const std::string& title,
                    std::vector<std::string>& lines) {
     const Snapshot& snap = input.snapshot;
+    // Most important first: the line is cut at the terminal's edge.
     StyledLine top(input.size.columns);
     top.styled(kBold, snap.segment_name).text("  ");
-    if (snap.writer.liveness != Liveness::no_segment) {
-        const Geometry& g = snap.geometry;
-        top.text(fmt::format("{}x{}x{} ({} cells)  ", g.racks, g.modules_per_rack,
-                             g.cells_per_module, g.cell_count()));
-    }
+    render_alarm_counts(input, top);
     top.text("writer ");
     if (snap.writer.pid != 0) {
         top.text(fmt::format("{} ", snap.writer.pid));
@@ -74,8 +110,12 @@ void render_header(const RenderInput& input, const std::string& title,
         const std::string rate = std::isnan(snap.frames_per_second)
                                      ? std::string("-")
                                      : format_fixed(snap.frames_per_second, 1);
-        top.text(fmt::format("  {} fps  missed {}  sim {}  frame {}", rate, snap.frames_missed,
+        top.text(fmt::format("  {} fps  sim {}  frame {}", rate,
                              format_sim_time(snap.frame.sim_time_ns), snap.frame.frame_number));
+    }
+    if (snap.writer.liveness != Liveness::no_segment) {
+        const Geometry& g = snap.geometry;
+        top.text(fmt::format("  {}x{}x{}", g.racks, g.modules_per_rack, g.cells_per_module));
     }
     lines.push_back(top.take());
 
@@ -126,6 +166,8 @@ std::vector<std::string> render(ViewState& state, const RenderInput& input) {
     }
     if (state.help) {
         detail::render_help(input, lines);
+    } else if (state.view == View::alarms) {
+        detail::render_alarms(state, input, lines);
     } else if (snap.writer.liveness == Liveness::no_segment || !snap.has_frame) {
         detail::render_header(input, "", lines);
         lines.emplace_back();
@@ -150,6 +192,8 @@ std::vector<std::string> render(ViewState& state, const RenderInput& input) {
             case View::module:
                 detail::render_module(state, input, lines);
                 break;
+            case View::alarms:
+                break;  // drawn above
         }
     }
     // Exactly one string per row, each cut to the width by its builder.

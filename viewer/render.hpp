@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/alarm/alarm_list.hpp"
 #include "viewer/color_scale.hpp"
 #include "viewer/metric.hpp"
 #include "viewer/snapshot.hpp"
@@ -15,7 +16,7 @@
 
 namespace brt::viewer {
 
-enum class View { overview, rack, module };
+enum class View { overview, rack, module, alarms };
 
 // Where the user is; the renderers clamp the selection to the geometry and
 // move the scroll offsets so that the selection stays on screen.
@@ -29,6 +30,11 @@ struct ViewState {
     std::int64_t first_row = 0;     // overview: first rack shown; module view: first cell
     std::int64_t first_module = 0;  // rack view: first module row shown
     std::int64_t first_cell = 0;    // rack view: first cell column shown
+    // The alarm view (`a`): where it was opened from, the selected line.
+    View before_alarms = View::overview;
+    std::uint32_t alarm = 0;
+    std::int64_t first_alarm = 0;
+    bool show_suppressed = false;
 };
 
 struct RenderInput {
@@ -37,7 +43,14 @@ struct RenderInput {
     TerminalSize size;
     std::string message;  // writer news for the second line; empty for none
     bool message_alert = false;
+    // The monitor's alarm list (alarm_list.hpp); null: not shown (batch
+    // output, tests of the other views).
+    const AlarmList* alarms = nullptr;
 };
+
+// The alarms the alarm view lists, in its order: the list, without the
+// suppressed ones unless asked for.
+std::vector<const BoardAlarm*> listed_alarms(const AlarmList& list, bool show_suppressed);
 
 std::vector<std::string> render(ViewState& state, const RenderInput& input);
 
@@ -54,6 +67,9 @@ void render_overview(ViewState& state, const RenderInput& input, std::vector<std
 void render_rack(ViewState& state, const RenderInput& input, std::vector<std::string>& lines);
 void render_module(ViewState& state, const RenderInput& input, std::vector<std::string>& lines);
 void render_help(const RenderInput& input, std::vector<std::string>& lines);
+void render_alarms(ViewState& state, const RenderInput& input, std::vector<std::string>& lines);
+// The SGR style of an alarm severity ("" without colour: bold then).
+std::string_view severity_style(const ColorScale& scale, Severity severity);
 // "1d 02:03:04.5" / "02:03:04.5"
 std::string format_sim_time(std::uint64_t sim_time_ns);
 // Keeps `selected` inside [first, first + visible) by moving `first`.

@@ -9,7 +9,7 @@ namespace brt::viewer::detail {
 
 namespace {
 
-constexpr std::array<std::string_view, 21> kHelp = {
+constexpr std::array<std::string_view, 26> kHelp = {
     "Keys",
     "  Up/Down, k/j      select a rack, module or cell",
     "  Left/Right, h/l   select a cell (rack view), the previous/next module (module view)",
@@ -17,6 +17,9 @@ constexpr std::array<std::string_view, 21> kHelp = {
     "  Enter             open the selected rack, then the selected module",
     "  Esc, Backspace    back to the rack, then to the overview",
     "  m                 colour by the next metric: voltage, temperature, SoC, SoH, resistance",
+    "  a                 the alarm list of brt-anomaly-monitor, and back (a or Esc)",
+    "    in it: Enter acknowledge the selected alarm, A acknowledge all, s shelve it for an",
+    "    hour, u unshelve it, S show the consequences suppressed under their first-out",
     "  ?                 this help (any key closes it);  Ctrl-L  redraw;  q  quit",
     "",
     "Overview columns",
@@ -29,9 +32,10 @@ constexpr std::array<std::string_view, 21> kHelp = {
     "(legend",
     "  on the last line, low on the left, high on the right; without colour: . : - = + * # % @).",
     "",
-    "Header: segment, geometry, writer pid and state (live, stale, stopped, no writer, no",
-    "  segment), the publish rate seen, frames published that the viewer skipped between",
-    "  refreshes (missed), simulated time and frame number.",
+    "Header: segment; the alarms (ALARMS 2C 1W 0I: active ones by severity, critical,",
+    "  warning, info; N unack: not acknowledged; or \"no alarms\"); the writer's pid and state "
+    "(live, stale, stopped, no writer, no segment);",
+    "  the publish rate seen, simulated time, frame number and the geometry.",
 };
 
 }  // namespace
