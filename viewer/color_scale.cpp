@@ -68,6 +68,25 @@ std::string style_for(ColorDepth depth, double t) {
     return {};
 }
 
+// Greys from dark to light; the text stays readable on each.
+std::string calm_style_for(ColorDepth depth, double t) {
+    const double clamped = std::clamp(t, 0.0, 1.0);
+    const char* foreground = clamped > 0.55 ? "30" : "97";
+    switch (depth) {
+        case ColorDepth::none:
+            return {};
+        case ColorDepth::truecolor: {
+            const long grey = std::lround(58 + clamped * (190 - 58));
+            return fmt::format("\x1b[{};48;2;{};{};{}m", foreground, grey, grey, grey);
+        }
+        case ColorDepth::ansi256:  // the greyscale ramp 232..255
+            return fmt::format("\x1b[{};48;5;{}m", foreground, 236 + std::lround(clamped * 14));
+        case ColorDepth::ansi16:
+            return clamped > 0.55 ? "\x1b[30;47m" : "\x1b[97;100m";
+    }
+    return {};
+}
+
 }  // namespace
 
 ColorDepth detect_color_depth(const char* colorterm_env, const char* term_env) {
@@ -107,6 +126,7 @@ void ScaleRange::include(double value) {
 ColorScale::ColorScale(ColorDepth depth) : depth_(depth) {
     for (int i = 0; i < kLevels; ++i) {
         styles_[i] = style_for(depth, (i + 0.5) / kLevels);
+        calm_styles_[i] = calm_style_for(depth, (i + 0.5) / kLevels);
     }
     if (depth == ColorDepth::ansi16) {
         nan_style_ = "\x1b[30;47m";
@@ -121,6 +141,10 @@ int ColorScale::level(double t) {
 
 const std::string& ColorScale::style(double t) const {
     return std::isnan(t) ? nan_style_ : styles_[level(t)];
+}
+
+const std::string& ColorScale::calm_style(double t) const {
+    return std::isnan(t) ? nan_style_ : calm_styles_[level(t)];
 }
 
 char ColorScale::shade(double t) const {

@@ -23,6 +23,8 @@ ColorDepth detect_color_depth(const char* colorterm_env, const char* term_env);
 struct ScaleRange {
     double low = NAN;
     double high = NAN;
+    ScaleRange() = default;
+    ScaleRange(double low_value, double high_value) : low(low_value), high(high_value) {}
     // 0..1; NaN stays NaN; a range of one value maps everything to 0.5.
     double normalize(double value) const;
     void include(double value);  // widens the range, NaN ignored
@@ -38,6 +40,9 @@ class ColorScale {
     // SGR sequence setting background and a contrasting foreground for a
     // normalised value; for NaN a neutral grey. Empty without colour.
     const std::string& style(double t) const;
+    // The calm scale of the state colours: dark to light grey, for values
+    // of places without an alarm.
+    const std::string& calm_style(double t) const;
     // One character standing for the value without colour: ".:-=+*#%@"
     // from low to high, '?' for NaN.
     char shade(double t) const;
@@ -47,6 +52,7 @@ class ColorScale {
     static int level(double t);
     ColorDepth depth_;
     std::array<std::string, kLevels> styles_;
+    std::array<std::string, kLevels> calm_styles_;
     std::string nan_style_;
 };
 

@@ -217,7 +217,8 @@ class Dashboard : public ReaderTool {
               std::chrono::duration<double>(options.interval_s))),
           during_wait_(during_wait),
           geometry_(reader.layout().geometry),
-          alarms_(reader.name()) {
+          alarms_(reader.name()),
+          color_mode_(options.color_mode) {
         state_.metric = options.metric;
         if (options.rack) {
             state_.rack = *options.rack;
@@ -336,7 +337,8 @@ class Dashboard : public ReaderTool {
                                 size,
                                 alarm_news ? alarm_message_ : watch_.message(),
                                 alarm_news ? false : watch_.alert(),
-                                &alarms_.list()};
+                                &alarms_.list(),
+                                color_mode_};
         terminal_.write_all(screen_.update(render(state_, input), size.rows));
     }
 
@@ -357,6 +359,7 @@ class Dashboard : public ReaderTool {
     RateMeter rate_;
     WriterWatch watch_;
     AlarmClient alarms_;
+    ColorMode color_mode_;
     std::string alarm_message_;  // the last command's news, for a while
     Clock::time_point alarm_message_until_{};
     AttachChange change_ = AttachChange::unchanged;

@@ -8,6 +8,7 @@
 #include "common/segment/segment_reader.hpp"
 #include "viewer/color_scale.hpp"
 #include "viewer/metric.hpp"
+#include "viewer/tile_painter.hpp"
 
 namespace brt::viewer {
 
@@ -15,6 +16,7 @@ struct DashboardOptions {
     double interval_s = 0.5;
     ColorDepth color = ColorDepth::none;
     Metric metric = Metric::voltage;
+    ColorMode color_mode = ColorMode::state;
     std::optional<std::uint32_t> rack;    // start in this rack's view
     std::optional<std::uint32_t> module;  // ... or in this module's table
 };

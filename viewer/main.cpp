@@ -33,6 +33,7 @@ struct Options {
     std::string fields;
     std::string metric = "voltage";
     std::string color = "auto";
+    std::string scale = "state";
     bool alarms = false;
     bool show_suppressed = false;
 };
@@ -112,6 +113,7 @@ int run(const Options& options, bool batch_asked) {
         dashboard.interval_s = options.interval_s;
         dashboard.color = color;
         dashboard.metric = metric;
+        dashboard.color_mode = options.scale == "range" ? ColorMode::range : ColorMode::state;
         dashboard.rack = selection.rack;
         dashboard.module = selection.module;
         return run_dashboard(reader, dashboard);
@@ -169,6 +171,11 @@ int main(int argc, char** argv) {
     app.add_option("--color", options.color,
                    "Colour: auto (a terminal, NO_COLOR unset), always or never")
         ->check(CLI::IsMember({"auto", "always", "never"}))
+        ->capture_default_str();
+    app.add_option("--scale", options.scale,
+                   "Dashboard colours: state (alarms in their colours, other places grey on a "
+                   "fixed scale per metric) or range (the frame's own range, blue to red)")
+        ->check(CLI::IsMember({"state", "range"}))
         ->capture_default_str();
     auto* alarms = app.add_flag("--alarms", options.alarms,
                                 "Print the alarm list of the alarm monitor once, instead of the "

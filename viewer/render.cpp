@@ -130,26 +130,41 @@ void render_header(const RenderInput& input, const std::string& title,
     lines.push_back(second.take());
 }
 
-std::string render_legend(const RenderInput& input, Field field, const ScaleRange& range,
-                          std::string_view keys) {
+void push_legend(const RenderInput& input, Field field, const ScaleRange& range,
+                 std::string_view keys, std::vector<std::string>& lines) {
+    lines.resize(static_cast<std::size_t>(std::max(input.size.rows - 2, 0)));
     StyledLine line(input.size.columns);
     const DisplayUnit& unit = display_unit(field);
+    const bool by_state = input.color_mode == ColorMode::state;
+    if (by_state) {
+        // What the colours mean: an alarm's severity, else calm.
+        for (Severity severity : {Severity::critical, Severity::warning, Severity::info}) {
+            const char letter = severity == Severity::critical  ? 'C'
+                                : severity == Severity::warning ? 'W'
+                                                                : 'I';
+            line.styled(severity_style(input.scale, severity),
+                        input.scale.colored() ? std::string(1, ' ') : std::string(1, letter))
+                .text(severity == Severity::critical  ? " crit "
+                      : severity == Severity::warning ? " warn "
+                                                      : " info ");
+        }
+    }
     if (!range.empty()) {
-        line.text(fmt::format("{} {} ", unit.label, unit.unit));
+        line.text(fmt::format("{}{} {} ", by_state ? "normal: " : "", unit.label, unit.unit));
         line.text(format_display(field, range.low)).text(" ");
         constexpr int kBarWidth = 12;
         for (int i = 0; i < kBarWidth; ++i) {
             const double t = (i + 0.5) / kBarWidth;
             if (input.scale.colored()) {
-                line.styled(input.scale.style(t), " ");
+                line.styled(by_state ? input.scale.calm_style(t) : input.scale.style(t), " ");
             } else {
                 line.text(std::string(1, input.scale.shade(t)));
             }
         }
-        line.text(" ").text(format_display(field, range.high)).text("  ");
+        line.text(" ").text(format_display(field, range.high));
     }
-    line.text(keys);
-    return line.take();
+    lines.push_back(line.take());
+    lines.push_back(StyledLine(input.size.columns).text(keys).take());
 }
 
 }  // namespace detail

@@ -13,6 +13,7 @@
 #include "viewer/metric.hpp"
 #include "viewer/snapshot.hpp"
 #include "viewer/terminal.hpp"
+#include "viewer/tile_painter.hpp"
 
 namespace brt::viewer {
 
@@ -46,6 +47,8 @@ struct RenderInput {
     // The monitor's alarm list (alarm_list.hpp); null: not shown (batch
     // output, tests of the other views).
     const AlarmList* alarms = nullptr;
+    // Colours by state (alarms, fixed scales) or by the frame's range.
+    ColorMode color_mode = ColorMode::state;
 };
 
 // The alarms the alarm view lists, in its order: the list, without the
@@ -60,16 +63,17 @@ namespace detail {
 // view's title or the writer message.
 void render_header(const RenderInput& input, const std::string& title,
                    std::vector<std::string>& lines);
-// Last line: the colour legend of `range` for `field` and a key reminder.
-std::string render_legend(const RenderInput& input, Field field, const ScaleRange& range,
-                          std::string_view keys);
+// The last two lines (after cutting `lines` to fit): what the colours mean
+// (the alarm severities by state; the scale of `range` for `field`), then
+// the view's keys.
+void push_legend(const RenderInput& input, Field field, const ScaleRange& range,
+                 std::string_view keys, std::vector<std::string>& lines);
 void render_overview(ViewState& state, const RenderInput& input, std::vector<std::string>& lines);
 void render_rack(ViewState& state, const RenderInput& input, std::vector<std::string>& lines);
 void render_module(ViewState& state, const RenderInput& input, std::vector<std::string>& lines);
 void render_help(const RenderInput& input, std::vector<std::string>& lines);
 void render_alarms(ViewState& state, const RenderInput& input, std::vector<std::string>& lines);
-// The SGR style of an alarm severity ("" without colour: bold then).
-std::string_view severity_style(const ColorScale& scale, Severity severity);
+
 // "1d 02:03:04.5" / "02:03:04.5"
 std::string format_sim_time(std::uint64_t sim_time_ns);
 // Keeps `selected` inside [first, first + visible) by moving `first`.

@@ -23,21 +23,6 @@ std::vector<const BoardAlarm*> listed_alarms(const AlarmList& list, bool show_su
 
 namespace detail {
 
-std::string_view severity_style(const ColorScale& scale, Severity severity) {
-    if (!scale.colored()) {
-        return kBold;
-    }
-    switch (severity) {
-        case Severity::critical:
-            return "\x1b[1;37;41m";  // white on red
-        case Severity::warning:
-            return "\x1b[1;30;43m";  // black on amber
-        case Severity::info:
-            return "\x1b[1;30;46m";  // black on cyan
-    }
-    return kBold;
-}
-
 namespace {
 
 std::string_view severity_word(Severity severity) {

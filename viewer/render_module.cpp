@@ -43,12 +43,15 @@ void render_module(ViewState& state, const RenderInput& input, std::vector<std::
                     state.module, g.cells_per_module, metric_name(state.metric)),
         lines);
     ScaleRange range;
+    if (index >= 0) {
+        range.include(snap.modules[index].field(metric).min);
+        range.include(snap.modules[index].field(metric).max);
+    }
+    const TilePainter painter(input.color_mode, input.scale, snap, input.alarms, metric, range);
     if (index < 0) {
         lines.push_back(StyledLine(width).text("  (reading the module...)").take());
     } else {
         const GroupSummary& summary = snap.modules[index];
-        range.include(summary.field(metric).min);
-        range.include(summary.field(metric).max);
 
         StyledLine heading(width);
         heading.text(fmt::format("{:>{}}", "Cell", kLabelWidth));
@@ -58,7 +61,7 @@ void render_module(ViewState& state, const RenderInput& input, std::vector<std::
         heading.text(" Status");
         lines.push_back(heading.take());
 
-        const std::int64_t visible = std::max(input.size.rows - 4, 1);
+        const std::int64_t visible = std::max(input.size.rows - 5, 1);
         keep_visible(state.cell, visible, g.cells_per_module, state.first_row);
         const std::int64_t last =
             std::min<std::int64_t>(g.cells_per_module, state.first_row + visible);
@@ -76,7 +79,10 @@ void render_module(ViewState& state, const RenderInput& input, std::vector<std::
                 const bool highest = f.valid > 0 && cell == f.max_cell;
                 std::string_view style;
                 if (column.field == metric) {
-                    style = input.scale.style(range.normalize(value));
+                    style =
+                        painter
+                            .paint(state.rack, state.module, static_cast<std::uint32_t>(c), value)
+                            .style;
                 } else if (input.scale.colored() && (lowest || highest)) {
                     style = highest ? "\x1b[1;31m" : "\x1b[1;34m";
                 }
@@ -92,9 +98,8 @@ void render_module(ViewState& state, const RenderInput& input, std::vector<std::
             lines.push_back(line.take());
         }
     }
-    lines.resize(static_cast<std::size_t>(std::max(input.size.rows - 1, 0)));
-    lines.push_back(render_legend(input, metric, range,
-                                  "j/k cell  h/l module  Esc back  m metric  ? help  q quit"));
+    push_legend(input, metric, painter.range(state.rack),
+                "j/k cell  h/l module  Esc back  a alarms  m metric  ? help", lines);
 }
 
 }  // namespace brt::viewer::detail

@@ -149,8 +149,10 @@ void render_overview(ViewState& state, const RenderInput& input, std::vector<std
         range.include(module.field(field).mean());
     }
 
+    const TilePainter painter(input.color_mode, input.scale, snap, input.alarms, field, range);
+
     const std::int64_t rack_count = g.racks;
-    const std::int64_t visible = std::max(input.size.rows - 5, 1);
+    const std::int64_t visible = std::max(input.size.rows - 6, 1);
     keep_visible(state.rack, visible, rack_count, state.first_row);
     const std::int64_t last_shown = std::min(rack_count, state.first_row + visible);
     const std::string title =
@@ -200,7 +202,9 @@ void render_overview(ViewState& state, const RenderInput& input, std::vector<std
         const std::int64_t index = snap.rack_index(static_cast<std::uint32_t>(rack));
         StyledLine line(width);
         const bool selected = rack == state.rack;
-        line.styled(selected ? kReverse : "",
+        // The rack number takes the colour of its worst alarm.
+        const std::string_view label_style = painter.rack_style(static_cast<std::uint32_t>(rack));
+        line.styled(selected ? kReverse : label_style,
                     fmt::format("{}{:>{}}", selected ? '>' : ' ', rack, kRackLabelWidth - 1));
         if (index < 0) {
             lines.push_back(line.take());
@@ -225,11 +229,12 @@ void render_overview(ViewState& state, const RenderInput& input, std::vector<std
                     sum += f.sum;
                     valid += f.valid;
                 }
-                const double t =
-                    range.normalize(valid == 0 ? NAN : sum / static_cast<double>(valid));
+                const Tile tile = painter.paint_modules(
+                    static_cast<std::uint32_t>(rack), m, std::min(per_char, modules - m),
+                    valid == 0 ? NAN : sum / static_cast<double>(valid));
                 const std::string cell(static_cast<std::size_t>(chars_per_module),
-                                       input.scale.colored() ? ' ' : input.scale.shade(t));
-                line.styled(input.scale.style(t), cell);
+                                       input.scale.colored() ? ' ' : tile.shade);
+                line.styled(tile.style, cell);
                 if (line.remaining() <= 0) {
                     break;
                 }
@@ -237,9 +242,8 @@ void render_overview(ViewState& state, const RenderInput& input, std::vector<std
         }
         lines.push_back(line.take());
     }
-    lines.resize(static_cast<std::size_t>(std::max(input.size.rows - 1, 0)));
-    lines.push_back(
-        render_legend(input, field, range, "j/k rack  Enter open  m metric  ? help  q quit"));
+    push_legend(input, field, painter.range(state.rack),
+                "j/k rack  Enter open  a alarms  m metric  ? help  q quit", lines);
 }
 
 }  // namespace brt::viewer::detail

@@ -40,17 +40,19 @@ void render_rack(ViewState& state, const RenderInput& input, std::vector<std::st
     render_header(input, title, lines);
 
     ScaleRange range;
-    if (index < 0) {
-        lines.push_back(StyledLine(width).text("  (reading the rack...)").take());
-    } else {
+    if (index >= 0) {
         const FieldSummary& summary = snap.racks[index].field(field);
         range.include(summary.min);
         range.include(summary.max);
-
+    }
+    const TilePainter painter(input.color_mode, input.scale, snap, input.alarms, field, range);
+    if (index < 0) {
+        lines.push_back(StyledLine(width).text("  (reading the rack...)").take());
+    } else {
         const int cell_columns = cell_width(input.scale.colored());
         const std::int64_t visible_cells = std::max(1, (width - kLabelWidth) / cell_columns);
         keep_visible(state.cell, visible_cells, g.cells_per_module, state.first_cell);
-        const std::int64_t visible_modules = std::max(input.size.rows - 4, 1);
+        const std::int64_t visible_modules = std::max(input.size.rows - 5, 1);
         keep_visible(state.module, visible_modules, g.modules_per_rack, state.first_module);
         const std::int64_t last_cell =
             std::min<std::int64_t>(g.cells_per_module, state.first_cell + visible_cells);
@@ -74,26 +76,26 @@ void render_rack(ViewState& state, const RenderInput& input, std::vector<std::st
                 const std::uint64_t cell = g.cell_index(state.rack, static_cast<std::uint32_t>(m),
                                                         static_cast<std::uint32_t>(c));
                 const double value = snap.value(field, cell);
-                const double t = range.normalize(value);
+                const Tile tile = painter.paint(state.rack, static_cast<std::uint32_t>(m),
+                                                static_cast<std::uint32_t>(c), value);
                 const bool selected = selected_row && c == state.cell;
                 const std::string text = format_display(field, value, kValueWidth);
                 if (input.scale.colored()) {
-                    line.styled(input.scale.style(t), " ");
-                    line.styled(selected ? std::string(input.scale.style(t)) + std::string(kReverse)
-                                         : input.scale.style(t),
-                                text);
+                    line.styled(tile.style, " ");
+                    line.styled(
+                        selected ? std::string(tile.style) + std::string(kReverse) : tile.style,
+                        text);
                 } else {
                     line.text(" ");
                     line.styled(selected ? kReverse : "", text);
-                    line.text(std::string(1, input.scale.shade(t)));
+                    line.text(std::string(1, tile.shade));
                 }
             }
             lines.push_back(line.take());
         }
     }
-    lines.resize(static_cast<std::size_t>(std::max(input.size.rows - 1, 0)));
-    lines.push_back(render_legend(input, field, range,
-                                  "arrows/hjkl move  Enter module  Esc back  m metric  ? help"));
+    push_legend(input, field, painter.range(state.rack),
+                "arrows/hjkl move  Enter module  Esc back  a alarms  m metric", lines);
 }
 
 }  // namespace brt::viewer::detail

@@ -58,6 +58,7 @@ ReadOutcome take_snapshot(SegmentReader& reader, CellRange range, RateMeter& rat
         return ReadOutcome::detached;
     }
     out.geometry = reader.layout().geometry;
+    out.rack_chemistry = reader.segment().rack_chemistries();
     // Nothing new since the last read of this range (a slower or stopped
     // writer): keep the copy and its summaries instead of redoing them.
     const std::uint64_t latest = reader.latest_frame();

@@ -17,6 +17,7 @@ namespace brt::viewer {
 struct Snapshot {
     std::string segment_name;  // normalized, without '/'
     Geometry geometry;
+    std::vector<Chemistry> rack_chemistry;  // one per rack of the segment
     WriterStatus writer;
     bool has_frame = false;  // false: nothing published yet, or no segment
     FrameBuffer frame;

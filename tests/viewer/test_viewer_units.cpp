@@ -92,7 +92,7 @@ TEST_CASE("every view fits the terminal, from 20x8 to 300x100", "[viewer-units]"
     const ColorScale scale(ColorDepth::truecolor);
     for (const TerminalSize size : {TerminalSize{8, 20}, TerminalSize{24, 80},
                                     TerminalSize{70, 250}, TerminalSize{100, 300}}) {
-        for (const View view : {View::overview, View::rack, View::module}) {
+        for (const View view : {View::overview, View::rack, View::module, View::alarms}) {
             ViewState state;
             state.view = view;
             state.rack = 49;
@@ -123,7 +123,7 @@ TEST_CASE("every view fits the terminal, from 20x8 to 300x100", "[viewer-units]"
                 }
                 return all;
             }();
-            if (size.rows >= 24) {
+            if (size.rows >= 24 && view != View::alarms) {
                 CHECK_THAT(text, Catch::Contains(view == View::overview ? ">   49"
                                                  : view == View::rack   ? ">  11"
                                                                         : ">   39"));
@@ -145,4 +145,138 @@ TEST_CASE("publish rate: frames per second seen, zero once frames stop", "[viewe
     rate.add(3, t0 + 11'000'000'000);  // a restarted writer counts from 1 again
     rate.add(13, t0 + 12'000'000'000);
     CHECK(rate.frames_per_second(t0 + 12'000'000'000) == Approx(10.0));
+}
+
+namespace {
+
+// A 3 x 2 x 4 segment of NMC cells at 3.7 V and 25 °C.
+Snapshot healthy_snapshot() {
+    const Geometry geometry{3, 2, 4};
+    const test::CellIndexFrame values = test::known_frame(geometry);
+    Snapshot snapshot;
+    snapshot.segment_name = "state";
+    snapshot.geometry = geometry;
+    snapshot.rack_chemistry.assign(geometry.racks, Chemistry::nmc);
+    snapshot.writer.liveness = Liveness::live;
+    snapshot.has_frame = true;
+    FrameBuffer& frame = snapshot.frame;
+    frame.range = whole_frame(geometry);
+    for (std::uint32_t f = 0; f < 6; ++f) {
+        frame.columns[f] = values.columns[f];
+    }
+    for (float& v : frame.columns[0]) {
+        v = 3.7f;
+    }
+    for (float& t : frame.columns[2]) {
+        t = 25.0f;
+    }
+    frame.status = values.status;
+    frame.racks = values.racks;
+    snapshot.modules = summarize_modules(frame, geometry);
+    snapshot.racks = summarize_racks(snapshot.modules, geometry);
+    return snapshot;
+}
+
+// The line without its escape sequences.
+std::string plain(const std::string& line) {
+    std::string text;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '\x1b') {
+            while (i < line.size() && line[i] != 'm') {
+                ++i;
+            }
+            continue;
+        }
+        text += line[i];
+    }
+    return text;
+}
+
+// The overview's line of a rack: its visible text starts with the label.
+std::string overview_row(const std::vector<std::string>& lines, const std::string& label) {
+    for (const std::string& line : lines) {
+        if (plain(line).rfind(label, 0) == 0) {
+            return line;
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("colour by state: an alarm's place in its severity's colour, the rest calm grey",
+          "[viewer-units]") {
+    const Snapshot snapshot = healthy_snapshot();
+    AlarmList alarms;
+    alarms.monitor_running = true;
+    BoardAlarm critical;
+    critical.id = 4;
+    critical.rule = Rule::thermal_runaway;
+    critical.severity = Severity::critical;
+    critical.location = AlarmLocation{1, 0, 2};
+    alarms.alarms.push_back(critical);
+    const TerminalSize size{24, 80};
+
+    SECTION("with colour") {
+        const ColorScale scale(ColorDepth::truecolor);
+        ViewState state;
+        RenderInput input{snapshot, scale, size, "", false, &alarms};
+        const auto lines = render(state, input);
+        const std::string red = "\x1b[1;37;41m";
+        // Rack 1 (its label and its module 0) is red; racks 0 and 2 have no
+        // colour but grey: 3.7 V is normal, however the cells differ.
+        CHECK_THAT(overview_row(lines, "     1"), Catch::Contains(red));
+        for (const char* calm : {">    0", "     2"}) {
+            const std::string row = overview_row(lines, calm);
+            REQUIRE_FALSE(row.empty());
+            CHECK_THAT(
+                row, !Catch::Contains(red) && !Catch::Contains("43m") && Catch::Contains("48;2;"));
+            // Every background of a healthy rack is a grey (r = g = b).
+            int backgrounds = 0;
+            for (auto at = row.find("48;2;"); at != std::string::npos;
+                 at = row.find("48;2;", at + 1)) {
+                int r = 0, g = 0, b = 0;
+                std::sscanf(row.c_str() + at + 5, "%d;%d;%d", &r, &g, &b);
+                CHECK(r == g);
+                CHECK(g == b);
+                ++backgrounds;
+            }
+            CHECK(backgrounds >= 2);
+        }
+        // The legend says what the colours mean.
+        CHECK_THAT(lines[lines.size() - 2], Catch::Contains("crit") && Catch::Contains("warn") &&
+                                                Catch::Contains("normal: voltage V 2.800"));
+
+        // In the rack, only the cell with the alarm is red.
+        state.view = View::rack;
+        state.rack = 1;
+        const auto rack_lines = render(state, input);
+        std::size_t red_cells = 0;
+        // The module rows: after the header and the heading, before the legend.
+        for (std::size_t row = 3; row + 2 < rack_lines.size(); ++row) {
+            const std::string& line = rack_lines[row];
+            for (std::size_t at = line.find(red); at != std::string::npos;
+                 at = line.find(red, at + 1)) {
+                ++red_cells;
+            }
+        }
+        CHECK(red_cells == 2);  // a cell is a coloured gap and its coloured value
+
+        // --scale range: the frame's range on the blue-to-red scale, no alarm colours.
+        input.color_mode = ColorMode::range;
+        state.view = View::overview;
+        CHECK_THAT(overview_row(render(state, input), "     1"), !Catch::Contains(red));
+    }
+    SECTION("without colour: the severity's letter") {
+        const ColorScale scale(ColorDepth::none);
+        ViewState state;
+        const auto lines = render(state, RenderInput{snapshot, scale, size, "", false, &alarms});
+        CHECK_THAT(overview_row(lines, "     1"), Catch::Contains("CCC"));
+        CHECK_THAT(overview_row(lines, ">    0"), !Catch::Contains("CCC"));
+        for (const std::string& line : lines) {
+            // No colour at all: at most bold and reverse video.
+            CHECK(line.find("48;") == std::string::npos);
+            CHECK(line.find("41m") == std::string::npos);
+        }
+    }
 }
