@@ -75,8 +75,12 @@ void render_module(ViewState& state, const RenderInput& input, std::vector<std::
             for (const TableColumn& column : kColumns) {
                 const FieldSummary& f = summary.field(column.field);
                 const double value = snap.value(column.field, cell);
-                const bool lowest = f.valid > 0 && cell == f.min_cell;
-                const bool highest = f.valid > 0 && cell == f.max_cell;
+                // Marked only when the extremes differ as printed: "25.0^"
+                // next to "25.0v" would point at a difference nobody sees.
+                const bool differ = format_display(column.field, f.min, column.width) !=
+                                    format_display(column.field, f.max, column.width);
+                const bool lowest = differ && f.valid > 0 && cell == f.min_cell;
+                const bool highest = differ && f.valid > 0 && cell == f.max_cell;
                 std::string_view style;
                 if (column.field == metric) {
                     style =
@@ -84,7 +88,8 @@ void render_module(ViewState& state, const RenderInput& input, std::vector<std::
                             .paint(state.rack, state.module, static_cast<std::uint32_t>(c), value)
                             .style;
                 } else if (input.scale.colored() && (lowest || highest)) {
-                    style = highest ? "\x1b[1;31m" : "\x1b[1;34m";
+                    // Bright cyan, not blue: readable on a black background.
+                    style = highest ? "\x1b[1;31m" : "\x1b[1;96m";
                 }
                 line.text(" ");
                 line.styled(style, format_display(column.field, value, column.width));

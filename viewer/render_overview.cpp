@@ -39,6 +39,17 @@ std::string count(std::uint64_t n, int width) {
     return fmt::format("{:>{}}", n, width);
 }
 
+// What holds the rack back, most serious first; "0" (shown plain) when
+// nothing does: a discharge cut-off (a cell at its limit), a charger fault
+// (CV control failed), a grid outage.
+std::string protection_text(std::uint32_t flags) {
+    const char* text = (flags & rack_flags::discharge_cutoff) != 0 ? "cutoff"
+                       : (flags & rack_flags::charger_fault) != 0  ? "chgflt"
+                       : (flags & rack_flags::grid_outage) != 0    ? "grid"
+                                                                   : "0";
+    return fmt::format("{:>6}", text);
+}
+
 std::vector<Column> overview_columns() {
     using F = Field;
     return {
@@ -90,6 +101,16 @@ std::vector<Column> overview_columns() {
          true},
         {"Cells", "Bal", 4, 1,
          [](const RackRow& r) { return count(r.summary.balancing_cells, 4); }},
+        // The rack's own state: protection (what stops it), HVAC, air.
+        {"Rack", "Prot", 6, 1, [](const RackRow& r) { return protection_text(r.record.flags); },
+         true},
+        {"Rack", "HVAC", 4, 2,
+         [](const RackRow& r) {
+             return fmt::format("{:>4}",
+                                (r.record.flags & rack_flags::hvac_on) != 0 ? "on" : "off");
+         }},
+        {"Rack", "AirC", 5, 2,
+         [](const RackRow& r) { return stat(F::temperature_c, r.record.air_temperature_c, 5); }},
     };
 }
 
@@ -155,11 +176,14 @@ void render_overview(ViewState& state, const RenderInput& input, std::vector<std
     const std::int64_t visible = std::max(input.size.rows - 6, 1);
     keep_visible(state.rack, visible, rack_count, state.first_row);
     const std::int64_t last_shown = std::min(rack_count, state.first_row + visible);
+    const std::string ambient = fmt::format(
+        "ambient {} C", format_display(Field::temperature_c, snap.frame.ambient_temperature_c));
     const std::string title =
         rack_count > visible
-            ? fmt::format("Overview: racks {}-{} of {}, heatmap of module mean {}", state.first_row,
-                          last_shown - 1, rack_count, metric_name(state.metric))
-            : fmt::format("Overview: {} racks, heatmap of module mean {}", rack_count,
+            ? fmt::format("Overview: racks {}-{} of {}, {}, heatmap of module mean {}",
+                          state.first_row, last_shown - 1, rack_count, ambient,
+                          metric_name(state.metric))
+            : fmt::format("Overview: {} racks, {}, heatmap of module mean {}", rack_count, ambient,
                           metric_name(state.metric));
     render_header(input, title, lines);
 

@@ -2,6 +2,7 @@
 // colour scale and the renderer's widths.
 #include <catch2/catch.hpp>
 
+#include "common/control/rack_mode.hpp"
 #include "support/test_frames.hpp"
 #include "viewer/color_scale.hpp"
 #include "viewer/input.hpp"
@@ -278,5 +279,34 @@ TEST_CASE("colour by state: an alarm's place in its severity's colour, the rest 
             CHECK(line.find("48;") == std::string::npos);
             CHECK(line.find("41m") == std::string::npos);
         }
+    }
+}
+
+TEST_CASE(
+    "the overview shows each rack's protection, HVAC and air; the module view marks only "
+    "extremes that differ as printed",
+    "[viewer-units]") {
+    Snapshot snapshot = healthy_snapshot();
+    snapshot.frame.racks[1].flags = rack_flags::discharge_cutoff;
+    snapshot.frame.racks[2].flags = rack_flags::hvac_on;
+    snapshot.frame.racks[2].air_temperature_c = 31.5f;
+    snapshot.frame.ambient_temperature_c = 38.0f;
+    const ColorScale scale(ColorDepth::none);
+    ViewState state;
+    const auto lines =
+        render(state, RenderInput{snapshot, scale, TerminalSize{24, 220}, "", false});
+    CHECK_THAT(lines[1], Catch::Contains("ambient 38.0 C"));
+    CHECK_THAT(plain(overview_row(lines, "     1")), Catch::Contains("cutoff"));
+    CHECK_THAT(plain(overview_row(lines, "     2")),
+               Catch::Contains("  on") && Catch::Contains("31.5"));
+    CHECK_THAT(plain(overview_row(lines, ">    0")), Catch::Contains(" off"));
+
+    // Every cell at 25.0 °C and 3.700 V: no ^ or v in those columns.
+    state.view = View::module;
+    const auto module =
+        render(state, RenderInput{snapshot, scale, TerminalSize{24, 120}, "", false});
+    for (const std::string& line : module) {
+        CHECK_THAT(line, !Catch::Contains("25.0^") && !Catch::Contains("25.0v") &&
+                             !Catch::Contains("3.700^") && !Catch::Contains("3.700v"));
     }
 }
