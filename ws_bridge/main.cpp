@@ -217,7 +217,8 @@ int main(int argc, char** argv) {
         "  {0} --control-token-file /etc/brt/token   allow POST control requests\n"
         "API: /api/v1/summary, /api/v1/racks/R, /api/v1/racks/R/modules/M, /api/v1/alarms,\n"
         "/api/v1/scenarios, /health, /metrics, WebSocket /api/v1/ws (docs/ws-bridge.md).\n"
-        "The alarms are brt-anomaly-monitor's, read from its alarm segment.\n"
+        "POST /api/v1/alarms/ID/acknowledge|shelve|unshelve and /api/v1/alarms/acknowledge\n"
+        "(with the token) go to brt-anomaly-monitor, whose alarms the bridge shows.\n"
         "Exit codes: 0 success, 1 runtime failure, 2 bad usage.",
         tool_name("ws_bridge")));
     return run_tool(app, argc, argv, [&] { return serve(options); });

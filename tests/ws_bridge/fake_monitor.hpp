@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/alarm/alarm_rules.hpp"
 #include "common/alarm_segment/alarm_segment_writer.hpp"
 
 namespace brt::test {
