@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "anomaly_monitor/ctl.hpp"
 #include "anomaly_monitor/monitor.hpp"
 #include "common/alarm/alarm_config_cli.hpp"
 #include "common/cli/cli_common.hpp"
@@ -50,12 +51,20 @@ int main(int argc, char** argv) {
                    "pipeline started in any order raises nothing")
         ->check(CLI::Range(0.0, 3600.0))
         ->capture_default_str();
+    app.add_flag("--reset-alarms", options.reset_alarms,
+                 "Remove the alarm segment first: start with an empty alarm list, forgetting "
+                 "acknowledgements and shelving (and a broken alarm segment)");
     app.add_option("--on-critical", options.on_critical,
                    "Run this command (split into words, no shell) at every critical raise, with "
                    "the event in BRT_* environment variables");
+    MonitorCtlOptions ctl_options;
+    CLI::App* ctl = add_monitor_ctl(app, ctl_options);
     app.footer(fmt::format(
         "Examples:\n"
         "  {0}                               watch everything, text events\n"
+        "  {0} ctl list                      the alarm list of the running monitor\n"
+        "  {0} ctl ack 12                    acknowledge alarm #12 (ctl ack all: every one)\n"
+        "  {0} ctl shelve 7 --for 1800       shelve alarm #7 for half an hour\n"
         "  {0} --format json --min-severity warning\n"
         "  {0} --rack 3 --exit-on critical   for scripts: exit 3 at the first critical alarm\n"
         "  {0} --config /etc/brt/brt_telemetry/anomaly-monitor.conf --nmc-voltage-max "
@@ -67,6 +76,9 @@ int main(int argc, char** argv) {
 
     return run_tool(app, argc, argv, [&]() {
         options.shm_name = normalize_shm_name(options.shm_name);
+        if (ctl->parsed()) {
+            return run_monitor_ctl(options.shm_name, ctl_options);
+        }
         options.config = alarm_options.config();
         options.format = format == "json" ? OutputFormat::json : OutputFormat::text;
         options.min_severity = *parse_severity(min_severity);

@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 
+#include "anomaly_monitor/alarm_server.hpp"
 #include "anomaly_monitor/critical_command.hpp"
 #include "common/alarm/alarm_board.hpp"
 #include "common/alarm/alarm_engine.hpp"
@@ -23,6 +26,9 @@ using Clock = std::chrono::steady_clock;
 
 // A note on stderr about missed frames at most this often.
 constexpr auto kMissedNoteEvery = 10s;
+// Simulated seconds beyond the outlier window before an adopted alarm the
+// engine has not confirmed returns to normal.
+constexpr double kAdoptionMarginS = 5.0;
 
 class Monitor : public ReaderTool {
   public:
@@ -36,12 +42,20 @@ class Monitor : public ReaderTool {
 
     int run(SegmentReader& reader) {
         started_ = Clock::now();
+        server_ = std::make_unique<AlarmServer>(options_.shm_name, options_.reset_alarms);
         ReaderLoopOptions loop;
         loop.duration_s = options_.duration_s;
         // The writer's status is checked every slice, so a writer that dies
         // is noticed within its stale time.
         loop.wait_slice = 50ms;
-        const int exit_code = run_reader_loop(reader, *this, loop);
+        int exit_code = 0;
+        try {
+            exit_code = run_reader_loop(reader, *this, loop);
+        } catch (...) {
+            server_->stop(true);
+            throw;
+        }
+        server_->stop(false);
         totals_.read_retries = reader.read_retries();
         totals_.frames_missed = reader.frames_missed();
         totals_.wall_s = std::chrono::duration<double>(Clock::now() - started_).count();
@@ -68,7 +82,14 @@ class Monitor : public ReaderTool {
         }
         engine_ = std::make_unique<AlarmEngine>(
             AlarmEngine::for_segment(options_.config, reader.segment()));
-        board_ = AlarmBoard{};
+        const std::size_t adopted = server_->attach(reader.segment().header().generation);
+        adoption_started_sim_ns_.reset();
+        if (adopted != 0) {
+            fmt::print(stderr,
+                       "{}: adopted {} alarms from the previous monitor in {}, with their "
+                       "acknowledgements and shelving\n",
+                       tool_, adopted, server_->name());
+        }
         range_ = options_.rack ? rack_range(reader.layout().geometry, *options_.rack)
                                : whole_frame(reader.layout().geometry);
         return keep_going;
@@ -98,9 +119,12 @@ class Monitor : public ReaderTool {
         unreadable_noted_.clear();
         ++totals_.frames_checked;
         const std::uint64_t now = realtime_ns();
-        const StepResult result = handle(board_.apply(engine_->evaluate(frame_, now), now));
-        board_.update_values(engine_->active_alarms());
-        return result;
+        AlarmBoard& board = server_->board();
+        std::vector<AlarmEvent> events = board.apply(engine_->evaluate(frame_, now), now);
+        board.update_values(engine_->active_alarms());
+        server_->frame_evaluated(frame_.frame_number, frame_.publish_monotonic_ns);
+        settle_adopted(now, events);
+        return handle(events);
     }
 
     StepResult on_tick(SegmentReader& reader, const WriterStatus& writer,
@@ -110,12 +134,18 @@ class Monitor : public ReaderTool {
         // Judged only after the start-up grace: a pipeline started in any
         // order is not an alarm.
         if (now - started_ >= startup_grace_) {
-            result = handle(board_.apply(engine_->evaluate_liveness(writer, now_ns), now_ns));
+            std::vector<AlarmEvent> events =
+                server_->board().apply(engine_->evaluate_liveness(writer, now_ns), now_ns);
+            if (!events.empty()) {
+                server_->mark_changed();
+            }
+            result = handle(events);
         }
-        std::vector<AlarmEvent> expired;
-        board_.expire_shelves(now_ns, expired);
+        // Operators' commands, expired shelves; publishes what changed.
+        std::vector<AlarmEvent> commanded;
+        server_->tick(now_ns, commanded);
         if (!result) {
-            result = handle(expired);
+            result = handle(commanded);
         }
         totals_.frames_missed = reader.frames_missed();
         // The first miss is noted at once, later ones at most every 10 s.
@@ -138,12 +168,31 @@ class Monitor : public ReaderTool {
     }
 
     std::string status_text() const override {
-        return fmt::format("active alarms: {}; {} frames checked, {} missed",
-                           counts_text(engine_->active_counts()), totals_.frames_checked,
-                           totals_.frames_missed);
+        return fmt::format("{} alarms listed; active: {}; {} frames checked, {} missed",
+                           server_->board().size(), counts_text(engine_->active_counts()),
+                           totals_.frames_checked, totals_.frames_missed);
     }
 
   private:
+    // A restarted monitor's adopted alarms wait for the engine to confirm
+    // them: every rule re-raises within one outlier window (the slowest,
+    // evaluated once per window) of simulated time, plus a margin.
+    void settle_adopted(std::uint64_t now_ns, std::vector<AlarmEvent>& events) {
+        if (!server_->adoption_pending()) {
+            return;
+        }
+        if (!adoption_started_sim_ns_) {
+            adoption_started_sim_ns_ = frame_.sim_time_ns;
+        }
+        const double waited_s =
+            static_cast<double>(frame_.sim_time_ns -
+                                std::min(frame_.sim_time_ns, *adoption_started_sim_ns_)) *
+            1e-9;
+        if (waited_s >= options_.config.outlier_window_s + kAdoptionMarginS) {
+            server_->settle_adopted(now_ns, events);
+        }
+    }
+
     StepResult handle(const std::vector<AlarmEvent>& events) {
         if (events.empty()) {
             return keep_going;
@@ -172,7 +221,8 @@ class Monitor : public ReaderTool {
     std::string tool_ = tool_name("anomaly_monitor");
     EventOutput output_;
     std::unique_ptr<AlarmEngine> engine_;
-    AlarmBoard board_;
+    std::unique_ptr<AlarmServer> server_;
+    std::optional<std::uint64_t> adoption_started_sim_ns_;
     std::chrono::nanoseconds startup_grace_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::duration<double>(options_.startup_grace_s));
     std::unique_ptr<CriticalCommand> critical_command_;

@@ -29,6 +29,8 @@ struct MonitorOptions {
     // Liveness is judged this long after the start (wall-clock seconds), so
     // a pipeline started in any order raises nothing.
     double startup_grace_s = 5.0;
+    // Remove the alarm segment before starting: the list starts empty.
+    bool reset_alarms = false;
 };
 
 // Returns the tool's exit code (0, or kExitAlarm); throws SegmentError when
