@@ -200,7 +200,8 @@ TEST_CASE(
               .status == 200);
     const std::string path = "/api/v1/alarms/" + std::to_string(id);
     auto state = [&] {
-        for (const Json& alarm : http_get(bridge.port(), "/api/v1/alarms").json()["alarms"]) {
+        const Json list = http_get(bridge.port(), "/api/v1/alarms").json();
+        for (const Json& alarm : list["alarms"]) {
             if (alarm["id"] == id) {
                 return alarm["state"].get<std::string>();
             }

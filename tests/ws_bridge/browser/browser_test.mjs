@@ -145,6 +145,14 @@ async function main() {
       return hit && hit.textContent;
     }), 60000);
     check(alarm.includes('warning'), `the alarm list shows it: "${alarm}"`);
+    check(await page.isHidden('#alarm-system'), 'no "alarm monitor not running" while the monitor runs');
+    // Acknowledged from the page (the Control panel's token): the monitor's list says who.
+    await page.click('#alarm-list li.alarm[data-rule="sensor_dropout"] button');
+    const acknowledged = await until('the acknowledgement in the list', () => page.evaluate(() => {
+      const li = [...document.querySelectorAll('#alarm-list li.alarm')].find((item) => item.dataset.rule === 'sensor_dropout');
+      return li && li.dataset.state === 'acknowledged' && li.textContent;
+    }));
+    check(acknowledged.includes('ack by rest 127.0.0.1'), `acknowledged from the page: "${acknowledged}"`);
 
     await page.selectOption('#metric', 'temperature_c');
     await until('the temperature map', () => page.evaluate(() => window.brt.lastDrawn.metric === 'temperature_c'));
