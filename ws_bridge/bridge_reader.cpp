@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "common/alarm/alarm_event_format.hpp"
 #include "common/segment/clock.hpp"
 
 namespace brt::bridge {
@@ -11,43 +10,14 @@ namespace {
 
 // Without frames, clients still get the writer's state this often.
 constexpr auto kStatusInterval = std::chrono::milliseconds(500);
-// Raise and clear events kept for the page's alarm history.
-constexpr std::size_t kRecentAlarmEvents = 100;
 
 }  // namespace
 
-BridgeReader::BridgeReader(AlarmConfig alarm_config, Hooks hooks)
-    : hooks_(std::move(hooks)),
-      alarm_config_(std::make_shared<const AlarmConfig>(std::move(alarm_config))) {
-    alarm_config_->validate();
-    auto empty = std::make_shared<AlarmView>();
-    empty->config = alarm_config_;
-    alarms_ = std::move(empty);
-}
-
-void BridgeReader::record_alarm_events(const std::vector<AlarmEvent>& events, bool rebuild) {
-    if (events.empty() && !rebuild) {
-        return;
-    }
-    for (const AlarmEvent& event : events) {
-        recent_events_.push_back(alarm_event_json(event));
-        if (recent_events_.size() > kRecentAlarmEvents) {
-            recent_events_.pop_front();
-        }
-    }
-    auto view = std::make_shared<AlarmView>();
-    view->version = alarms_->version + 1;
-    view->config = alarm_config_;
-    view->recent_events.assign(recent_events_.begin(), recent_events_.end());
-    if (engine_) {
-        view->active = engine_->active_alarms();
-        view->active_counts = engine_->active_counts();
-        view->raised_counts = engine_->raised_counts();
-    }
-    alarms_ = std::move(view);
-}
+BridgeReader::BridgeReader(AlarmFeedOptions alarm_feed, Hooks hooks)
+    : hooks_(std::move(hooks)), alarm_feed_(std::move(alarm_feed), Clock::now()) {}
 
 void BridgeReader::publish_initial(SegmentReader& reader) {
+    alarm_feed_.poll(Clock::now(), realtime_ns());
     reader.refresh();
     if (reader.attached()) {
         on_attach(reader, AttachChange::attached);
@@ -63,9 +33,6 @@ void BridgeReader::forget_segment(SegmentReader& reader) {
 
 StepResult BridgeReader::on_attach(SegmentReader& reader, AttachChange) {
     forget_segment(reader);
-    // A new segment: new geometry and chemistry, fresh alarm state.
-    engine_.emplace(AlarmEngine::for_segment(*alarm_config_, reader.segment()));
-    record_alarm_events(engine_->evaluate_liveness(reader.writer_status(), realtime_ns()), true);
     // The old segment's frame means nothing now. Clients get the new
     // segment's newest frame at once where there is one, so that no
     // snapshot says "live" without a frame; an empty view otherwise.
@@ -81,6 +48,7 @@ void BridgeReader::on_detach(SegmentReader& reader) {
 }
 
 StepResult BridgeReader::on_frame(SegmentReader& reader) {
+    alarm_feed_.poll(Clock::now(), realtime_ns());
     publish_newest(reader);
     return keep_going;
 }
@@ -92,16 +60,14 @@ bool BridgeReader::publish_newest(SegmentReader& reader) {
     }
     ++frames_seen_;
     rate_.add(buffer.frame_number, buffer.publish_monotonic_ns);
-    if (engine_ && buffer.frame_number != engine_->last_frame_evaluated()) {
-        record_alarm_events(engine_->evaluate(buffer, realtime_ns()));
-    }
     publish(reader, make_frame_view(std::move(buffer), reader.layout().geometry));
     return true;
 }
 
 StepResult BridgeReader::on_tick(SegmentReader& reader, const WriterStatus& writer,
                                  Clock::time_point now) {
-    if (!latest_ || now - last_publish_ >= kStatusInterval ||
+    const bool alarms_changed = alarm_feed_.poll(now, realtime_ns());
+    if (!latest_ || alarms_changed || now - last_publish_ >= kStatusInterval ||
         writer.liveness != latest_->writer.liveness) {
         publish(reader, latest_ ? latest_->view : nullptr);
     }
@@ -113,10 +79,7 @@ void BridgeReader::publish(SegmentReader& reader, std::shared_ptr<const FrameVie
     snapshot->sequence = ++sequence_;
     snapshot->made_at = Clock::now();
     snapshot->writer = reader.writer_status();
-    if (engine_) {
-        record_alarm_events(engine_->evaluate_liveness(snapshot->writer, realtime_ns()));
-    }
-    snapshot->alarms = alarms_;
+    snapshot->alarms = alarm_feed_.view();
     if (reader.attached()) {
         snapshot->geometry = reader.layout().geometry;
         snapshot->rack_chemistry = reader.segment().rack_chemistries();

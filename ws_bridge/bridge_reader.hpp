@@ -2,21 +2,21 @@
 // (common/reader/reader_loop.hpp): when a frame comes it copies it,
 // summarizes it once and hands the result on as an immutable snapshot. It
 // never waits for a client: `publish` must only queue the snapshot
-// (Hub::publish posts it to the I/O threads).
+// (Hub::publish posts it to the I/O threads). The alarms come from
+// brt-anomaly-monitor's alarm segment (AlarmFeed), followed in the same loop.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 
-#include "common/alarm/alarm_engine.hpp"
 #include "common/frames/rate_meter.hpp"
 #include "common/reader/reader_loop.hpp"
 #include "common/segment/segment_reader.hpp"
+#include "ws_bridge/alarm_feed.hpp"
 #include "ws_bridge/snapshot.hpp"
 
 namespace brt::bridge {
@@ -31,9 +31,9 @@ class BridgeReader : public ReaderTool {
         std::function<std::string(const Snapshot&)> status;  // systemd STATUS=
     };
 
-    // Every frame read goes through an alarm engine with `alarm_config`
-    // (validated), the same rules brt-anomaly-monitor applies.
-    BridgeReader(AlarmConfig alarm_config, Hooks hooks);
+    // The alarm list is read from the monitor's alarm segment `alarm_feed`
+    // names; the start-up grace counts from now.
+    BridgeReader(AlarmFeedOptions alarm_feed, Hooks hooks);
 
     // Attaches where the segment exists and publishes a first snapshot (the
     // newest frame, or the writer's state), before the loop runs and before
@@ -46,8 +46,9 @@ class BridgeReader : public ReaderTool {
     void on_writer_change(const WriterStatus& writer) override { hooks_.writer_change(writer); }
     // Publishes a snapshot of the newest frame.
     StepResult on_frame(SegmentReader& reader) override;
-    // Without frames, a snapshot when the writer's state changed or the last
-    // one is older than the status interval (so clients see a stalled writer age).
+    // Without frames, a snapshot when the writer's state or the alarm list
+    // changed, or the last one is older than the status interval (so clients
+    // see a stalled writer age).
     StepResult on_tick(SegmentReader& reader, const WriterStatus& writer,
                        Clock::time_point now) override;
     bool healthy() const override { return hooks_.healthy(); }
@@ -61,15 +62,9 @@ class BridgeReader : public ReaderTool {
     // Reads the newest frame and publishes it; false when there is none.
     bool publish_newest(SegmentReader& reader);
     void publish(SegmentReader& reader, std::shared_ptr<const FrameView> view);
-    // Keeps the events for the page and rebuilds the alarm view when there
-    // are any (or when `rebuild`: a new engine).
-    void record_alarm_events(const std::vector<AlarmEvent>& events, bool rebuild = false);
 
     Hooks hooks_;
-    std::shared_ptr<const AlarmConfig> alarm_config_;
-    std::optional<AlarmEngine> engine_;  // for the attached segment
-    std::shared_ptr<const AlarmView> alarms_;
-    std::deque<std::string> recent_events_;
+    AlarmFeed alarm_feed_;
     SnapshotPtr latest_;
     std::uint64_t sequence_ = 0;
     std::uint64_t frames_seen_ = 0;

@@ -20,6 +20,7 @@ struct BridgeStats {
     std::atomic<std::uint64_t> client_errors_total{0};  // bad WebSocket messages answered
     std::atomic<std::uint64_t> oversize_closes_total{0};
     std::atomic<std::uint64_t> control_commands_total{0};  // posted to the command ring
+    std::atomic<std::uint64_t> alarm_commands_total{0};    // posted to the alarm monitor's ring
 
     static void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
         counter.fetch_add(by, std::memory_order_relaxed);

@@ -7,11 +7,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/alarm_segment/alarm_segment_file.hpp"
 #include "common/control/control_command.hpp"
 #include "common/control/scenario.hpp"
 #include "common/json/json_writer.hpp"
 #include "common/segment/command_ring.hpp"
 #include "common/segment/errors.hpp"
+#include "common/segment/liveness.hpp"
+#include "ws_bridge/alarm_commands.hpp"
 #include "ws_bridge/rest_api.hpp"
 #include "ws_bridge/views.hpp"
 
@@ -136,7 +139,10 @@ std::string answer_json(const PendingCommand& pending, std::string_view status) 
 
 ControlService::ControlService(std::string normalized_shm_name, std::string token,
                                BridgeStats& stats)
-    : shm_name_(std::move(normalized_shm_name)), token_(std::move(token)), stats_(stats) {}
+    : shm_name_(std::move(normalized_shm_name)),
+      alarm_name_(alarm_segment_name(shm_name_)),
+      token_(std::move(token)),
+      stats_(stats) {}
 
 bool ControlService::is_control_path(std::string_view path) {
     const auto parts = split_path(path);
@@ -145,11 +151,14 @@ bool ControlService::is_control_path(std::string_view path) {
     }
     return (parts.size() == 4 && parts[2] == "scenarios" &&
             (parts[3] == "apply" || parts[3] == "clear")) ||
-           (parts.size() == 5 && parts[2] == "racks" && parts[4] == "mode");
+           (parts.size() == 5 && parts[2] == "racks" && parts[4] == "mode") ||
+           is_alarm_command_path(parts);
 }
 
-std::variant<HttpReply, PendingCommand> ControlService::submit(
-    std::string_view path, std::string_view body_text, std::string_view authorization) const {
+std::variant<HttpReply, PendingCommand> ControlService::submit(std::string_view path,
+                                                               std::string_view body_text,
+                                                               std::string_view authorization,
+                                                               std::string_view peer) const {
     if (token_.empty()) {
         return HttpReply::json(
             403, error_json("control is disabled: start the bridge with --control-token-file "
@@ -167,6 +176,9 @@ std::variant<HttpReply, PendingCommand> ControlService::submit(
                                   "with the token from the bridge's --control-token-file"
                                 : "wrong token: send 'Authorization: Bearer TOKEN' with the "
                                   "token from the bridge's --control-token-file"));
+    }
+    if (const auto parts = split_path(path); is_alarm_command_path(parts)) {
+        return submit_alarm(parts, body_text, peer);
     }
     try {
         const json body =
@@ -212,13 +224,53 @@ std::variant<HttpReply, PendingCommand> ControlService::submit(
             }
         }();
         BridgeStats::bump(stats_.control_commands_total);
-        return PendingCommand{std::move(segment), position, std::move(built.what)};
+        return PendingCommand{std::move(segment), nullptr, position, std::move(built.what), 0};
     } catch (const BadRequest& bad) {
         return HttpReply::json(bad.status, error_json(bad.message));
     }
 }
 
+std::variant<HttpReply, PendingCommand> ControlService::submit_alarm(
+    const std::vector<std::string_view>& parts, std::string_view body,
+    std::string_view peer) const {
+    auto request = alarm_request(parts, body, peer);
+    if (auto* refused = std::get_if<HttpReply>(&request)) {
+        return std::move(*refused);
+    }
+    AlarmRequest& alarm = std::get<AlarmRequest>(request);
+    std::shared_ptr<const MappedAlarmSegment> segment;
+    try {
+        segment = std::make_shared<const MappedAlarmSegment>(open_alarm_segment(
+            alarm_name_, AlarmSegmentAccess::reader, std::chrono::milliseconds(0)));
+    } catch (const SegmentError& error) {
+        return alarm_monitor_unavailable(error.what());
+    }
+    // A command left in a dead monitor's ring would be applied by the next
+    // monitor, minutes or days later: only a live one gets it.
+    const AlarmSegmentHeader& header = segment->header();
+    const WriterStatus monitor = judge_header_writer(
+        header, header.latest_version.load(std::memory_order_acquire), segment->fd());
+    if (monitor.liveness != Liveness::live) {
+        return alarm_monitor_unavailable(
+            fmt::format("{}: {}", liveness_name(monitor.liveness), monitor.detail));
+    }
+    const auto position = segment->command_ring().post(alarm.command);
+    if (!position) {
+        return alarm_monitor_unavailable("its command ring is full: it is not taking commands");
+    }
+    BridgeStats::bump(stats_.alarm_commands_total);
+    return PendingCommand{nullptr, std::move(segment), *position, std::move(alarm.what),
+                          alarm.command.target_id};
+}
+
 std::optional<HttpReply> ControlService::poll(const PendingCommand& pending) const {
+    if (pending.alarm_segment) {
+        const auto status = pending.alarm_segment->command_ring().result(pending.position);
+        if (!status) {
+            return std::nullopt;
+        }
+        return alarm_answer(pending.what, pending.alarm_id, pending.position, *status);
+    }
     const auto status = CommandRing(*pending.segment).result(pending.position);
     if (!status) {
         return std::nullopt;
@@ -228,6 +280,12 @@ std::optional<HttpReply> ControlService::poll(const PendingCommand& pending) con
 }
 
 HttpReply ControlService::no_answer(const PendingCommand& pending) const {
+    if (pending.alarm_segment) {
+        return alarm_monitor_unavailable(
+            "it did not answer within 2 s: stopped or hung; it may still act on the command when "
+            "it resumes",
+            true);
+    }
     // Accepted into the ring: the next simulator to run will act on it.
     return HttpReply::json(202, answer_json(pending, "pending"));
 }

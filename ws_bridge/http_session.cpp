@@ -11,10 +11,26 @@ namespace brt::bridge {
 
 namespace {
 
-// How long a control request waits for the simulator's answer; it runs a
-// command within one frame, so two seconds covers a 1 Hz writer.
+// How long a control request waits for the simulator's or the alarm
+// monitor's answer; each runs a command within one frame, so two seconds
+// covers a 1 Hz writer (alarm_commands.cpp's timeout message says "2 s").
 constexpr auto kCommandAnswerWait = std::chrono::seconds(2);
 constexpr auto kCommandPoll = std::chrono::milliseconds(10);
+
+// The client's address as people write it: an IPv4 client of a dual-stack
+// socket as 127.0.0.1, not ::ffff:127.0.0.1.
+std::string peer_address(const tcp::socket& socket) {
+    beast::error_code error;
+    const tcp::endpoint peer = socket.remote_endpoint(error);
+    if (error) {
+        return "unknown";
+    }
+    const asio::ip::address address = peer.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+    }
+    return address.to_string();
+}
 
 bool is_websocket_path(std::string_view path) {
     path = path.substr(0, path.find('?'));
@@ -24,7 +40,8 @@ bool is_websocket_path(std::string_view path) {
 }  // namespace
 
 HttpSession::HttpSession(tcp::socket&& socket, ServerContext& context)
-    : stream_(std::move(socket)),
+    : peer_(peer_address(socket)),
+      stream_(std::move(socket)),
       context_(context),
       connection_guard_(context.stats.open_connections),
       timer_(stream_.get_executor()) {}
@@ -123,7 +140,8 @@ void HttpSession::handle(http::request<http::string_body>&& request) {
         }
         const auto authorization = request[http::field::authorization];
         auto outcome = context_.control.submit(
-            path, request.body(), std::string_view(authorization.data(), authorization.size()));
+            path, request.body(), std::string_view(authorization.data(), authorization.size()),
+            peer_);
         if (auto* immediate = std::get_if<HttpReply>(&outcome)) {
             reply(*immediate, keep_alive);
             return;

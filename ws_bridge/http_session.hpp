@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "ws_bridge/beast.hpp"
 #include "ws_bridge/control.hpp"
@@ -32,6 +33,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
                           std::chrono::steady_clock::time_point deadline);
     void close();
 
+    std::string peer_;  // the client's address, for the origin of alarm commands
     beast::tcp_stream stream_;
     ServerContext& context_;
     ConnectionGuard connection_guard_;

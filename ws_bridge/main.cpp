@@ -1,16 +1,18 @@
 // brt-ws-bridge: serves the segment to browsers and scripts over HTTP and
 // WebSocket (JSON API, binary heatmaps, Prometheus metrics, a web page) and
-// forwards control commands to the simulator when given a token.
+// forwards control commands to the simulator when given a token. The alarms
+// it shows are brt-anomaly-monitor's (the alarm segment), never its own.
 #include <fmt/format.h>
 
 #include <csignal>
 #include <cstdio>
 
-#include "common/alarm/alarm_config_cli.hpp"
+#include "common/alarm_segment/alarm_segment_file.hpp"
 #include "common/cli/cli_common.hpp"
 #include "common/cli/exit_codes.hpp"
 #include "common/cli/file_limit.hpp"
 #include "common/cli/stop_signal.hpp"
+#include "common/config/config_file.hpp"
 #include "common/json/json_writer.hpp"
 #include "common/segment/shm_name.hpp"
 #include "ws_bridge/bridge_reader.hpp"
@@ -26,6 +28,7 @@ struct Options {
     std::vector<std::string> allowed_hosts;
     std::vector<std::string> allowed_origins;
     unsigned threads = 2;
+    double startup_grace_s = 5.0;
     bool json = false;
     BridgeLimits limits;
 };
@@ -78,8 +81,10 @@ std::string status_line(const Snapshot& snapshot, const BridgeStats& stats) {
                        liveness_name(snapshot.writer.liveness), snapshot.frame_number());
 }
 
-int serve(Options& options, const AlarmConfig& alarm_config) {
+int serve(Options& options) {
     const std::string name = normalize_shm_name(options.shm_name);
+    // A name too long for its alarm segment's is bad usage (exit 2).
+    const std::string alarm_name = alarm_segment_name(name);
     const tcp::endpoint wanted = parse_listen_address(options.listen);
     const std::string token =
         options.token_file.empty() ? std::string() : read_token_file(options.token_file);
@@ -102,7 +107,9 @@ int serve(Options& options, const AlarmConfig& alarm_config) {
                   {{"liveness", std::string(liveness_name(writer.liveness))}});
     };
     BridgeReader bridge_reader(
-        alarm_config,
+        AlarmFeedOptions{.alarm_segment_name = alarm_name,
+                         .startup_grace = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::duration<double>(options.startup_grace_s))},
         {.publish = [&server](SnapshotPtr snapshot) { server.hub().publish(std::move(snapshot)); },
          .writer_change = log_writer,
          .healthy = [&server] { return server.io_responsive(); },
@@ -150,6 +157,7 @@ int main(int argc, char** argv) {
         "the simulator.",
         tool_name("ws_bridge")};
     add_common_options(app, options.shm_name);
+    add_config_option(app);
     app.add_option("--listen", options.listen,
                    "ADDRESS:PORT to listen on (port 0: any free port, printed at start)")
         ->capture_default_str();
@@ -196,9 +204,12 @@ int main(int argc, char** argv) {
                    "Seconds a client has to send one whole HTTP request")
         ->check(CLI::Range(0.1, 3600.0))
         ->capture_default_str();
+    app.add_option("--startup-grace", options.startup_grace_s,
+                   "Say \"alarm monitor not running\" (an alarm) only this many seconds after "
+                   "the start, so a pipeline started in any order raises nothing")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
     app.add_flag("--json", options.json, "Print events as JSON lines");
-    // The same alarm limits and --config file as brt-anomaly-monitor.
-    AlarmConfigOptions alarm_options(app);
     app.footer(fmt::format(
         "Examples:\n"
         "  {0}                                  http://127.0.0.1:8080/\n"
@@ -206,7 +217,9 @@ int main(int argc, char** argv) {
         "  {0} --control-token-file /etc/brt/token   allow POST control requests\n"
         "API: /api/v1/summary, /api/v1/racks/R, /api/v1/racks/R/modules/M, /api/v1/alarms,\n"
         "/api/v1/scenarios, /health, /metrics, WebSocket /api/v1/ws (docs/ws-bridge.md).\n"
+        "POST /api/v1/alarms/ID/acknowledge|shelve|unshelve and /api/v1/alarms/acknowledge\n"
+        "(with the token) go to brt-anomaly-monitor, whose alarms the bridge shows.\n"
         "Exit codes: 0 success, 1 runtime failure, 2 bad usage.",
         tool_name("ws_bridge")));
-    return run_tool(app, argc, argv, [&] { return serve(options, alarm_options.config()); });
+    return run_tool(app, argc, argv, [&] { return serve(options); });
 }

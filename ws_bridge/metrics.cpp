@@ -130,19 +130,61 @@ std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats) {
         }
     }
 
+    // The alarm list the monitor publishes (with the bridge's own
+    // alarm_system alarm when the monitor is not running).
     const AlarmView no_alarms;
     const AlarmView& alarms = snapshot.alarms ? *snapshot.alarms : no_alarms;
-    out.family("brt_alarms_active", "gauge", "Active alarms by severity");
-    for (Severity severity : {Severity::info, Severity::warning, Severity::critical}) {
+    constexpr Severity kSeverities[] = {Severity::info, Severity::warning, Severity::critical};
+    constexpr AlarmState kStates[] = {AlarmState::unacknowledged, AlarmState::acknowledged,
+                                      AlarmState::returned_unacknowledged};
+    out.gauge("brt_alarm_monitor_up",
+              "1 while brt-anomaly-monitor (the alarm server) is running, else 0",
+              alarms.list.monitor_running ? 1 : 0);
+    AlarmCounts active;
+    std::uint64_t by_state[kSeverityCount][3] = {};
+    std::uint64_t shelved = 0;
+    std::uint64_t suppressed = 0;
+    for (const BoardAlarm& alarm : alarms.list.alarms) {
+        const auto severity = static_cast<std::size_t>(alarm.severity);
+        if (alarm.active) {
+            ++active.by_severity[severity];
+        }
+        const auto state = static_cast<std::size_t>(alarm.state);
+        if (state >= 1 && state <= 3) {
+            ++by_state[severity][state - 1];
+        }
+        shelved += alarm.shelved() ? 1 : 0;
+        suppressed += alarm.suppressed ? 1 : 0;
+    }
+    out.family("brt_alarms_active", "gauge",
+               "Alarms whose condition is present now, by severity (the alarm list's)");
+    for (Severity severity : kSeverities) {
         out.sample("brt_alarms_active", fmt::format("severity=\"{}\"", severity_name(severity)),
-                   static_cast<double>(alarms.active_counts.at(severity)));
+                   static_cast<double>(active.at(severity)));
     }
-    out.family("brt_alarms_raised_total", "counter", "Alarms raised since the bridge started");
-    for (Severity severity : {Severity::info, Severity::warning, Severity::critical}) {
-        out.sample("brt_alarms_raised_total",
-                   fmt::format("severity=\"{}\"", severity_name(severity)),
-                   static_cast<double>(alarms.raised_counts.at(severity)));
+    out.family("brt_bridge_alarms", "gauge",
+               "Alarms in the alarm list by severity and ISA-18.2 state (shelved and "
+               "suppressed ones included)");
+    for (Severity severity : kSeverities) {
+        for (AlarmState state : kStates) {
+            out.sample("brt_bridge_alarms",
+                       fmt::format("severity=\"{}\",state=\"{}\"", severity_name(severity),
+                                   alarm_state_name(state)),
+                       static_cast<double>(by_state[static_cast<std::size_t>(severity)]
+                                                   [static_cast<std::size_t>(state) - 1]));
+        }
     }
+    out.gauge("brt_bridge_alarms_shelved", "Alarms in the list that are shelved",
+              static_cast<double>(shelved));
+    out.gauge("brt_bridge_alarms_suppressed",
+              "Alarms in the list suppressed by design (consequences of a first-out alarm)",
+              static_cast<double>(suppressed));
+    out.counter("brt_alarm_monitor_raised_total",
+                "Alarms the running monitor raised since it started (0 without one)",
+                alarms.list.raised_total);
+    out.counter("brt_alarm_monitor_annunciated_total",
+                "Of those, the ones annunciated (neither suppressed nor shelved)",
+                alarms.list.annunciated_total);
 
     // Not "brt_bridge_connections": that is the family of the counter
     // brt_bridge_connections_total (a counter's family name drops _total).
@@ -172,8 +214,12 @@ std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats) {
     out.counter("brt_bridge_oversize_closes_total",
                 "WebSocket connections closed for a message over the size limit",
                 get(stats.oversize_closes_total));
-    out.counter("brt_bridge_control_commands_total", "Commands posted to the command ring",
+    out.counter("brt_bridge_control_commands_total",
+                "Commands posted to the simulator's command ring",
                 get(stats.control_commands_total));
+    out.counter("brt_bridge_alarm_commands_total",
+                "Acknowledge, shelve and unshelve commands posted to the alarm monitor",
+                get(stats.alarm_commands_total));
     return out.take();
 }
 

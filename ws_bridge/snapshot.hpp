@@ -14,12 +14,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/alarm/alarm_engine.hpp"
 #include "common/frames/frame_stats.hpp"
 #include "common/segment/chemistry.hpp"
 #include "common/segment/geometry.hpp"
 #include "common/segment/liveness.hpp"
 #include "common/segment/segment_reader.hpp"
+#include "ws_bridge/alarm_feed.hpp"
 
 namespace brt::bridge {
 
@@ -30,17 +30,6 @@ struct FrameView {
     GroupSummary system;
     std::vector<GroupSummary> racks;
     std::vector<GroupSummary> modules;  // rack-major
-};
-
-// The alarm engine's state after a frame: what /api/v1/alarms, the alarms
-// view and the page show. Replaced only when an alarm raised or cleared.
-struct AlarmView {
-    std::uint64_t version = 0;  // +1 per change
-    std::vector<ActiveAlarm> active;
-    AlarmCounts active_counts;
-    AlarmCounts raised_counts;               // since the bridge started
-    std::vector<std::string> recent_events;  // alarm_event_json, oldest first
-    std::shared_ptr<const AlarmConfig> config;
 };
 
 struct Snapshot {

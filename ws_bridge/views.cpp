@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
 #include "common/alarm/alarm_event_format.hpp"
+#include "common/alarm/alarm_list.hpp"
 #include "common/control/rack_mode.hpp"
 #include "common/control/scenario.hpp"
 #include "common/json/json_writer.hpp"
@@ -140,15 +142,6 @@ void write_counts(JsonWriter& json, const AlarmCounts& counts) {
     json.end_object();
 }
 
-void write_index(JsonWriter& json, const char* key, std::uint32_t index) {
-    json.key(key);
-    if (index == kNoIndex) {
-        json.null();
-    } else {
-        json.value(index);
-    }
-}
-
 void write_levels(JsonWriter& json, const char* key, const LevelLimits& levels) {
     json.key(key).begin_object();
     json.key("mol").value(levels.mol);
@@ -158,14 +151,14 @@ void write_levels(JsonWriter& json, const char* key, const LevelLimits& levels) 
 }
 
 // The alarm limits of the rack's chemistry, in the units of the columns, so
-// a page can draw them over the cells (MOL, RSL, MSL; null when off).
+// a page can draw them over the cells (MOL, RSL, MSL; null when off). They
+// are the built-in defaults (docs/anomaly-monitor.md): the alarm segment
+// does not carry the limits a monitor was configured with.
 void write_limits(JsonWriter& json, const Snapshot& snapshot, std::uint32_t rack) {
-    if (!snapshot.alarms || !snapshot.alarms->config) {
-        return;
-    }
+    static const AlarmConfig kDefaultLimits;
     const Chemistry chemistry =
         rack < snapshot.rack_chemistry.size() ? snapshot.rack_chemistry[rack] : Chemistry::nmc;
-    const ChemistryLimits& limits = snapshot.alarms->config->limits(chemistry);
+    const ChemistryLimits& limits = kDefaultLimits.limits(chemistry);
     json.key("limits").begin_object();
     json.key("voltage_v").begin_object();
     write_levels(json, "max", limits.voltage_max_v);
@@ -216,7 +209,7 @@ std::string summary_json(const Snapshot& snapshot) {
     json.key("frames_seen").value(snapshot.frames_seen);
     json.key("frames_missed").value(snapshot.frames_missed);
     json.key("alarms");
-    write_counts(json, snapshot.alarms ? snapshot.alarms->active_counts : AlarmCounts{});
+    write_counts(json, snapshot.alarms ? snapshot.alarms->annunciated : AlarmCounts{});
     if (snapshot.view) {
         json.key("system").begin_object();
         write_group(json, snapshot.view->system);
@@ -289,43 +282,48 @@ std::string module_json(const Snapshot& snapshot, std::uint32_t rack, std::uint3
 std::string alarms_json(const Snapshot& snapshot) {
     const AlarmView empty;
     const AlarmView& alarms = snapshot.alarms ? *snapshot.alarms : empty;
-    JsonWriter json;
-    json.begin_object();
-    json.key("type").value("alarms");
-    write_frame_header(json, snapshot);
-    json.key("version").value(alarms.version);
-    json.key("counts");
-    write_counts(json, alarms.active_counts);
-    json.key("raised_total");
-    write_counts(json, alarms.raised_counts);
-    json.key("active").begin_array();
-    for (const ActiveAlarm& alarm : alarms.active) {
-        json.begin_object();
-        json.key("rule").value(rule_name(alarm.rule));
-        json.key("severity").value(severity_name(alarm.severity));
-        write_index(json, "rack", alarm.location.rack);
-        write_index(json, "module", alarm.location.module);
-        write_index(json, "cell", alarm.location.cell);
-        json.key("where").value(location_text(alarm.location));
-        json.key("value").value(alarm.value);
-        json.key("limit").value(alarm.limit);
-        json.key("unit").value(rule_unit(alarm.rule));
-        json.key("raised_frame").value(alarm.raised_frame);
-        json.key("raised_time").value(utc_timestamp(alarm.raised_realtime_ns));
-        json.key("description").value(rule_description(alarm.rule));
-        json.end_object();
+    // The bridge's own keys first, then the monitor's list exactly as
+    // write_alarm_list_json writes it for every reader (ctl list --json).
+    JsonWriter head;
+    head.begin_object();
+    head.key("type").value("alarms");
+    head.key("bridge_time_ns")
+        .value(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                              snapshot.made_at.time_since_epoch())
+                                              .count()));
+    write_writer(head, snapshot);
+    head.key("view_version").value(alarms.version);
+    head.key("counts");
+    write_counts(head, alarms.annunciated);
+    // What each rule means, for the rules in the list (a page's tooltips).
+    head.key("rule_descriptions").begin_object();
+    std::vector<Rule> described;
+    for (const BoardAlarm& alarm : alarms.list.alarms) {
+        if (std::find(described.begin(), described.end(), alarm.rule) == described.end()) {
+            described.push_back(alarm.rule);
+            head.key(rule_name(alarm.rule)).value(rule_description(alarm.rule));
+        }
     }
-    json.end_array();
+    head.end_object();
     // The events are already JSON objects (alarm_event_json, the monitor's
     // --format json lines), newest first.
-    json.key("recent_events").begin_array();
+    head.key("recent_events").begin_array();
     for (auto event = alarms.recent_events.rbegin(); event != alarms.recent_events.rend();
          ++event) {
-        json.raw(*event);
+        head.raw(*event);
     }
-    json.end_array();
-    json.end_object();
-    return json.str();
+    head.end_array();
+    head.end_object();
+
+    JsonWriter list;
+    write_alarm_list_json(list, alarms.list, true);
+    // Both are non-empty objects: "{bridge keys}" + "{list keys}" becomes
+    // one object "{bridge keys,list keys}".
+    std::string out = head.str();
+    out.pop_back();
+    out += ',';
+    out.append(list.str(), 1);
+    return out;
 }
 
 std::string scenarios_json() {

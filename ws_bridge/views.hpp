@@ -17,7 +17,8 @@ std::string summary_json(const Snapshot& snapshot);
 // The rack and module must exist and the snapshot must hold a frame.
 std::string rack_json(const Snapshot& snapshot, std::uint32_t rack);
 std::string module_json(const Snapshot& snapshot, std::uint32_t rack, std::uint32_t module);
-// Active alarms, counts and the recent raise/clear events.
+// The monitor's alarm list (write_alarm_list_json, suppressed alarms
+// included), the annunciated counts and the recent transitions.
 std::string alarms_json(const Snapshot& snapshot);
 std::string scenarios_json();
 std::string error_json(std::string_view message);

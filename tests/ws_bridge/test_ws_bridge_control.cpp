@@ -1,6 +1,7 @@
 // Control through the bridge: the token gate, commands arriving in the
 // segment's command ring exactly as sent, and the real simulator acting on
-// them (an alarm appears in /api/v1/alarms and on the WebSocket).
+// them (with the anomaly monitor running, an alarm appears in /api/v1/alarms
+// and on the WebSocket, and is acknowledged through the bridge).
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include "support/run_command.hpp"
 #include "support/test_segment.hpp"
 #include "ws_bridge/bridge_client.hpp"
+#include "ws_bridge/fake_monitor.hpp"
 
 using namespace brt;
 using namespace brt::test;
@@ -134,22 +136,35 @@ TEST_CASE("a token file readable by everybody, or too short, is refused", "[ws_b
     CHECK_THAT(result.err, Catch::Contains("chmod"));
 }
 
-TEST_CASE("with the simulator: a scenario applied over HTTP raises an alarm the bridge shows",
-          "[ws_bridge][control][simulator]") {
+TEST_CASE(
+    "with the simulator and the monitor: a scenario applied over HTTP raises an alarm the "
+    "bridge shows, acknowledged over HTTP",
+    "[ws_bridge][control][simulator]") {
     ScopedSegment segment("ctl-sim", kGeometry);
+    RemoveAlarmSegment alarm_cleanup{segment.name()};  // after the monitor is gone
     TokenFile token(kToken);
     KillOnExit guard;
     const std::string log = "/tmp/" + unique_segment_name("ctl-sim") + ".log";
+    const std::string monitor_log = log + ".monitor";
     guard.pids.push_back(spawn_background(
         {tool_path("BRT_SIMULATOR"), "--shm-name", segment.name(), "--mode", "idle"}, log));
+    // The alarm server: the bridge shows its alarms (it runs no alarm engine).
+    guard.pids.push_back(spawn_background(
+        {tool_path("BRT_ANOMALY_MONITOR"), "--shm-name", segment.name(), "--format", "json"},
+        monitor_log));
     BridgeProcess bridge(segment.name(), {"--control-token-file", token.path});
     REQUIRE(eventually([&] { return http_get(bridge.port(), "/health").status == 200; }, 30s));
+    REQUIRE(eventually(
+        [&] {
+            return http_get(bridge.port(), "/api/v1/alarms").json()["monitor"]["running"] == true;
+        },
+        30s));
 
     WsClient client(bridge.port());
     client.send(R"({"action":"subscribe","view":"alarms","rate_hz":5})");
     auto alarms = client.read_type("alarms");
     REQUIRE(alarms);
-    CHECK((*alarms)["active"].empty());
+    CHECK((*alarms)["alarms"].empty());
 
     const auto reply =
         http_request(bridge.port(), "POST", "/api/v1/scenarios/apply",
@@ -160,31 +175,45 @@ TEST_CASE("with the simulator: a scenario applied over HTTP raises an alarm the 
     CHECK(reply.json()["status"] == "applied");
 
     // The dropout alarm at that cell, on the WebSocket and over REST.
-    bool seen = false;
+    std::uint64_t id = 0;
     const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (!seen && std::chrono::steady_clock::now() < deadline) {
+    while (id == 0 && std::chrono::steady_clock::now() < deadline) {
         alarms = client.read_type("alarms", 5s);
         REQUIRE(alarms);
-        for (const Json& alarm : (*alarms)["active"]) {
-            seen = seen || (alarm["rule"] == "sensor_dropout" && alarm["rack"] == 2 &&
-                            alarm["module"] == 1 && alarm["cell"] == 3);
+        for (const Json& alarm : (*alarms)["alarms"]) {
+            if (alarm["rule"] == "sensor_dropout" && alarm["rack"] == 2 && alarm["module"] == 1 &&
+                alarm["cell"] == 3) {
+                id = alarm["id"];
+            }
         }
     }
-    CHECK(seen);
+    REQUIRE(id != 0);
     const Json rest = http_get(bridge.port(), "/api/v1/alarms").json();
     CHECK(rest["counts"]["warning"].get<int>() >= 1);
     CHECK_THAT(rest.dump(), Catch::Contains("sensor_dropout"));
     CHECK_THAT(http_get(bridge.port(), "/metrics").body,
                Catch::Contains("brt_bridge_control_commands_total 1\n"));
 
-    // Clearing takes it away again.
+    // Clearing returns it to normal: it stays, unacknowledged, until an
+    // operator acknowledges it (ISA-18.2); then it goes.
     CHECK(http_request(bridge.port(), "POST", "/api/v1/scenarios/clear", R"({})", bearer(kToken))
               .status == 200);
-    CHECK(eventually(
-        [&] {
-            return http_get(bridge.port(), "/api/v1/alarms").body.find("sensor_dropout\",\"sev") ==
-                   std::string::npos;
-        },
-        30s));
+    const std::string path = "/api/v1/alarms/" + std::to_string(id);
+    auto state = [&] {
+        const Json list = http_get(bridge.port(), "/api/v1/alarms").json();
+        for (const Json& alarm : list["alarms"]) {
+            if (alarm["id"] == id) {
+                return alarm["state"].get<std::string>();
+            }
+        }
+        return std::string("gone");
+    };
+    CHECK(eventually([&] { return state() == "returned_unacknowledged"; }, 30s));
+    const auto acknowledged =
+        http_request(bridge.port(), "POST", path + "/acknowledge", {}, bearer(kToken));
+    INFO(acknowledged.body);
+    CHECK(acknowledged.status == 200);
+    CHECK(eventually([&] { return state() == "gone"; }, 30s));
     unlink(log.c_str());
+    unlink(monitor_log.c_str());
 }

@@ -128,7 +128,7 @@ TEST_CASE("a NaN reading (sensor dropout) is null in the REST JSON, which parses
     REQUIRE_NOTHROW(summary.json());
     CHECK(summary.json()["racks"][2]["voltage_v"]["valid"] == 15);
     CHECK(summary.json()["system"]["voltage_v"]["valid"] == 63);
-    // The alarm engine sees the dropout too; its documents must parse as well.
+    // The alarm document must parse as well.
     const auto alarms = http_get(bridge.port(), "/api/v1/alarms");
     CHECK(alarms.status == 200);
     CHECK_NOTHROW(alarms.json());
@@ -291,7 +291,7 @@ TEST_CASE(
     std::remove(path.c_str());
     INFO(output.out << output.err);
     CHECK(output.exit_code == 0);
-    CHECK_THAT(output.out, Catch::StartsWith("29 families"));
+    CHECK_THAT(output.out, Catch::StartsWith("35 families"));
 }
 
 TEST_CASE("HTTP header and body limits, and the connection cap", "[ws_bridge][rest][hostile]") {
@@ -344,6 +344,56 @@ TEST_CASE("HTTP header and body limits, and the connection cap", "[ws_bridge][re
     }));
     CHECK_THAT(metrics, Catch::Contains("brt_bridge_connections_rejected_total "));
     CHECK_THAT(metrics, !Catch::Contains("brt_bridge_connections_rejected_total 0\n"));
+}
+
+TEST_CASE("hostile alarm commands get 400 with a reason, never reach the monitor, never crash",
+          "[ws_bridge][rest][hostile]") {
+    ScopedSegment segment("rest-alarm-hostile", kGeometry);
+    KnownWriter writer(segment.name(), kGeometry);
+    const std::string token_path = "/tmp/" + unique_segment_name("token");
+    std::ofstream(token_path) << "hostile-alarm-token\n";
+    chmod(token_path.c_str(), 0600);
+    BridgeProcess bridge(segment.name(), {"--control-token-file", token_path});
+    unlink(token_path.c_str());
+    const std::vector<std::pair<std::string, std::string>> headers = {
+        {"Authorization", "Bearer hostile-alarm-token"}};
+
+    for (const std::string& id : std::vector<std::string>{
+             "0", "-1", "abc", "1e3", "1.5", "0x10", "+1", "%31", "1%00", "99999999999999999999999",
+             "18446744073709551616", "9223372036854775808", std::string(5000, '9')}) {
+        for (const std::string action : {"acknowledge", "unshelve"}) {
+            const auto reply = http_request(bridge.port(), "POST",
+                                            "/api/v1/alarms/" + id + "/" + action, {}, headers);
+            INFO(id.substr(0, 40) << " " << action << ": " << reply.body.substr(0, 300));
+            CHECK(reply.status == 400);
+            REQUIRE_NOTHROW(reply.json());
+            CHECK_THAT(reply.json()["error"].get<std::string>(),
+                       Catch::Contains("is not an alarm id"));
+        }
+    }
+    for (const std::string& body : std::vector<std::string>{
+             "", "not json", "[]", "{}", "null", R"({"seconds":-5})", R"({"seconds":0})",
+             R"({"seconds":86401})", R"({"seconds":"60"})", R"({"seconds":null})",
+             R"({"seconds":NaN})", R"({"seconds":Infinity})", R"({"seconds":1e400})",
+             R"({"seconds":[60]})", R"({"seconds":true})", R"({"seconds":60)",
+             std::string(10000, '{')}) {
+        const auto reply =
+            http_request(bridge.port(), "POST", "/api/v1/alarms/1/shelve", body, headers);
+        INFO(body.substr(0, 40) << ": " << reply.body);
+        CHECK(reply.status == 400);
+        REQUIRE_NOTHROW(reply.json());
+        const std::string error = reply.json()["error"];
+        CHECK((error.find("\"seconds\" must be a number, more than 0 and at most 86400") !=
+                   std::string::npos ||
+               error.find("the body must be one JSON object") != std::string::npos));
+    }
+    const auto reply =
+        http_request(bridge.port(), "POST", "/api/v1/alarms/acknowledge", "[1,2]", headers);
+    CHECK(reply.status == 400);
+    // None got as far as the monitor, and the bridge still serves.
+    CHECK_THAT(http_get(bridge.port(), "/metrics").body,
+               Catch::Contains("brt_bridge_alarm_commands_total 0\n"));
+    CHECK(http_get(bridge.port(), "/health").status == 200);
 }
 
 TEST_CASE("a Host the bridge is not reached by is refused (DNS rebinding)",
@@ -441,6 +491,9 @@ TEST_CASE("the bridge refuses bad usage with exit code 2", "[ws_bridge][cli]") {
                                                {"--control-token-file", "/nonexistent/token"},
                                                {"--allowed-host", "http://telemetry.example"},
                                                {"--allowed-origin", "telemetry.example"},
+                                               {"--startup-grace", "-1"},
+                                               // The alarm limits went with its alarm engine.
+                                               {"--nmc-voltage-max", "4.1,4.15,4.2"},
                                                {"--bogus"}}) {
         std::vector<std::string> argv = {bridge, "--shm-name", "brt_test_cli_unused"};
         argv.insert(argv.end(), args.begin(), args.end());
@@ -449,6 +502,17 @@ TEST_CASE("the bridge refuses bad usage with exit code 2", "[ws_bridge][cli]") {
         CHECK(result.exit_code == 2);
         CHECK_FALSE(result.err.empty());
     }
+    // A name that leaves no room for its alarm segment's name (".alarms").
+    auto result = run_command({bridge, "--shm-name", "brt_" + std::string(192, 'x')});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains(".alarms"));
+    // A config file that still sets an alarm limit names it.
+    const std::string config = "/tmp/" + unique_segment_name("bridge-conf");
+    std::ofstream(config) << "listen = \"127.0.0.1:0\"\n[nmc]\nvoltage-max = 4.1, 4.15, 4.2\n";
+    result = run_command({bridge, "--shm-name", "brt_test_cli_unused", "--config", config});
+    unlink(config.c_str());
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("line 2"));
     const auto help = run_command({bridge, "--help"});
     CHECK(help.exit_code == 0);
     CHECK_THAT(help.out, Catch::Contains("--control-token-file"));

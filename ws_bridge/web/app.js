@@ -44,6 +44,7 @@ let trend = [];           // [{t, racks: Float32Array(racks * 6 * 3)}]
 let trendRack = 0;
 let hoverCell = null;
 let hoverModuleFetch = null;
+let showSuppressed = false;  // consequences of a first-out alarm: hidden unless asked for
 
 // ---- colour map: a perceptually ordered blue-green-yellow ramp ----------------
 const RAMP = [
@@ -400,7 +401,8 @@ function drawRackLabels(context) {
   if (s * layout.labelRows < 9) return;  // too small to read
   context.fillStyle = '#8a94a3';
   context.font = `${Math.min(14, Math.floor(s * layout.labelRows * 0.8))}px sans-serif`;
-  const activeRacks = new Set((brt.alarms ? brt.alarms.active : []).map((a) => a.rack).filter((r) => r !== null));
+  const activeRacks = new Set((brt.alarms ? brt.alarms.alarms : [])
+    .filter((a) => a.active && !a.suppressed).map((a) => a.rack).filter((r) => r !== null));
   for (let rack = 0; rack < g.racks; rack++) {
     const x = (rack % layout.columns) * layout.blockW * s;
     const y = Math.floor(rack / layout.columns) * layout.blockH * s;
@@ -608,32 +610,107 @@ function drawModule() {
 }
 
 // ---- alarms -----------------------------------------------------------------------------
+// The list is brt-anomaly-monitor's (the bridge reads its alarm segment); id 0
+// is the bridge's own alarm_system alarm: the alarm monitor is not running.
+const STATE_WORDS = {
+  unacknowledged: 'unacknowledged', acknowledged: 'acknowledged', returned_unacknowledged: 'returned, unacknowledged',
+};
+
+function alarmPlace(alarm) {
+  const parts = [];
+  if (alarm.rack !== null) parts.push(`rack ${alarm.rack}`);
+  if (alarm.module !== null) parts.push(`module ${alarm.module}`);
+  if (alarm.cell !== null) parts.push(`cell ${alarm.cell}`);
+  return parts.length ? parts.join(' ') : 'system';
+}
+
+function alarmValue(value, unit) {
+  return value === null ? 'n/a' : `${value}${unit ? ' ' + unit : ''}`;
+}
+
 function onAlarms(message) {
   brt.alarms = message;
+  const monitor = message.monitor;
+  $('alarm-monitor').textContent = monitor.running
+    ? `monitor running · frame ${message.frame}`
+    : `alarm monitor not running: ${monitor.problem}`;
+  const down = message.alarms.find((a) => a.id === 0);
+  $('alarm-system').hidden = !down;
+  $('alarm-system').textContent = down ? 'ALARM SYSTEM DOWN: alarm monitor not running' : '';
+  $('alarm-system').title = monitor.problem;
+  const suppressed = message.alarms.filter((a) => a.suppressed).length;
+  $('show-suppressed').hidden = suppressed === 0;
+  $('show-suppressed').textContent = showSuppressed ? `hide suppressed (${suppressed})` : `show suppressed (${suppressed})`;
   const list = $('alarm-list');
   list.replaceChildren();
-  if (!message.active.length) {
+  const shown = message.alarms.filter((a) => showSuppressed || !a.suppressed);
+  if (!shown.length) {
     const none = document.createElement('li');
     none.className = 'none';
     none.textContent = 'none';
     list.append(none);
     return;
   }
-  for (const alarm of message.active) {
+  for (const alarm of shown) {
     const item = document.createElement('li');
-    item.className = `alarm ${alarm.severity}`;
+    item.className = `alarm ${alarm.severity} ${alarm.state}${alarm.suppressed ? ' suppressed' : ''}${alarm.id === 0 ? ' alarm_system' : ''}`;
     item.dataset.rule = alarm.rule;
+    item.dataset.id = alarm.id;
+    item.dataset.state = alarm.state;
     const severity = document.createElement('span');
     severity.className = 'sev';
     severity.textContent = alarm.severity;
-    const unit = alarm.unit ? ` ${alarm.unit}` : '';
-    const value = alarm.value === null ? '' : `: ${alarm.value}${unit}`;
-    const limit = alarm.limit === null ? '' : ` (limit ${alarm.limit}${unit})`;
-    item.append(severity, `${alarm.rule} · ${alarm.where}${value}${limit} · since ${alarm.raised_time.slice(11, 19)}`);
-    item.title = alarm.description;
+    let text;
+    if (alarm.id === 0) {
+      text = `alarm monitor not running · ${monitor.problem}`;
+    } else {
+      text = `#${alarm.id} ${STATE_WORDS[alarm.state] || alarm.state} · ${alarm.rule} · ${alarmPlace(alarm)}` +
+        ` · now ${alarmValue(alarm.value, alarm.unit)}, worst ${alarmValue(alarm.worst, alarm.unit)}` +
+        ` (limit ${alarmValue(alarm.limit, alarm.unit)}) · since ${alarm.raised.slice(11, 19)}`;
+    }
+    const marks = [];
+    if (alarm.latching) marks.push('latching');
+    if (alarm.first_out) marks.push('first-out');
+    if (alarm.suppressed) marks.push(`suppressed: follows #${alarm.first_out_id}`);
+    if (alarm.shelved_until_ns) marks.push(`shelved until ${new Date(alarm.shelved_until_ns / 1e6).toISOString().slice(11, 19)}`);
+    if (alarm.acknowledged_by) marks.push(`ack by ${alarm.acknowledged_by}`);
+    const extra = document.createElement('span');
+    extra.className = 'marks';
+    extra.textContent = marks.length ? ` [${marks.join(', ')}]` : '';
+    item.append(severity, text, extra);
+    if (alarm.id !== 0 && alarm.state !== 'acknowledged') {
+      const ack = document.createElement('button');
+      ack.type = 'button';
+      ack.textContent = 'ack';
+      ack.title = 'acknowledge (needs the token of the Control panel)';
+      ack.onclick = (event) => {
+        event.stopPropagation();
+        alarmCommand(`/api/v1/alarms/${alarm.id}/acknowledge`);
+      };
+      item.append(ack);
+    }
+    item.title = (message.rule_descriptions && message.rule_descriptions[alarm.rule]) || '';
     if (alarm.rack !== null && alarm.module !== null) item.onclick = () => selectModule(alarm.rack, alarm.module);
     else if (alarm.rack !== null) item.onclick = () => setTrendRack(alarm.rack);
     list.append(item);
+  }
+}
+
+async function alarmCommand(path) {
+  const token = $('token').value.trim();
+  const result = $('alarm-result');
+  result.textContent = 'sending…';
+  try {
+    const response = await fetch(path, {
+      method: 'POST',
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
+    const answer = await response.json();
+    result.textContent = response.ok
+      ? `${answer.command}: ${answer.status}`
+      : `refused (${response.status}): ${answer.error || answer.status}`;
+  } catch (error) {
+    result.textContent = 'failed: ' + error;
   }
 }
 
@@ -691,6 +768,11 @@ function init() {
     drawTrend();
   };
   $('scale').onchange = requestDraw;
+  $('show-suppressed').onclick = () => {
+    showSuppressed = !showSuppressed;
+    if (brt.alarms) onAlarms(brt.alarms);
+  };
+  $('acknowledge-all').onclick = () => alarmCommand('/api/v1/alarms/acknowledge');
   $('trend-rack').onchange = () => {
     const rack = Number($('trend-rack').value);
     if (brt.geometry && rack >= 0 && rack < brt.geometry.racks) setTrendRack(rack);

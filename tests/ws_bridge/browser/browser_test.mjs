@@ -1,7 +1,8 @@
 // The bridge's web page in a real browser: a simulator writes, the bridge
 // serves, headless Chromium draws. Asserts that the heatmap shows live
 // values, that hovering and clicking show a cell's and a module's values,
-// and that a scenario applied from the page raises an alarm in its list.
+// and that a scenario applied from the page raises an alarm (the anomaly
+// monitor's, read by the bridge from the alarm segment) in its list.
 // Saves a screenshot (ws_bridge_browser.png in the working directory).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ const { chromium } = require('playwright-core');
 
 const shmInit = process.env.BRT_SHM_INIT;
 const simulator = process.env.BRT_SIMULATOR;
+const monitor = process.env.BRT_ANOMALY_MONITOR;
 const bridgePath = process.env.BRT_WS_BRIDGE;
 const segment = `brt_test_browser_${process.pid}`;
 const token = 'browser-test-token-0123';
@@ -56,6 +58,8 @@ async function main() {
     '--modules', String(modules), '--cells', String(cellsPerModule)], { encoding: 'utf8' });
   if (created.status !== 0) fail(`brt-shm-init failed: ${created.stderr}`);
   start([simulator, '--shm-name', segment]);
+  // The alarm server: the page's alarm list is its (the bridge runs no alarm engine).
+  start([monitor, '--shm-name', segment, '--format', 'json']);
   const tokenFile = join(scratch, 'token');
   writeFileSync(tokenFile, token + '\n');
   chmodSync(tokenFile, 0o600);
@@ -141,6 +145,14 @@ async function main() {
       return hit && hit.textContent;
     }), 60000);
     check(alarm.includes('warning'), `the alarm list shows it: "${alarm}"`);
+    check(await page.isHidden('#alarm-system'), 'no "alarm monitor not running" while the monitor runs');
+    // Acknowledged from the page (the Control panel's token): the monitor's list says who.
+    await page.click('#alarm-list li.alarm[data-rule="sensor_dropout"] button');
+    const acknowledged = await until('the acknowledgement in the list', () => page.evaluate(() => {
+      const li = [...document.querySelectorAll('#alarm-list li.alarm')].find((item) => item.dataset.rule === 'sensor_dropout');
+      return li && li.dataset.state === 'acknowledged' && li.textContent;
+    }));
+    check(acknowledged.includes('ack by rest 127.0.0.1'), `acknowledged from the page: "${acknowledged}"`);
 
     await page.selectOption('#metric', 'temperature_c');
     await until('the temperature map', () => page.evaluate(() => window.brt.lastDrawn.metric === 'temperature_c'));
@@ -166,5 +178,6 @@ try {
 for (const child of children) child.kill('SIGTERM');
 await new Promise((resolve) => setTimeout(resolve, 300));
 spawnSync(shmInit, ['--shm-name', segment, '--remove', '--force']);
+rmSync(`/dev/shm/${segment}.alarms`, { force: true });  // the monitor keeps it when it exits
 rmSync(scratch, { recursive: true, force: true });
 process.exit(status);
