@@ -13,7 +13,7 @@ namespace {
 
 // How long a control request waits for the simulator's or the alarm
 // monitor's answer; each runs a command within one frame, so two seconds
-// covers a 1 Hz writer (alarm_commands.cpp's timeout message says "2 s").
+// covers a 1 Hz writer (ControlService::no_answer's message says "2 s").
 constexpr auto kCommandAnswerWait = std::chrono::seconds(2);
 constexpr auto kCommandPoll = std::chrono::milliseconds(10);
 
