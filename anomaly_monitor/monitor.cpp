@@ -42,7 +42,6 @@ class Monitor : public ReaderTool {
 
     int run(SegmentReader& reader) {
         started_ = Clock::now();
-        server_ = std::make_unique<AlarmServer>(options_.shm_name, options_.reset_alarms);
         ReaderLoopOptions loop;
         loop.duration_s = options_.duration_s;
         // The writer's status is checked every slice, so a writer that dies
@@ -52,10 +51,14 @@ class Monitor : public ReaderTool {
         try {
             exit_code = run_reader_loop(reader, *this, loop);
         } catch (...) {
-            server_->stop(true);
+            if (server_) {
+                server_->stop(true);
+            }
             throw;
         }
-        server_->stop(false);
+        if (server_) {
+            server_->stop(false);
+        }
         totals_.read_retries = reader.read_retries();
         totals_.frames_missed = reader.frames_missed();
         totals_.wall_s = std::chrono::duration<double>(Clock::now() - started_).count();
@@ -82,6 +85,11 @@ class Monitor : public ReaderTool {
         }
         engine_ = std::make_unique<AlarmEngine>(
             AlarmEngine::for_segment(options_.config, reader.segment()));
+        if (!server_) {
+            // Once there is a telemetry segment to watch: a monitor that
+            // exits for the lack of one leaves no alarm segment behind.
+            server_ = std::make_unique<AlarmServer>(options_.shm_name, options_.reset_alarms);
+        }
         const std::size_t adopted = server_->attach(reader.segment().header().generation);
         adoption_started_sim_ns_.reset();
         if (adopted != 0) {

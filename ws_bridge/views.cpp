@@ -313,17 +313,9 @@ std::string alarms_json(const Snapshot& snapshot) {
         head.raw(*event);
     }
     head.end_array();
+    write_alarm_list_fields(head, alarms.list, true);
     head.end_object();
-
-    JsonWriter list;
-    write_alarm_list_json(list, alarms.list, true);
-    // Both are non-empty objects: "{bridge keys}" + "{list keys}" becomes
-    // one object "{bridge keys,list keys}".
-    std::string out = head.str();
-    out.pop_back();
-    out += ',';
-    out.append(list.str(), 1);
-    return out;
+    return head.str();
 }
 
 std::string scenarios_json() {

@@ -238,6 +238,11 @@ void write_alarm_json(JsonWriter& json, const BoardAlarm& alarm) {
 
 void write_alarm_list_json(JsonWriter& json, const AlarmList& list, bool show_suppressed) {
     json.begin_object();
+    write_alarm_list_fields(json, list, show_suppressed);
+    json.end_object();
+}
+
+void write_alarm_list_fields(JsonWriter& json, const AlarmList& list, bool show_suppressed) {
     json.key("monitor").begin_object();
     json.key("running").value(list.monitor_running);
     json.key("problem").value(list.monitor_problem);
@@ -259,7 +264,6 @@ void write_alarm_list_json(JsonWriter& json, const AlarmList& list, bool show_su
     }
     json.end_array();
     json.key("suppressed_hidden").value(suppressed);
-    json.end_object();
 }
 
 }  // namespace brt

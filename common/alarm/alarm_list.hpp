@@ -52,6 +52,9 @@ AlarmList read_alarm_list(AlarmSegmentReader& reader, bool judge_monitor, std::u
 std::string alarm_list_text(const AlarmList& list, bool show_suppressed);
 // {"monitor":{"running":true,"problem":""},"frame":..,"alarms":[{...}, ...]}
 void write_alarm_list_json(JsonWriter& json, const AlarmList& list, bool show_suppressed);
+// The same keys into an object the caller has begun (and ends): for a
+// tool that adds keys of its own, as the bridge's /api/v1/alarms does.
+void write_alarm_list_fields(JsonWriter& json, const AlarmList& list, bool show_suppressed);
 void write_alarm_json(JsonWriter& json, const BoardAlarm& alarm);
 
 }  // namespace brt

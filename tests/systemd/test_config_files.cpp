@@ -274,7 +274,7 @@ TEST_CASE("brt-shm-init reads the geometry from --config", "[config]") {
     CHECK(created.exit_code == 0);
     const MappedSegment segment = open_segment(name, SegmentAccess::reader);
     CHECK(segment.layout().geometry == Geometry{3, 2, 4});
-    remove_segment(name);
+    test::remove_test_segments(name);
 }
 
 TEST_CASE("the defaults the installed config files document are valid options and values",
@@ -293,7 +293,7 @@ TEST_CASE("the defaults the installed config files document are valid options an
                            "--shm-name", name, "--max-speed", "--duration", "1", "--threads", "1"});
     INFO(ran.err);
     CHECK(ran.exit_code == 0);
-    remove_segment(name);
+    test::remove_test_segments(name);
 }
 
 TEST_CASE("the readers' installed config files hold valid options", "[config]") {
@@ -333,5 +333,5 @@ TEST_CASE("the readers' installed config files hold valid options", "[config]") 
     CHECK(test::wait_for_exit(pid, 10'000) == 0);
     guard.pids.clear();
     unlink(log.c_str());
-    remove_segment(name);
+    test::remove_test_segments(name);
 }
