@@ -121,15 +121,32 @@ std::uint64_t AlarmSegmentWriter::publish(const AlarmPublication& publication,
     header.heartbeat_ns.store(now_monotonic, std::memory_order_relaxed);
     futex_bump_and_wake(header.publish_futex, header.futex_waiters);
     next_version_ = version + 1;
+    // The stores above went to zero pages if the file was shrunk meanwhile.
+    if (segment_.truncated()) {
+        fail_truncated();
+    }
     return version;
 }
 
 void AlarmSegmentWriter::heartbeat() {
+    // The monitor heartbeats when nothing changed: without this fstat, a
+    // file shrunk while no publication touched it would go unnoticed.
+    if (segment_.shrunk()) {
+        fail_truncated();
+    }
     segment_.header().heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
 }
 
+void AlarmSegmentWriter::fail_truncated() {
+    if (!stopped_) {
+        set_state(WriterState::failed);  // readers see it where the header is still in the file
+        stopped_ = true;
+    }
+    throw SegmentError(SegmentErrorKind::truncated, alarm_truncation_message(segment_));
+}
+
 void AlarmSegmentWriter::set_state(WriterState state) {
-    heartbeat();
+    segment_.header().heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
     AlarmSegmentHeader& header = segment_.header();
     header.writer_state.store(static_cast<std::uint32_t>(state), std::memory_order_release);
     // Sleepers notice a start or a stop now, not at their timeout.

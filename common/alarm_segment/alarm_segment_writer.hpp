@@ -42,6 +42,12 @@ class AlarmSegmentWriter {
     // record_capacity() records (the rest are added to records_left_out),
     // then latest_version, the heartbeat, and a wake-up of sleeping readers.
     // Returns the new version.
+    //
+    // publish and heartbeat throw SegmentError (truncated) when the file
+    // was shrunk under the writer (truncation_guard.hpp: a publication that
+    // ran past its end, or, at a heartbeat, an fstat), after stopping the
+    // writer as failed where the header is still in the file. The caller
+    // stops: exit 1 with the message.
     std::uint64_t publish(const AlarmPublication& publication,
                           std::span<const AlarmRecord> records);
     // At least every 100 ms (kMaxHeartbeatIntervalNs) between publications.
@@ -55,6 +61,7 @@ class AlarmSegmentWriter {
   private:
     explicit AlarmSegmentWriter(MappedAlarmSegment segment);
     void set_state(WriterState state);
+    [[noreturn]] void fail_truncated();
 
     MappedAlarmSegment segment_;
     CommandRing commands_;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <bit>
 #include <stdexcept>
+#include <string>
 
 #include "atomic_copy.hpp"
 #include "clock.hpp"
@@ -94,6 +95,10 @@ std::uint64_t SegmentWriter::commit_frame(const SlotWrite& write, std::uint64_t 
     header.heartbeat_ns.store(now_monotonic, std::memory_order_relaxed);
     wake_readers();
     next_frame_ = write.frame_number + 1;
+    // The stores above went to zero pages if the file was shrunk meanwhile.
+    if (segment_.truncated()) {
+        fail_truncated();
+    }
     return write.frame_number;
 }
 
@@ -105,6 +110,29 @@ void SegmentWriter::abort_frame(const SlotWrite& write) {
     slot.sequence.store(write.sequence_odd + 1, std::memory_order_release);
     heartbeat();
     next_frame_ = write.frame_number;
+    if (segment_.truncated()) {
+        fail_truncated();
+    }
+}
+
+void SegmentWriter::check_intact() {
+    if (segment_.shrunk()) {
+        fail_truncated();
+    }
+}
+
+void SegmentWriter::fail_truncated() {
+    const std::string name = segment_.name();
+    const std::uint64_t file_size = segment_.file_size_now();
+    // Where the header page is still in the file, readers see "failed".
+    finish(WriterState::failed);
+    throw SegmentError(
+        SegmentErrorKind::truncated,
+        truncation_message("segment", name, file_size, segment_.size(),
+                           segment_message::format(
+                               "this writer stops (state failed). Re-create it with "
+                               "'brt-shm-init --shm-name {} --force', then start the writer again",
+                               name)));
 }
 
 std::span<std::byte> SegmentWriter::slot_memory() const {
