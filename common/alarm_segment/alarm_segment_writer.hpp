@@ -23,6 +23,8 @@ class AlarmSegmentWriter {
     // monitor that holds it; malformed, truncated, bad_magic or abi_mismatch
     // for a broken segment, which is never removed behind the user's back
     // (the message says how to start afresh); permission, no_space, system.
+    // Permission also for an existing segment that is world-writable or
+    // owned by another user than this process's (root's is accepted).
     static AlarmSegmentWriter open_or_create(const std::string& name,
                                              const AlarmSegmentOptions& options);
 

@@ -13,12 +13,20 @@
 #include "clock.hpp"
 #include "errors.hpp"
 #include "futex.hpp"
+#include "shm_name.hpp"
 #include "writer_lock.hpp"
 
 namespace brt {
 
 SegmentWriter SegmentWriter::acquire(const std::string& name, std::uint64_t publish_period_ns) {
     MappedSegment segment = open_segment(name, SegmentAccess::writer);
+    // Other users could read the telemetry and post commands; not a segment
+    // brt-shm-init makes, so someone widened it.
+    refuse_world_accessible(
+        segment.fd(), "segment", name,
+        segment_message::format("fix it with 'chmod 0660 {}' or 'brt-shm-init --shm-name {} "
+                                "--force' (which repairs it), then start the writer again",
+                                shm_path(name), name));
     if (const auto holder = lock_or_find_holder(
             segment.fd(), segment.header().writer_pid.load(std::memory_order_relaxed))) {
         const pid_t pid = *holder;

@@ -1,6 +1,7 @@
 #include "shm_file.hpp"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <vector>
 
 #include "clock.hpp"
 #include "errors.hpp"
@@ -49,6 +51,43 @@ void throw_shm_open_error(const std::string& name, int error_number,
     throw SegmentError(
         SegmentErrorKind::system,
         segment_message::format("cannot open {}: {}", shm_path(name), errno_text(error_number)));
+}
+
+std::string mode_text(mode_t mode) {
+    std::string text = "0000";
+    for (int digit = 0; digit < 3; ++digit) {
+        text[static_cast<std::size_t>(3 - digit)] =
+            static_cast<char>('0' + ((mode >> (3 * digit)) & 7));
+    }
+    return text;
+}
+
+std::string user_text(uid_t uid) {
+    std::vector<char> buffer(4096);
+    struct passwd entry {};
+    struct passwd* found = nullptr;
+    if (getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
+        return segment_message::format("uid {} ({})", uid, found->pw_name);
+    }
+    return segment_message::format("uid {}", uid);
+}
+
+void refuse_world_accessible(int fd, std::string_view label, const std::string& name,
+                             std::string_view fix) {
+    struct stat file_status {};
+    if (fstat(fd, &file_status) != 0) {
+        throw SegmentError(
+            SegmentErrorKind::system,
+            segment_message::format("cannot stat {}: {}", shm_path(name), errno_text(errno)));
+    }
+    if ((file_status.st_mode & 0006) != 0) {
+        throw SegmentError(
+            SegmentErrorKind::permission,
+            segment_message::format(
+                "{} '{}' is world-accessible (mode {}): any local user could read it and post "
+                "commands, so this writer refuses it; {}",
+                label, name, mode_text(file_status.st_mode & 07777), fix));
+    }
 }
 
 ShmMapping::ShmMapping(std::string name, FileDescriptor fd, void* base, std::uint64_t size,

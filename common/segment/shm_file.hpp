@@ -96,6 +96,18 @@ class ShmMapping {
     ino_t inode_ = 0;
 };
 
+// Permission bits as people write them: "0660".
+std::string mode_text(mode_t mode);
+// "uid 65534 (nobody)", or "uid 1234" for a uid without a name.
+std::string user_text(uid_t uid);
+
+// A writer's rule for an existing file (issue 20, item 12): refuses, with
+// SegmentError (permission) naming the fix, a file that other users may
+// read or write (mode o+r or o+w): they could read the telemetry and post
+// commands. `fix` ends the message (e.g. "run 'brt-shm-init --force'").
+void refuse_world_accessible(int fd, std::string_view label, const std::string& name,
+                             std::string_view fix);
+
 // Checks a file's first page (the header) against the file's size; throws
 // SegmentError or returns how many bytes to map.
 using HeaderCheck =
