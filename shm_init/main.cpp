@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <grp.h>
+#include <pwd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@
 #include "common/json/json_writer.hpp"
 #include "common/segment/errors.hpp"
 #include "common/segment/segment_file.hpp"
+#include "common/segment/shm_file.hpp"
 #include "common/segment/shm_name.hpp"
 #include "common/segment/writer_lock.hpp"
 #include "shm_init/segment_info.hpp"
@@ -128,6 +130,81 @@ std::optional<pid_t> writer_holding(const std::string& name) {
     return holder;
 }
 
+// What is wrong with an existing segment's permissions for this request
+// (issue 20, item 12): a mode broader than --mode, an owner that is neither
+// the invoking user nor root (nor, with --group, a user whose own group that
+// is: the pipeline's service user), a group other than --group.
+struct PermissionCheck {
+    struct stat file_status {};
+    bool mode_too_broad = false;
+    bool foreign_owner = false;
+    bool other_group = false;
+    std::vector<std::string> problems;
+    bool ok() const { return problems.empty(); }
+};
+
+bool owner_expected(uid_t owner, const std::optional<gid_t>& group) {
+    if (owner == geteuid() || owner == 0) {
+        return true;
+    }
+    if (!group) {
+        return false;
+    }
+    std::vector<char> buffer(4096);
+    passwd entry{};
+    passwd* found = nullptr;
+    return getpwuid_r(owner, &entry, buffer.data(), buffer.size(), &found) == 0 &&
+           found != nullptr && found->pw_gid == *group;
+}
+
+PermissionCheck check_permissions(const MappedSegment& segment, const CreateOptions& wanted) {
+    PermissionCheck check;
+    if (fstat(segment.fd(), &check.file_status) != 0) {
+        throw SegmentError(
+            SegmentErrorKind::system,
+            fmt::format("cannot stat {}: {}", shm_path(segment.name()), errno_text(errno)));
+    }
+    const struct stat& file = check.file_status;
+    const mode_t mode = file.st_mode & 07777;
+    if ((mode & ~wanted.mode) != 0) {
+        check.mode_too_broad = true;
+        check.problems.push_back(fmt::format(
+            "its mode {} is broader than --mode {}{}", mode_text(mode), mode_text(wanted.mode),
+            (mode & 0006) != 0 ? " (other users can read the telemetry and "
+                                 "post commands)"
+                               : ""));
+    }
+    if (!owner_expected(file.st_uid, wanted.group)) {
+        check.foreign_owner = true;
+        check.problems.push_back(fmt::format("it is owned by {}, neither by you, {}, nor by root",
+                                             user_text(file.st_uid), user_text(geteuid())));
+    }
+    if (wanted.group && file.st_gid != *wanted.group) {
+        check.other_group = true;
+        check.problems.push_back(
+            fmt::format("its group is {}, not --group {}", file.st_gid, *wanted.group));
+    }
+    return check;
+}
+
+// chmod/chown the segment in place (readers and a running writer keep
+// their mapping). Empty when done; otherwise why it was not permitted.
+std::optional<std::string> repair_permissions(const MappedSegment& segment,
+                                              const CreateOptions& wanted,
+                                              const PermissionCheck& check) {
+    if (check.mode_too_broad && fchmod(segment.fd(), wanted.mode) != 0) {
+        return fmt::format("chmod {}: {}", mode_text(wanted.mode), errno_text(errno));
+    }
+    if (check.foreign_owner || check.other_group) {
+        const uid_t owner = check.foreign_owner ? geteuid() : static_cast<uid_t>(-1);
+        const gid_t group = check.other_group ? *wanted.group : static_cast<gid_t>(-1);
+        if (fchown(segment.fd(), owner, group) != 0) {
+            return fmt::format("chown: {}", errno_text(errno));
+        }
+    }
+    return std::nullopt;
+}
+
 void report(const Options& options, const std::string& action, const std::string& name,
             const std::string& detail) {
     if (options.json) {
@@ -187,12 +264,41 @@ int create(const Options& options, const std::string& name) {
     try {
         const MappedSegment existing = open_segment(name, SegmentAccess::reader);
         if (same_configuration(existing, wanted)) {
-            report(options, "unchanged", name, wanted_text + " (already exists; nothing to do)");
-            return kExitOk;
+            const PermissionCheck check = check_permissions(existing, wanted);
+            if (check.ok()) {
+                report(options, "unchanged", name,
+                       wanted_text + " (already exists; nothing to do)");
+                return kExitOk;
+            }
+            std::string problems;
+            for (const std::string& problem : check.problems) {
+                problems += (problems.empty() ? "" : "; ") + problem;
+            }
+            if (!options.force) {
+                throw SegmentError(
+                    SegmentErrorKind::permission,
+                    fmt::format("refusing {}: {}. Add --force to repair it (chmod/chown in "
+                                "place, where you are permitted; readers and the writer keep "
+                                "running), or remove it ('brt-shm-init --remove') and create it "
+                                "again",
+                                shm_path(name), problems));
+            }
+            const auto refused = repair_permissions(existing, wanted, check);
+            if (!refused) {
+                report(options, "repaired", name,
+                       fmt::format("{}: {}; now mode {}, owner {}{}", wanted_text, problems,
+                                   mode_text(wanted.mode), user_text(geteuid()),
+                                   wanted.group ? fmt::format(", group {}", *wanted.group) : ""));
+                return kExitOk;
+            }
+            // Not permitted in place (another user's file): replace it below.
+            reason_to_replace =
+                fmt::format("{}, and it cannot be repaired in place ({})", problems, *refused);
+        } else {
+            reason_to_replace = fmt::format(
+                "it exists with {}",
+                geometry_text(existing.layout().geometry, existing.layout().slot_count));
         }
-        reason_to_replace =
-            fmt::format("it exists with {}",
-                        geometry_text(existing.layout().geometry, existing.layout().slot_count));
     } catch (const SegmentError& error) {
         if (error.kind() == SegmentErrorKind::no_segment) {
             exists = false;

@@ -254,6 +254,7 @@ int run_simulator(const std::string& shm_name, const SimulationConfig& config,
                  now_ns = monotonic_ns()) {
                 sleep_until_monotonic(std::min(deadline_ns, now_ns + kMaxHeartbeatIntervalNs / 2));
                 writer.heartbeat();
+                writer.check_intact();  // a file shrunk while nothing was published
                 systemd.watchdog_if_due();
                 apply_commands();
                 if (stop_requested() || simulation.paused() != paused) {
@@ -281,6 +282,7 @@ int run_simulator(const std::string& shm_name, const SimulationConfig& config,
             }
             if (paused) {
                 writer.heartbeat();
+                writer.check_intact();
             } else {
                 simulation.prepare_interval();
                 compute_heartbeat.during([&] { backend->step(steps_per_frame); });

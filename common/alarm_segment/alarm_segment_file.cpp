@@ -101,6 +101,12 @@ CommandRing MappedAlarmSegment::command_ring() const {
                        layout_.ring_capacity);
 }
 
+std::string alarm_truncation_message(const MappedAlarmSegment& segment) {
+    return truncation_message(
+        "alarm segment", segment.name(), segment.file_size_now(), segment.layout().segment_size,
+        "its writer stops (state failed) and readers detach; " + hint_remove(segment.name()));
+}
+
 AlarmSegmentLayout validate_alarm_header(const AlarmSegmentHeader& header, std::uint64_t file_size,
                                          const std::string& name) {
     const std::uint64_t magic = header.magic.load(std::memory_order_acquire);

@@ -44,6 +44,12 @@ class MappedAlarmSegment {
     dev_t device() const { return mapping_.device(); }
     ino_t inode() const { return mapping_.inode(); }
     const AlarmSegmentLayout& layout() const { return layout_; }
+    // The file was shrunk under this mapping (see ShmMapping): what was read
+    // from it may be zeros. truncated() is one atomic load; shrunk() adds an
+    // fstat, and also sees a shrink no access has run into yet.
+    bool truncated() const { return mapping_.truncated(); }
+    bool shrunk() const { return mapping_.shrunk(); }
+    std::uint64_t file_size_now() const { return mapping_.file_size_now(); }
     AlarmSegmentHeader& header() const {
         return *reinterpret_cast<AlarmSegmentHeader*>(mapping_.bytes());
     }
@@ -58,6 +64,10 @@ class MappedAlarmSegment {
     ShmMapping mapping_;
     AlarmSegmentLayout layout_;
 };
+
+// What a process says when the file under `segment` was shrunk (its
+// truncated() or shrunk()): the sizes, and how to start afresh.
+std::string alarm_truncation_message(const MappedAlarmSegment& segment);
 
 // Checks the header against the constants, the recomputed layout and the
 // file size; throws SegmentError (initialising, bad_magic, abi_mismatch,

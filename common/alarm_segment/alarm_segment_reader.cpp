@@ -27,6 +27,7 @@ bool AlarmSegmentReader::same_file_as_mapped() const {
     std::uint64_t generation = 0;
     return fstat(fd.get(), &file_status) == 0 && file_status.st_ino == segment_.inode() &&
            file_status.st_dev == segment_.device() &&
+           static_cast<std::uint64_t>(file_status.st_size) >= segment_.layout().segment_size &&
            pread(fd.get(), &generation, sizeof generation,
                  offsetof(AlarmSegmentHeader, generation)) ==
                static_cast<ssize_t>(sizeof generation) &&
@@ -34,8 +35,13 @@ bool AlarmSegmentReader::same_file_as_mapped() const {
 }
 
 bool AlarmSegmentReader::try_attach() {
-    if (attached() && same_file_as_mapped()) {
+    if (attached() && !segment_.truncated() && same_file_as_mapped()) {
         return true;
+    }
+    // A file shrunk under the mapping: say so, whatever is at the name now.
+    std::string shrunk;
+    if (attached() && segment_.shrunk()) {
+        shrunk = alarm_truncation_message(segment_);
     }
     commands_.reset();
     segment_ = MappedAlarmSegment();
@@ -44,10 +50,13 @@ bool AlarmSegmentReader::try_attach() {
         segment_ =
             open_alarm_segment(name_, AlarmSegmentAccess::reader, std::chrono::milliseconds(0));
     } catch (const SegmentError& error) {
-        problem_ = error.what();
+        problem_ = shrunk.empty() ? error.what() : shrunk;
         if (error.kind() == SegmentErrorKind::no_segment ||
             error.kind() == SegmentErrorKind::initialising) {
             return false;
+        }
+        if (!shrunk.empty()) {
+            throw SegmentError(SegmentErrorKind::truncated, shrunk);
         }
         throw;
     }
@@ -73,8 +82,15 @@ WriterStatus AlarmSegmentReader::writer_status() const {
         return status;
     }
     const AlarmSegmentHeader& header = segment_.header();
-    return judge_header_writer(header, header.latest_version.load(std::memory_order_acquire),
-                               segment_.fd());
+    WriterStatus status = judge_header_writer(
+        header, header.latest_version.load(std::memory_order_acquire), segment_.fd());
+    if (segment_.truncated()) {
+        // Whatever the header said may be zeros now.
+        status = WriterStatus{};
+        status.liveness = Liveness::no_segment;
+        status.detail = alarm_truncation_message(segment_);
+    }
+    return status;
 }
 
 bool AlarmSegmentReader::wait_for_publication(std::uint64_t after_version,
@@ -82,6 +98,9 @@ bool AlarmSegmentReader::wait_for_publication(std::uint64_t after_version,
     if (!attached()) {
         std::this_thread::sleep_for(timeout);
         return false;
+    }
+    if (segment_.truncated()) {
+        return false;  // nothing to wait for: the caller's try_attach detaches
     }
     AlarmSegmentHeader& header = segment_.header();
     return futex_wait_for_news(

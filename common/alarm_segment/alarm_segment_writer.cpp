@@ -1,9 +1,11 @@
 #include "alarm_segment_writer.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 
 #include "common/segment/atomic_copy.hpp"
 #include "common/segment/clock.hpp"
@@ -34,6 +36,39 @@ MappedAlarmSegment open_or_create_file(const std::string& name,
     }
 }
 
+// An alarm segment that someone else could have prepared or may change:
+// world-writable (anyone could acknowledge and shelve alarms), or owned by
+// another user than this monitor's (and not root).
+void refuse_foreign(const MappedAlarmSegment& segment, const std::string& name) {
+    struct stat file_status {};
+    if (fstat(segment.fd(), &file_status) != 0) {
+        throw SegmentError(
+            SegmentErrorKind::system,
+            segment_message::format("cannot stat {}: {}", shm_path(name), errno_text(errno)));
+    }
+    const std::string fix = segment_message::format(
+        "remove it ('brt-anomaly-monitor --reset-alarms' removes it and creates it afresh with "
+        "the telemetry segment's mode and group, forgetting acknowledgements and shelving), or "
+        "fix it with 'chmod o-rwx {}' or 'chown' as root",
+        shm_path(name));
+    if ((file_status.st_mode & 0002) != 0) {
+        throw SegmentError(SegmentErrorKind::permission,
+                           segment_message::format(
+                               "alarm segment '{}' is world-writable (mode {}): any local user "
+                               "could acknowledge and shelve alarms, so the monitor refuses it; {}",
+                               name, mode_text(file_status.st_mode & 07777), fix));
+    }
+    const uid_t me = geteuid();
+    if (file_status.st_uid != me && file_status.st_uid != 0) {
+        throw SegmentError(
+            SegmentErrorKind::permission,
+            segment_message::format("alarm segment '{}' is owned by {}, not by this monitor's "
+                                    "user ({}) or root: whoever owns it controls the alarm "
+                                    "list, so the monitor refuses it; {}",
+                                    name, user_text(file_status.st_uid), user_text(me), fix));
+    }
+}
+
 }  // namespace
 
 AlarmSegmentWriter::AlarmSegmentWriter(MappedAlarmSegment segment)
@@ -43,6 +78,7 @@ AlarmSegmentWriter AlarmSegmentWriter::open_or_create(const std::string& name,
                                                       const AlarmSegmentOptions& options) {
     const std::string normalized = normalize_shm_name(name);
     MappedAlarmSegment segment = open_or_create_file(normalized, options);
+    refuse_foreign(segment, normalized);
     if (const auto holder = lock_or_find_holder(
             segment.fd(), segment.header().writer_pid.load(std::memory_order_relaxed))) {
         const pid_t pid = *holder;
@@ -121,15 +157,32 @@ std::uint64_t AlarmSegmentWriter::publish(const AlarmPublication& publication,
     header.heartbeat_ns.store(now_monotonic, std::memory_order_relaxed);
     futex_bump_and_wake(header.publish_futex, header.futex_waiters);
     next_version_ = version + 1;
+    // The stores above went to zero pages if the file was shrunk meanwhile.
+    if (segment_.truncated()) {
+        fail_truncated();
+    }
     return version;
 }
 
 void AlarmSegmentWriter::heartbeat() {
+    // The monitor heartbeats when nothing changed: without this fstat, a
+    // file shrunk while no publication touched it would go unnoticed.
+    if (segment_.shrunk()) {
+        fail_truncated();
+    }
     segment_.header().heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
 }
 
+void AlarmSegmentWriter::fail_truncated() {
+    if (!stopped_) {
+        set_state(WriterState::failed);  // readers see it where the header is still in the file
+        stopped_ = true;
+    }
+    throw SegmentError(SegmentErrorKind::truncated, alarm_truncation_message(segment_));
+}
+
 void AlarmSegmentWriter::set_state(WriterState state) {
-    heartbeat();
+    segment_.header().heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
     AlarmSegmentHeader& header = segment_.header();
     header.writer_state.store(static_cast<std::uint32_t>(state), std::memory_order_release);
     // Sleepers notice a start or a stop now, not at their timeout.

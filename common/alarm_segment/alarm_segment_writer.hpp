@@ -23,6 +23,8 @@ class AlarmSegmentWriter {
     // monitor that holds it; malformed, truncated, bad_magic or abi_mismatch
     // for a broken segment, which is never removed behind the user's back
     // (the message says how to start afresh); permission, no_space, system.
+    // Permission also for an existing segment that is world-writable or
+    // owned by another user than this process's (root's is accepted).
     static AlarmSegmentWriter open_or_create(const std::string& name,
                                              const AlarmSegmentOptions& options);
 
@@ -42,6 +44,12 @@ class AlarmSegmentWriter {
     // record_capacity() records (the rest are added to records_left_out),
     // then latest_version, the heartbeat, and a wake-up of sleeping readers.
     // Returns the new version.
+    //
+    // publish and heartbeat throw SegmentError (truncated) when the file
+    // was shrunk under the writer (truncation_guard.hpp: a publication that
+    // ran past its end, or, at a heartbeat, an fstat), after stopping the
+    // writer as failed where the header is still in the file. The caller
+    // stops: exit 1 with the message.
     std::uint64_t publish(const AlarmPublication& publication,
                           std::span<const AlarmRecord> records);
     // At least every 100 ms (kMaxHeartbeatIntervalNs) between publications.
@@ -55,6 +63,7 @@ class AlarmSegmentWriter {
   private:
     explicit AlarmSegmentWriter(MappedAlarmSegment segment);
     void set_state(WriterState state);
+    [[noreturn]] void fail_truncated();
 
     MappedAlarmSegment segment_;
     CommandRing commands_;

@@ -14,7 +14,7 @@ namespace {
 // during one copy to make it retry at all, so this many means it never ends.
 constexpr int kMaxReadAttempts = 64;
 
-enum class SlotCopy { ok, torn, other_version, bad_count };
+enum class SlotCopy { ok, torn, other_version, bad_count, truncated };
 
 SlotCopy copy_slot(const MappedAlarmSegment& segment, std::uint64_t version, AlarmTable& table) {
     const auto slot_index = static_cast<std::uint32_t>(version % kAlarmSlotCount);
@@ -48,6 +48,10 @@ SlotCopy copy_slot(const MappedAlarmSegment& segment, std::uint64_t version, Ala
     if (slot.sequence.load(std::memory_order_relaxed) != sequence_before) {
         return SlotCopy::torn;
     }
+    // Past the end of a shrunk file the copy read zero pages, not a table.
+    if (segment.truncated()) {
+        return SlotCopy::truncated;
+    }
     if (!count_fits) {
         return SlotCopy::bad_count;
     }
@@ -71,6 +75,10 @@ AlarmReadOutcome read_latest_alarm_table(const MappedAlarmSegment& segment, Alar
     SlotCopy copy = SlotCopy::torn;
     for (int attempt = 0; attempt < kMaxReadAttempts; ++attempt) {
         latest = header.latest_version.load(std::memory_order_acquire);
+        if (segment.truncated()) {
+            copy = SlotCopy::truncated;
+            break;
+        }
         if (latest == 0) {
             problem = "no alarm table published yet";
             return AlarmReadOutcome::no_publication;
@@ -79,6 +87,9 @@ AlarmReadOutcome read_latest_alarm_table(const MappedAlarmSegment& segment, Alar
         if (copy == SlotCopy::ok) {
             problem.clear();
             return AlarmReadOutcome::ok;
+        }
+        if (copy == SlotCopy::truncated) {
+            break;
         }
         // A slot that holds another version is either overwritten (the writer
         // published twice since `latest` was loaded: the next attempt takes
@@ -90,6 +101,9 @@ AlarmReadOutcome read_latest_alarm_table(const MappedAlarmSegment& segment, Alar
         std::this_thread::yield();
     }
     switch (copy) {
+        case SlotCopy::truncated:
+            problem = alarm_truncation_message(segment);
+            return AlarmReadOutcome::no_segment;
         case SlotCopy::bad_count:
             problem = segment_message::format(
                 "alarm table {} claims more records than its slot holds ({}); the alarm "

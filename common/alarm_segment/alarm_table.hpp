@@ -36,7 +36,7 @@ enum class AlarmReadOutcome {
     ok,
     no_publication,  // attached, nothing published since the segment was created
     busy,            // the writer kept overwriting the slot, or it stayed mid-write
-    no_segment,      // not attached
+    no_segment,      // not attached, or the file was shrunk under the mapping
     malformed,       // the slot contradicts the header (record_count > record_capacity,
                      // or it holds another version than latest_version says)
 };

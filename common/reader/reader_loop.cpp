@@ -43,7 +43,9 @@ int run_reader_loop(SegmentReader& reader, ReaderTool& tool, const ReaderLoopOpt
             result = tool.on_frame(reader);
         }
         auto now = Clock::now();
-        if (!result && (!reader.attached() || now - last_refresh >= options.refresh_every)) {
+        // A file shrunk under the reader is looked at now, not in a second.
+        if (!result && (!reader.attached() || reader.truncated() ||
+                        now - last_refresh >= options.refresh_every)) {
             last_refresh = now;
             const AttachChange change = reader.refresh();
             if (change == AttachChange::attached || change == AttachChange::reattached) {

@@ -51,45 +51,37 @@ void check_field(const std::string& name, const char* field, std::uint64_t store
 // The metadata's chemistry codes, once the whole segment is mapped (they lie
 // past the header page). Every rack's code must be one this library knows:
 // readers and the simulator pick a chemistry's limits and model by it.
-void check_metadata(const std::byte* bytes, const SegmentLayout& layout, const std::string& name) {
+std::vector<Chemistry> checked_rack_chemistry(const std::byte* bytes, const SegmentLayout& layout,
+                                              const std::string& name) {
     const auto* codes =
         reinterpret_cast<const std::uint32_t*>(bytes + layout.rack_chemistry_offset);
+    std::vector<Chemistry> chemistry;
+    chemistry.reserve(layout.geometry.racks);
     for (std::uint32_t rack = 0; rack < layout.geometry.racks; ++rack) {
-        if (codes[rack] != static_cast<std::uint32_t>(Chemistry::nmc) &&
-            codes[rack] != static_cast<std::uint32_t>(Chemistry::lfp)) {
+        const auto known = chemistry_from_code(codes[rack]);
+        if (!known) {
             throw_malformed(name, segment_message::format(
                                       "rack {} has chemistry code {}, which is not known (1 = "
                                       "NMC, 2 = LFP)",
                                       rack, codes[rack]));
         }
+        chemistry.push_back(*known);
     }
+    return chemistry;
 }
 
 }  // namespace
 
 Chemistry MappedSegment::rack_chemistry(std::uint32_t rack) const {
-    if (rack >= layout_.geometry.racks) {
+    if (rack >= rack_chemistry_.size()) {
         throw std::out_of_range(
             segment_message::format("rack {} outside 0..{}", rack, layout_.geometry.racks - 1));
     }
-    const std::uint32_t code = at<const std::uint32_t>(layout_.rack_chemistry_offset)[rack];
-    if (const auto chemistry = chemistry_from_code(code)) {
-        return *chemistry;
-    }
-    // open_segment checked every code; only memory changed behind our back gets here.
-    throw SegmentError(SegmentErrorKind::malformed,
-                       segment_message::format("segment '{}': rack {} has chemistry code {}, "
-                                               "which this ABI does not define",
-                                               name(), rack, code));
+    return rack_chemistry_[rack];
 }
 
 std::vector<Chemistry> MappedSegment::rack_chemistries() const {
-    std::vector<Chemistry> out;
-    out.reserve(layout_.geometry.racks);
-    for (std::uint32_t rack = 0; rack < layout_.geometry.racks; ++rack) {
-        out.push_back(rack_chemistry(rack));
-    }
-    return out;
+    return rack_chemistry_;
 }
 
 std::span<const float> MappedSegment::cell_capacity_ah() const {
@@ -213,7 +205,14 @@ MappedSegment open_segment(const std::string& name, SegmentAccess access) {
                 mprotect(bytes + layout.slots_offset, layout.segment_size - layout.slots_offset,
                          PROT_READ);
             }
-            check_metadata(segment.bytes(), layout, name);  // on a throw, `segment` unmaps
+            // On a throw, `segment` unmaps.
+            segment.rack_chemistry_ = checked_rack_chemistry(segment.bytes(), layout, name);
+            if (segment.truncated()) {
+                // Shrunk while being opened: what was checked may be zeros.
+                throw SegmentError(SegmentErrorKind::truncated,
+                                   truncation_message("segment", name, segment.file_size_now(),
+                                                      layout.segment_size, hint_recreate(name)));
+            }
             return segment;
         } catch (const SegmentError& error) {
             if (error.kind() != SegmentErrorKind::initialising ||

@@ -31,12 +31,19 @@ class MappedSegment {
     ino_t inode() const { return mapping_.inode(); }
     std::uint64_t size() const { return mapping_.size(); }
     const SegmentLayout& layout() const { return layout_; }
+    // The file was shrunk under this mapping (see ShmMapping): what was read
+    // from it may be zeros. truncated() is one atomic load; shrunk() adds an
+    // fstat, and also sees a shrink no access has run into yet.
+    bool truncated() const { return mapping_.truncated(); }
+    bool shrunk() const { return mapping_.shrunk(); }
+    std::uint64_t file_size_now() const { return mapping_.file_size_now(); }
 
     SegmentHeader& header() const { return *reinterpret_cast<SegmentHeader*>(bytes()); }
 
     // The metadata, typed. open_segment refuses a segment whose rack
-    // chemistry codes are not known (docs/segment-format.md), so these are
-    // the one place a code becomes a Chemistry.
+    // chemistry codes are not known (docs/segment-format.md) and keeps the
+    // codes it checked (they never change after creation), so these never
+    // fail on memory changed or truncated behind our back.
     Chemistry rack_chemistry(std::uint32_t rack) const;
     std::vector<Chemistry> rack_chemistries() const;
     // Nominal capacity of every cell, Ah, in cell order.
@@ -51,6 +58,7 @@ class MappedSegment {
     friend MappedSegment open_segment(const std::string&, SegmentAccess);
     ShmMapping mapping_;
     SegmentLayout layout_;
+    std::vector<Chemistry> rack_chemistry_;
 };
 
 // Opens and validates an existing segment. `name` must be normalized.

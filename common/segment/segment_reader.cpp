@@ -28,8 +28,11 @@ constexpr int kMaxReadAttempts = 64;
 SegmentReader::SegmentReader(std::string normalized_name) : name_(std::move(normalized_name)) {}
 
 AttachChange SegmentReader::refresh() {
-    if (segment_.is_open()) {
-        // Same name, same file, same generation: nothing to do.
+    // A file shrunk under the mapping is never "unchanged", even under the
+    // same inode and generation: detach, or follow a re-created segment.
+    bool shrunk = segment_.is_open() && segment_.truncated();
+    if (segment_.is_open() && !shrunk) {
+        // Same name, same file, same generation, whole: nothing to do.
         const int fd = shm_open(shm_open_name(name_).c_str(), O_RDONLY | O_CLOEXEC, 0);
         if (fd >= 0) {
             struct stat file_status {};
@@ -40,12 +43,15 @@ AttachChange SegmentReader::refresh() {
                 pread(fd, &generation, sizeof generation, offsetof(SegmentHeader, generation)) ==
                     static_cast<ssize_t>(sizeof generation);
             close(fd);
-            if (same_file && generation == generation_) {
+            shrunk = same_file && static_cast<std::uint64_t>(file_status.st_size) < segment_.size();
+            if (same_file && !shrunk && generation == generation_) {
                 return AttachChange::unchanged;
             }
         }
     }
     const bool was_attached = segment_.is_open();
+    const std::uint64_t shrunk_to = shrunk ? segment_.file_size_now() : 0;
+    const std::uint64_t mapped_size = segment_.size();
     try {
         MappedSegment fresh = open_segment(name_, SegmentAccess::reader);
         generation_ = fresh.header().generation;
@@ -58,7 +64,15 @@ AttachChange SegmentReader::refresh() {
         return was_attached ? AttachChange::reattached : AttachChange::attached;
     } catch (const SegmentError& error) {
         segment_ = MappedSegment();
-        last_error_ = error;
+        // The shrink is the news; later refreshes say what open_segment finds.
+        last_error_ = shrunk ? SegmentError(SegmentErrorKind::truncated,
+                                            truncation_message(
+                                                "segment", name_, shrunk_to, mapped_size,
+                                                segment_message::format(
+                                                    "re-create it with 'brt-shm-init --shm-name {} "
+                                                    "--force'; readers re-attach by themselves",
+                                                    name_)))
+                             : error;
         return was_attached ? AttachChange::detached : AttachChange::unchanged;
     }
 }
@@ -82,6 +96,16 @@ WriterStatus SegmentReader::writer_status() const {
         return status;
     }
     WriterStatus status = read_writer_status(segment_);
+    if (segment_.truncated()) {
+        // Whatever the header said may be zeros now.
+        status = WriterStatus{};
+        status.liveness = Liveness::no_segment;
+        status.detail = truncation_message(
+            "segment", name_, segment_.file_size_now(), segment_.size(),
+            segment_message::format("re-create it with 'brt-shm-init --shm-name {} --force'",
+                                    name_));
+        return status;
+    }
     if (!unreadable_reason_.empty()) {
         status.detail += "; " + unreadable_reason_;
     }
@@ -92,6 +116,9 @@ bool SegmentReader::wait_for_frame(std::uint64_t after_frame, std::chrono::nanos
     if (!attached()) {
         std::this_thread::sleep_for(timeout);
         return false;
+    }
+    if (segment_.truncated()) {
+        return false;  // nothing to wait for: the caller refreshes
     }
     SegmentHeader& header = segment_.header();
     return futex_wait_for_news(
@@ -150,6 +177,10 @@ SegmentReader::SlotCopy SegmentReader::copy_slot(FrameBuffer& out, std::uint64_t
     if (sequence_after != sequence_before) {
         return SlotCopy::torn;
     }
+    // Past the end of a shrunk file the copy read zero pages, not a frame.
+    if (segment_.truncated()) {
+        return SlotCopy::truncated;
+    }
     if (frame_number != frame) {
         return SlotCopy::overwritten;
     }
@@ -177,21 +208,25 @@ ReadOutcome SegmentReader::copy_newest(FrameBuffer& out) {
     for (int attempt = 0; attempt < kMaxReadAttempts; ++attempt) {
         const std::uint64_t latest = header.latest_frame.load(std::memory_order_acquire);
         if (latest == 0) {
-            return ReadOutcome::no_frame_yet;
+            return segment_.truncated() ? ReadOutcome::detached : ReadOutcome::no_frame_yet;
         }
         // Overwritten: the writer went round the ring since `latest` was
         // loaded; the next attempt takes the newer latest frame.
-        if (copy_slot(out, latest) == SlotCopy::ok) {
+        const SlotCopy copy = copy_slot(out, latest);
+        if (copy == SlotCopy::ok) {
             count_read(latest);
             unreadable_frame_ = 0;
             unreadable_reason_.clear();
             return ReadOutcome::ok;
         }
+        if (copy == SlotCopy::truncated || segment_.truncated()) {
+            return ReadOutcome::detached;
+        }
         ++read_retries_;
         std::this_thread::yield();
     }
     note_unreadable(header.latest_frame.load(std::memory_order_acquire));
-    return ReadOutcome::busy;
+    return segment_.truncated() ? ReadOutcome::detached : ReadOutcome::busy;
 }
 
 void SegmentReader::note_unreadable(std::uint64_t frame) {

@@ -38,7 +38,7 @@ struct FrameBuffer {
 enum class ReadOutcome {
     ok,
     no_frame_yet,  // attached, but nothing published since the segment was created
-    detached,      // no segment to read
+    detached,      // no segment to read, or its file was shrunk under the reader
     busy,          // the writer kept overwriting the slot; try again
 };
 
@@ -55,13 +55,19 @@ class SegmentReader {
     explicit SegmentReader(std::string normalized_name);
 
     // Looks the name up again: attaches, re-attaches after re-creation (new
-    // inode or generation), or detaches when the segment went away. Cheap
-    // (an open and an fstat); call it when a wait times out or every second.
+    // inode or generation), or detaches when the segment went away or its
+    // file was shrunk (truncated(), or found shorter by the fstat). Cheap
+    // (an open and an fstat); call it when a wait times out or every second,
+    // and at once when truncated() turns true.
     AttachChange refresh();
     // refresh(), then throw the SegmentError explaining why when not attached.
     void require_attached();
 
     bool attached() const { return segment_.is_open(); }
+    // The file was shrunk under the mapping (a read ran past its end): the
+    // last copy may be zeros, reads return detached and writer_status() says
+    // no_segment until refresh() detaches or follows a re-created segment.
+    bool truncated() const { return attached() && segment_.truncated(); }
     // Why the last refresh() left the reader detached.
     const std::optional<SegmentError>& last_error() const { return last_error_; }
     const std::string& name() const { return name_; }
@@ -106,7 +112,7 @@ class SegmentReader {
     const std::string& unreadable_reason() const { return unreadable_reason_; }
 
   private:
-    enum class SlotCopy { ok, torn, overwritten };
+    enum class SlotCopy { ok, torn, overwritten, truncated };
     void prepare(FrameBuffer& out, CellRange range) const;
     // The newest complete frame into a prepared `out`, retrying torn copies.
     ReadOutcome copy_newest(FrameBuffer& out);

@@ -7,17 +7,26 @@
 #include <atomic>
 #include <bit>
 #include <stdexcept>
+#include <string>
 
 #include "atomic_copy.hpp"
 #include "clock.hpp"
 #include "errors.hpp"
 #include "futex.hpp"
+#include "shm_name.hpp"
 #include "writer_lock.hpp"
 
 namespace brt {
 
 SegmentWriter SegmentWriter::acquire(const std::string& name, std::uint64_t publish_period_ns) {
     MappedSegment segment = open_segment(name, SegmentAccess::writer);
+    // Other users could read the telemetry and post commands; not a segment
+    // brt-shm-init makes, so someone widened it.
+    refuse_world_accessible(
+        segment.fd(), "segment", name,
+        segment_message::format("fix it with 'chmod 0660 {}' or 'brt-shm-init --shm-name {} "
+                                "--force' (which repairs it), then start the writer again",
+                                shm_path(name), name));
     if (const auto holder = lock_or_find_holder(
             segment.fd(), segment.header().writer_pid.load(std::memory_order_relaxed))) {
         const pid_t pid = *holder;
@@ -94,6 +103,10 @@ std::uint64_t SegmentWriter::commit_frame(const SlotWrite& write, std::uint64_t 
     header.heartbeat_ns.store(now_monotonic, std::memory_order_relaxed);
     wake_readers();
     next_frame_ = write.frame_number + 1;
+    // The stores above went to zero pages if the file was shrunk meanwhile.
+    if (segment_.truncated()) {
+        fail_truncated();
+    }
     return write.frame_number;
 }
 
@@ -105,6 +118,29 @@ void SegmentWriter::abort_frame(const SlotWrite& write) {
     slot.sequence.store(write.sequence_odd + 1, std::memory_order_release);
     heartbeat();
     next_frame_ = write.frame_number;
+    if (segment_.truncated()) {
+        fail_truncated();
+    }
+}
+
+void SegmentWriter::check_intact() {
+    if (segment_.shrunk()) {
+        fail_truncated();
+    }
+}
+
+void SegmentWriter::fail_truncated() {
+    const std::string name = segment_.name();
+    const std::uint64_t file_size = segment_.file_size_now();
+    // Where the header page is still in the file, readers see "failed".
+    finish(WriterState::failed);
+    throw SegmentError(
+        SegmentErrorKind::truncated,
+        truncation_message("segment", name, file_size, segment_.size(),
+                           segment_message::format(
+                               "this writer stops (state failed). Re-create it with "
+                               "'brt-shm-init --shm-name {} --force', then start the writer again",
+                               name)));
 }
 
 std::span<std::byte> SegmentWriter::slot_memory() const {

@@ -43,7 +43,9 @@ class SegmentWriter {
     const MappedSegment& segment() const { return segment_; }
 
     // Publishes one frame under the slot's seqlock and wakes sleeping readers.
-    // Returns the frame number. Spans must hold exactly cell_count / racks items.
+    // Returns the frame number. Spans must hold exactly cell_count / racks
+    // items. Throws SegmentError (truncated) as check_intact() does when the
+    // file was found shrunk while publishing.
     std::uint64_t publish_frame(const FrameData& frame);
 
     // Three-step form of publish_frame for writers that fill the slot
@@ -78,7 +80,16 @@ class SegmentWriter {
     ColumnRun column_run() const;
 
     // Keeps the writer live while it publishes nothing (paused, slow start).
+    // Never throws: a helper thread may call it.
     void heartbeat();
+    // Throws SegmentError (truncated) when the segment's file was shrunk
+    // under this writer (see truncation_guard.hpp), after marking the writer
+    // failed in the header (where the header is still in the file, readers
+    // see it). commit_frame and abort_frame check the flag a fault set;
+    // this also looks at the file's size (an fstat), so a writer that
+    // publishes nothing (paused) notices too: call it from the thread that
+    // owns the writer, about once per heartbeat.
+    void check_intact();
     void set_state(WriterState state);
     void finish(WriterState final_state);
 
@@ -86,6 +97,7 @@ class SegmentWriter {
     explicit SegmentWriter(MappedSegment segment) : segment_(std::move(segment)) {}
     SlotHeader& slot_header(std::uint32_t slot_index) const;
     void wake_readers();
+    [[noreturn]] void fail_truncated();
 
     MappedSegment segment_;
     std::uint64_t next_frame_ = 1;

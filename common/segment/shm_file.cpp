@@ -1,6 +1,7 @@
 #include "shm_file.hpp"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <vector>
 
 #include "clock.hpp"
 #include "errors.hpp"
@@ -51,6 +53,43 @@ void throw_shm_open_error(const std::string& name, int error_number,
         segment_message::format("cannot open {}: {}", shm_path(name), errno_text(error_number)));
 }
 
+std::string mode_text(mode_t mode) {
+    std::string text = "0000";
+    for (int digit = 0; digit < 3; ++digit) {
+        text[static_cast<std::size_t>(3 - digit)] =
+            static_cast<char>('0' + ((mode >> (3 * digit)) & 7));
+    }
+    return text;
+}
+
+std::string user_text(uid_t uid) {
+    std::vector<char> buffer(4096);
+    struct passwd entry {};
+    struct passwd* found = nullptr;
+    if (getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
+        return segment_message::format("uid {} ({})", uid, found->pw_name);
+    }
+    return segment_message::format("uid {}", uid);
+}
+
+void refuse_world_accessible(int fd, std::string_view label, const std::string& name,
+                             std::string_view fix) {
+    struct stat file_status {};
+    if (fstat(fd, &file_status) != 0) {
+        throw SegmentError(
+            SegmentErrorKind::system,
+            segment_message::format("cannot stat {}: {}", shm_path(name), errno_text(errno)));
+    }
+    if ((file_status.st_mode & 0006) != 0) {
+        throw SegmentError(
+            SegmentErrorKind::permission,
+            segment_message::format(
+                "{} '{}' is world-accessible (mode {}): any local user could read it and post "
+                "commands, so this writer refuses it; {}",
+                label, name, mode_text(file_status.st_mode & 07777), fix));
+    }
+}
+
 ShmMapping::ShmMapping(std::string name, FileDescriptor fd, void* base, std::uint64_t size,
                        const struct stat& file_status)
     : name_(std::move(name)),
@@ -58,7 +97,14 @@ ShmMapping::ShmMapping(std::string name, FileDescriptor fd, void* base, std::uin
       base_(base),
       size_(size),
       device_(file_status.st_dev),
-      inode_(file_status.st_ino) {}
+      inode_(file_status.st_ino) {
+    try {
+        guard_ = TruncationGuard(base, size);
+    } catch (...) {
+        munmap(base_, size_);  // no destructor runs for a constructor that throws
+        throw;
+    }
+}
 
 ShmMapping::ShmMapping(ShmMapping&& other) noexcept {
     *this = std::move(other);
@@ -69,6 +115,7 @@ ShmMapping& ShmMapping::operator=(ShmMapping&& other) noexcept {
         release();
         name_ = std::move(other.name_);
         fd_ = std::move(other.fd_);
+        guard_ = std::move(other.guard_);
         base_ = std::exchange(other.base_, nullptr);
         size_ = std::exchange(other.size_, 0);
         device_ = other.device_;
@@ -81,7 +128,25 @@ ShmMapping::~ShmMapping() {
     release();
 }
 
+std::uint64_t ShmMapping::file_size_now() const {
+    struct stat file_status {};
+    if (fd_.get() < 0 || fstat(fd_.get(), &file_status) != 0) {
+        return size_;
+    }
+    return static_cast<std::uint64_t>(file_status.st_size);
+}
+
+std::string truncation_message(std::string_view label, const std::string& name,
+                               std::uint64_t file_bytes, std::uint64_t mapped_bytes,
+                               std::string_view what_next) {
+    return segment_message::format(
+        "{} '{}' was truncated under this process: {} is now {} bytes, the {} {} bytes "
+        "(something shrank the file while it was in use); {}",
+        label, name, shm_path(name), file_bytes, label, mapped_bytes, what_next);
+}
+
 void ShmMapping::release() noexcept {
+    guard_.reset();  // before the range can be mapped by anything else
     if (base_ != nullptr) {
         munmap(base_, size_);
         base_ = nullptr;
@@ -125,11 +190,17 @@ ShmMapping map_validated_shm(const std::string& name, std::string_view label,
             segment_message::format("cannot map {}: {}", shm_path(name), errno_text(errno)));
     }
     std::uint64_t map_size = 0;
-    try {
-        map_size = check(static_cast<const std::byte*>(header_map), file_size);
-    } catch (...) {
-        munmap(header_map, kPage);
-        throw;
+    {
+        // Shrunk between the fstat and here, the header reads as zeros:
+        // "not initialised", never a SIGBUS.
+        TruncationGuard header_guard(header_map, kPage);
+        try {
+            map_size = check(static_cast<const std::byte*>(header_map), file_size);
+        } catch (...) {
+            header_guard.reset();
+            munmap(header_map, kPage);
+            throw;
+        }
     }
     munmap(header_map, kPage);
     void* base = mmap(nullptr, map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
@@ -147,11 +218,13 @@ NewShmFile::NewShmFile(std::string name, FileDescriptor fd)
 NewShmFile::NewShmFile(NewShmFile&& other) noexcept
     : name_(std::move(other.name_)),
       fd_(std::move(other.fd_)),
+      guard_(std::move(other.guard_)),
       base_(std::exchange(other.base_, nullptr)),
       size_(other.size_),
       armed_(std::exchange(other.armed_, false)) {}
 
 NewShmFile::~NewShmFile() {
+    guard_.reset();
     if (base_ != nullptr) {
         munmap(base_, size_);
     }
@@ -210,6 +283,7 @@ std::optional<NewShmFile> create_shm_file(const std::string& name, std::uint64_t
     }
     file.base_ = base;
     file.size_ = size_bytes;
+    file.guard_ = TruncationGuard(base, size_bytes);  // on a throw, `file` unmaps and removes
     return file;
 }
 

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <utility>
 
+#include "truncation_guard.hpp"
+
 namespace brt {
 
 // Closes on destruction (which also drops a flock taken through it).
@@ -51,7 +53,8 @@ std::uint64_t random_generation();
                                        const std::string& missing_hint);
 
 // A shared-memory file mapped read-write, with the descriptor it was opened
-// through (a writer's flock lives on it). Move-only; unmaps and closes on
+// through (a writer's flock lives on it), guarded against the file being
+// shrunk under it (truncation_guard.hpp). Move-only; unmaps and closes on
 // destruction.
 class ShmMapping {
   public:
@@ -72,15 +75,38 @@ class ShmMapping {
     std::uint64_t size() const { return size_; }
     std::byte* bytes() const { return static_cast<std::byte*>(base_); }
 
+    // True once an access faulted past the end of the file: it was shrunk
+    // under this mapping, and the pages past the fault now read as zeros.
+    // One atomic load, for after every copy.
+    bool truncated() const { return guard_.truncated(); }
+    // The file's size now (fstat; the mapped size if fstat fails).
+    std::uint64_t file_size_now() const;
+    // truncated(), or the file now shorter than the mapping before any
+    // access found it out. An fstat: for once a wait, not once a word.
+    bool shrunk() const { return truncated() || file_size_now() < size_; }
+
   private:
     void release() noexcept;
     std::string name_;
     FileDescriptor fd_;
+    TruncationGuard guard_;
     void* base_ = nullptr;
     std::uint64_t size_ = 0;
     dev_t device_ = 0;
     ino_t inode_ = 0;
 };
+
+// Permission bits as people write them: "0660".
+std::string mode_text(mode_t mode);
+// "uid 65534 (nobody)", or "uid 1234" for a uid without a name.
+std::string user_text(uid_t uid);
+
+// A writer's rule for an existing file (issue 20, item 12): refuses, with
+// SegmentError (permission) naming the fix, a file that other users may
+// read or write (mode o+r or o+w): they could read the telemetry and post
+// commands. `fix` ends the message (e.g. "run 'brt-shm-init --force'").
+void refuse_world_accessible(int fd, std::string_view label, const std::string& name,
+                             std::string_view fix);
 
 // Checks a file's first page (the header) against the file's size; throws
 // SegmentError or returns how many bytes to map.
@@ -96,6 +122,13 @@ using HeaderCheck =
 ShmMapping map_validated_shm(const std::string& name, std::string_view label,
                              const std::string& missing_hint, const std::string& fix_hint,
                              const HeaderCheck& check);
+
+// What a process says when a file it maps was shrunk under it: "<label>
+// '<name>' was truncated under this process: /dev/shm/<name> is now N bytes,
+// the <label> M bytes; <what_next>".
+std::string truncation_message(std::string_view label, const std::string& name,
+                               std::uint64_t file_bytes, std::uint64_t mapped_bytes,
+                               std::string_view what_next);
 
 // A shared-memory file made by create_shm_file, mapped read-write for its
 // creator to fill in. Unmapped on destruction, and removed again unless
@@ -117,6 +150,7 @@ class NewShmFile {
                                                      std::optional<gid_t>, const std::string&);
     std::string name_;
     FileDescriptor fd_;
+    TruncationGuard guard_;
     void* base_ = nullptr;
     std::uint64_t size_ = 0;
     bool armed_ = true;
