@@ -21,26 +21,8 @@ constexpr std::size_t kRecentAlarmEvents = 100;
 
 AlarmEvent event_of(const BoardAlarm& alarm, AlarmTransition transition, std::uint64_t frame_number,
                     std::uint64_t time_ns) {
-    AlarmEvent event;
-    event.transition = transition;
-    event.rule = alarm.rule;
-    event.severity = alarm.severity;
-    event.key = alarm.key;
-    event.location = alarm.location;
-    event.value = alarm.value;
-    event.limit = alarm.limit;
+    AlarmEvent event = alarm_event_of(alarm, transition, time_ns);
     event.frame_number = frame_number;
-    event.detected_realtime_ns = time_ns;
-    event.id = alarm.id;
-    event.state = alarm.state;
-    event.worst_value = alarm.worst_value;
-    event.raised_realtime_ns = alarm.raised_realtime_ns;
-    event.latching = alarm.latching;
-    event.suppressed = alarm.suppressed;
-    event.first_out = alarm.first_out;
-    event.first_out_id = alarm.first_out_id;
-    event.shelved = alarm.shelved();
-    event.shelved_until_realtime_ns = alarm.shelved_until_realtime_ns;
     event.by = alarm.acknowledged_by;
     return event;
 }

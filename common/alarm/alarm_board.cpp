@@ -36,8 +36,8 @@ bool alarm_latches(Rule rule, Severity severity) {
     }
 }
 
-AlarmEvent AlarmBoard::event_of(const BoardAlarm& alarm, AlarmTransition transition,
-                                std::uint64_t now_ns) const {
+AlarmEvent alarm_event_of(const BoardAlarm& alarm, AlarmTransition transition,
+                          std::uint64_t now_ns) {
     AlarmEvent event;
     event.transition = transition;
     event.rule = alarm.rule;
@@ -153,7 +153,7 @@ std::vector<AlarmEvent> AlarmBoard::apply(std::vector<AlarmEvent> engine_events,
                 alarm.state = AlarmState::unacknowledged;
                 alarm.changed_realtime_ns = now_ns;
                 alarm.raised_frame = event.frame_number;
-                AlarmEvent raised = event_of(alarm, AlarmTransition::raise, now_ns);
+                AlarmEvent raised = alarm_event_of(alarm, AlarmTransition::raise, now_ns);
                 raised.frame_number = event.frame_number;
                 raised.frame_realtime_ns = event.frame_realtime_ns;
                 raised.publish_monotonic_ns = event.publish_monotonic_ns;
@@ -164,7 +164,7 @@ std::vector<AlarmEvent> AlarmBoard::apply(std::vector<AlarmEvent> engine_events,
             BoardAlarm& alarm = add(event, now_ns);
             ++raised_total_;
             annunciated_total_ += alarm.annunciated() ? 1 : 0;
-            AlarmEvent raised = event_of(alarm, AlarmTransition::raise, now_ns);
+            AlarmEvent raised = alarm_event_of(alarm, AlarmTransition::raise, now_ns);
             raised.frame_number = event.frame_number;
             raised.frame_realtime_ns = event.frame_realtime_ns;
             raised.publish_monotonic_ns = event.publish_monotonic_ns;
@@ -190,7 +190,7 @@ void AlarmBoard::return_to_normal(BoardAlarm& alarm, std::uint64_t now_ns,
     alarm.changed_realtime_ns = now_ns;
     const bool remove_now = alarm.state == AlarmState::acknowledged && !alarm.latching;
     alarm.state = remove_now ? AlarmState::normal : AlarmState::returned_unacknowledged;
-    AlarmEvent cleared = event_of(alarm, AlarmTransition::clear, now_ns);
+    AlarmEvent cleared = alarm_event_of(alarm, AlarmTransition::clear, now_ns);
     cleared.frame_number = event.frame_number;
     cleared.frame_realtime_ns = event.frame_realtime_ns;
     cleared.publish_monotonic_ns = event.publish_monotonic_ns;
@@ -234,7 +234,7 @@ void AlarmBoard::acknowledge_one(BoardAlarm& alarm, const std::string& by, std::
     alarm.changed_realtime_ns = now_ns;
     const bool reset = alarm.state == AlarmState::returned_unacknowledged;
     alarm.state = reset ? AlarmState::normal : AlarmState::acknowledged;
-    AlarmEvent event = event_of(alarm, AlarmTransition::acknowledge, now_ns);
+    AlarmEvent event = alarm_event_of(alarm, AlarmTransition::acknowledge, now_ns);
     event.by = by;
     out.push_back(std::move(event));
     if (reset) {
@@ -287,7 +287,7 @@ BoardAnswer AlarmBoard::shelve(std::uint64_t id, double duration_s, const std::s
     shelves_[alarm.key] = Shelf{until, by};
     alarm.shelved_until_realtime_ns = until;
     alarm.changed_realtime_ns = now_ns;
-    AlarmEvent event = event_of(alarm, AlarmTransition::shelve, now_ns);
+    AlarmEvent event = alarm_event_of(alarm, AlarmTransition::shelve, now_ns);
     event.by = by;
     out.push_back(std::move(event));
     return BoardAnswer::applied;
@@ -306,7 +306,7 @@ BoardAnswer AlarmBoard::unshelve(std::uint64_t id, const std::string& by, std::u
     shelves_.erase(alarm.key);
     alarm.shelved_until_realtime_ns = 0;
     alarm.changed_realtime_ns = now_ns;
-    AlarmEvent event = event_of(alarm, AlarmTransition::unshelve, now_ns);
+    AlarmEvent event = alarm_event_of(alarm, AlarmTransition::unshelve, now_ns);
     event.by = by;
     out.push_back(std::move(event));
     return BoardAnswer::applied;
@@ -324,7 +324,7 @@ void AlarmBoard::expire_shelves(std::uint64_t now_ns, std::vector<AlarmEvent>& o
             BoardAlarm& alarm = alarms_.at(known->second);
             alarm.shelved_until_realtime_ns = 0;
             alarm.changed_realtime_ns = now_ns;
-            AlarmEvent event = event_of(alarm, AlarmTransition::unshelve, now_ns);
+            AlarmEvent event = alarm_event_of(alarm, AlarmTransition::unshelve, now_ns);
             event.by = "shelf expired";
             out.push_back(std::move(event));
         }

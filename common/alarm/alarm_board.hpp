@@ -91,6 +91,11 @@ struct BoardAlarm {
 // True for the alarms that latch (see above).
 bool alarm_latches(Rule rule, Severity severity);
 
+// An event of `alarm` as it is now (its id, state, values, grouping and
+// shelf), stamped `now_ns`; the caller adds the frame and who did it.
+AlarmEvent alarm_event_of(const BoardAlarm& alarm, AlarmTransition transition,
+                          std::uint64_t now_ns);
+
 enum class BoardAnswer { applied, no_such_alarm, bad_argument };
 
 class AlarmBoard {
@@ -141,8 +146,6 @@ class AlarmBoard {
     BoardAlarm& add(const AlarmEvent& raise, std::uint64_t now_ns);
     void join_group(BoardAlarm& alarm, std::uint64_t now_ns);
     void remove(std::uint64_t id);
-    AlarmEvent event_of(const BoardAlarm& alarm, AlarmTransition transition,
-                        std::uint64_t now_ns) const;
     void acknowledge_one(BoardAlarm& alarm, const std::string& by, std::uint64_t now_ns,
                          std::vector<AlarmEvent>& out);
     void return_to_normal(BoardAlarm& alarm, std::uint64_t now_ns, std::vector<AlarmEvent>& out,
