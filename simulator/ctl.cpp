@@ -99,23 +99,10 @@ ControlCommand build_command(const CtlOptions& options, const Geometry& geometry
         return make_mode_command(target.rack, options.mode, options.current_a, options.power_w,
                                  geometry);
     }
-    ControlCommand out;
     if (options.ambient->parsed()) {
-        if (!ambient_in_range(options.ambient_c)) {
-            throw UsageError(fmt::format("ambient {} C is outside {}..{} C", options.ambient_c,
-                                         kMinAmbientC, kMaxAmbientC));
-        }
-        out.command.kind = CommandKind::set_ambient;
-        out.command.args[0] = options.ambient_c;
-        out.what = fmt::format("ambient {} C", options.ambient_c);
-    } else if (options.pause->parsed()) {
-        out.command.kind = CommandKind::pause;
-        out.what = "pause";
-    } else {
-        out.command.kind = CommandKind::resume;
-        out.what = "resume";
+        return make_ambient_command(options.ambient_c);
     }
-    return out;
+    return options.pause->parsed() ? make_pause_command() : make_resume_command();
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace brt::bridge {
 
@@ -20,6 +21,9 @@ struct BridgeLimits {
     // Slower subscriptions are refused: a rate near 0 (1e-300, 5e-324) made
     // the period overflow into a short one and bypassed max_rate_hz.
     double min_rate_hz = 0.01;  // one message per 100 s
+    // Rack trends kept for pages that open later (rack_history.hpp).
+    double history_span_s = 3600;
+    std::uint64_t history_max_bytes = 64ull << 20;
 };
 
 }  // namespace brt::bridge

@@ -62,6 +62,44 @@ std::optional<View> view_field(const json& message, bool required) {
     return view;
 }
 
+// "fields": ["voltage_v", ...] as a mask (bit f for Field f); 0 when absent.
+std::uint32_t field_mask_field(const json& message) {
+    std::uint32_t mask = 0;
+    if (const auto fields = message.find("fields"); fields != message.end()) {
+        if (!fields->is_array()) {
+            throw Invalid{"\"fields\" must be an array of field names, e.g. [\"voltage_v\"]"};
+        }
+        for (const json& field : *fields) {
+            const auto parsed =
+                field.is_string() ? parse_field_name(field.get<std::string>()) : std::nullopt;
+            if (!parsed) {
+                throw Invalid{
+                    fmt::format("unknown field {}: use voltage_v, current_a, temperature_c, soc, "
+                                "resistance_ohm, soh or status",
+                                field.dump())};
+            }
+            mask |= 1u << static_cast<std::uint32_t>(*parsed);
+        }
+    }
+    return mask;
+}
+
+HistoryRequest history(const json& message) {
+    HistoryRequest request;
+    const auto rack = index_field(message, "rack");
+    if (!rack) {
+        throw Invalid{"the history needs \"rack\": {\"action\":\"history\",\"rack\":0}"};
+    }
+    request.rack = *rack;
+    request.field_mask = field_mask_field(message);
+    if ((request.field_mask & (1u << static_cast<std::uint32_t>(Field::status))) != 0) {
+        throw Invalid{
+            "the history keeps voltage_v, current_a, temperature_c, soc, "
+            "resistance_ohm and soh, not status"};
+    }
+    return request;
+}
+
 SubscribeRequest subscribe(const json& message) {
     SubscribeRequest request;
     request.view = *view_field(message, true);
@@ -76,22 +114,7 @@ SubscribeRequest subscribe(const json& message) {
         }
         request.rate_hz = rate->get<double>();
     }
-    if (const auto fields = message.find("fields"); fields != message.end()) {
-        if (!fields->is_array()) {
-            throw Invalid{"\"fields\" must be an array of field names, e.g. [\"voltage_v\"]"};
-        }
-        for (const json& field : *fields) {
-            const auto parsed =
-                field.is_string() ? parse_field_name(field.get<std::string>()) : std::nullopt;
-            if (!parsed) {
-                throw Invalid{
-                    fmt::format("unknown field {}: use voltage_v, current_a, temperature_c, soc, "
-                                "resistance_ohm, soh or status",
-                                field.dump())};
-            }
-            request.field_mask |= 1u << static_cast<std::uint32_t>(*parsed);
-        }
-    }
+    request.field_mask = field_mask_field(message);
     if (request.module && !request.rack) {
         throw Invalid{"a \"module\" needs a \"rack\" too"};
     }
@@ -136,7 +159,7 @@ ClientMessage parse_client_message(std::string_view text) {
     try {
         const auto action = message.find("action");
         if (action == message.end() || !action->is_string()) {
-            throw Invalid{"\"action\" is missing: use select, subscribe or unsubscribe"};
+            throw Invalid{"\"action\" is missing: use select, subscribe, unsubscribe or history"};
         }
         const auto name = action->get<std::string>();
         if (name == "subscribe") {
@@ -151,8 +174,11 @@ ClientMessage parse_client_message(std::string_view text) {
         if (name == "unsubscribe") {
             return UnsubscribeRequest{view_field(message, false)};
         }
-        throw Invalid{
-            fmt::format("unknown action {}: use select, subscribe or unsubscribe", action->dump())};
+        if (name == "history") {
+            return history(message);
+        }
+        throw Invalid{fmt::format(
+            "unknown action {}: use select, subscribe, unsubscribe or history", action->dump())};
     } catch (const Invalid& invalid) {
         return ProtocolError{invalid.message};
     }

@@ -4,6 +4,7 @@
 //   {"action":"subscribe","view":"summary"|"rack"|"module"|"alarms"|"heatmap",
 //    "rack":r,"module":m,"rate_hz":x,"fields":["voltage_v",...]}
 //   {"action":"unsubscribe","view":...}   (no view: every subscription)
+//   {"action":"history","rack":r,"fields":["voltage_v",...]}  (rack_history.hpp)
 #pragma once
 
 #include <cstdint>
@@ -30,11 +31,18 @@ struct UnsubscribeRequest {
     std::optional<View> view;  // absent: all
 };
 
+// One reply with the rack's recent trend (RackHistory), then nothing more.
+struct HistoryRequest {
+    std::uint32_t rack = 0;
+    std::uint32_t field_mask = 0;  // 0: every float field
+};
+
 struct ProtocolError {
     std::string message;
 };
 
-using ClientMessage = std::variant<SubscribeRequest, UnsubscribeRequest, ProtocolError>;
+using ClientMessage =
+    std::variant<SubscribeRequest, UnsubscribeRequest, HistoryRequest, ProtocolError>;
 
 // Checks the shape of the message; the caller checks racks and modules
 // against the segment's geometry.

@@ -125,6 +125,16 @@ ControlCommand mode_command(std::uint32_t rack, const json& body, const Geometry
                              geometry);
 }
 
+ControlCommand ambient_command(const json& body) {
+    const auto found = body.find("temperature_c");
+    if (found == body.end() || !found->is_number()) {
+        throw BadRequest{400,
+                         "the body must name the ambient temperature, e.g. "
+                         "{\"temperature_c\":35}"};
+    }
+    return make_ambient_command(found->get<double>());
+}
+
 std::string answer_json(const PendingCommand& pending, std::string_view status) {
     JsonWriter json;
     json.begin_object();
@@ -152,7 +162,9 @@ bool ControlService::is_control_path(std::string_view path) {
     return (parts.size() == 4 && parts[2] == "scenarios" &&
             (parts[3] == "apply" || parts[3] == "clear")) ||
            (parts.size() == 5 && parts[2] == "racks" && parts[4] == "mode") ||
-           is_alarm_command_path(parts);
+           (parts.size() == 4 && parts[2] == "simulation" &&
+            (parts[3] == "pause" || parts[3] == "resume")) ||
+           (parts.size() == 3 && parts[2] == "ambient") || is_alarm_command_path(parts);
 }
 
 std::variant<HttpReply, PendingCommand> ControlService::submit(std::string_view path,
@@ -203,6 +215,10 @@ std::variant<HttpReply, PendingCommand> ControlService::submit(std::string_view 
                 built = apply_command(body, geometry);
             } else if (parts[2] == "scenarios") {
                 built = clear_command(body, geometry);
+            } else if (parts[2] == "simulation") {
+                built = parts[3] == "pause" ? make_pause_command() : make_resume_command();
+            } else if (parts[2] == "ambient") {
+                built = ambient_command(body);
             } else {
                 const auto rack = parse_index(parts[3]);
                 if (!rack) {

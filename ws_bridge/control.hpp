@@ -1,5 +1,6 @@
 // Run-time control over HTTP: POST /api/v1/scenarios/apply,
-// /api/v1/scenarios/clear and /api/v1/racks/{r}/mode post commands to the
+// /api/v1/scenarios/clear, /api/v1/racks/{r}/mode, /api/v1/simulation/pause,
+// /api/v1/simulation/resume and /api/v1/ambient post commands to the
 // segment's command ring, and POST /api/v1/alarms/.../acknowledge, shelve
 // and unshelve (alarm_commands.hpp) to the alarm monitor's, for requests
 // that carry the configured token.

@@ -156,7 +156,8 @@ void HttpSession::handle(http::request<http::string_body>&& request) {
         reply(refused, keep_alive);
         return;
     }
-    reply(handle_get(target, context_.hub.latest(), context_.stats), keep_alive);
+    reply(handle_get(target, context_.hub.latest(), context_.stats, context_.hub.history()),
+          keep_alive);
 }
 
 void HttpSession::wait_for_command(PendingCommand pending, bool keep_alive,

@@ -5,9 +5,16 @@
 namespace brt::bridge {
 
 void Hub::publish(SnapshotPtr snapshot) {
+    std::shared_ptr<const FrameView> new_frame;
     {
         const std::lock_guard lock(mutex_);
+        if (snapshot->view && (!latest_ || latest_->view != snapshot->view)) {
+            new_frame = snapshot->view;
+        }
         latest_ = snapshot;
+    }
+    if (new_frame) {  // status-only snapshots repeat the last frame: added once
+        history_.add(new_frame->frame.wall_time_ns, new_frame->racks);
     }
     boost::asio::post(io_, [this, snapshot = std::move(snapshot)] { fan_out(snapshot); });
 }

@@ -1,6 +1,8 @@
 // Hands each snapshot from the reader loop to every connection. The reader
 // thread only stores the pointer and posts one task; the fan-out to the
 // connections runs on the I/O threads, each connection on its own strand.
+// Each new frame's rack summaries also go into the rack history that the
+// pages' trends start from.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -9,6 +11,7 @@
 #include <mutex>
 #include <vector>
 
+#include "ws_bridge/rack_history.hpp"
 #include "ws_bridge/snapshot.hpp"
 
 namespace brt::bridge {
@@ -25,11 +28,12 @@ class Connection {
 
 class Hub {
   public:
-    explicit Hub(boost::asio::io_context& io) : io_(io) {}
+    Hub(boost::asio::io_context& io, RackHistoryOptions history) : io_(io), history_(history) {}
 
     // Reader thread: never blocks on a client.
     void publish(SnapshotPtr snapshot);
     SnapshotPtr latest() const;
+    const RackHistory& history() const { return history_; }
 
     void add(const std::shared_ptr<Connection>& connection);
     // Asks every connection to close; new ones are refused from now on.
@@ -43,6 +47,7 @@ class Hub {
     boost::asio::io_context& io_;
     mutable std::mutex mutex_;
     SnapshotPtr latest_;
+    RackHistory history_;
     std::vector<std::weak_ptr<Connection>> connections_;
     bool closing_ = false;
 };

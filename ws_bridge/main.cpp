@@ -204,6 +204,15 @@ int main(int argc, char** argv) {
                    "Seconds a client has to send one whole HTTP request")
         ->check(CLI::Range(0.1, 3600.0))
         ->capture_default_str();
+    app.add_option("--history", limits.history_span_s,
+                   "Seconds of per-rack trends (min/mean/max of every metric) kept for pages "
+                   "that open later")
+        ->check(CLI::Range(10.0, 7.0 * 86400))
+        ->capture_default_str();
+    app.add_option("--history-max-bytes", limits.history_max_bytes,
+                   "Memory for those trends at most; a larger system gets coarser points")
+        ->check(CLI::Range(std::uint64_t{1} << 16, std::uint64_t{1} << 34))
+        ->capture_default_str();
     app.add_option("--startup-grace", options.startup_grace_s,
                    "Say \"alarm monitor not running\" (an alarm) only this many seconds after "
                    "the start, so a pipeline started in any order raises nothing")
@@ -215,10 +224,13 @@ int main(int argc, char** argv) {
         "  {0}                                  http://127.0.0.1:8080/\n"
         "  {0} --listen 0.0.0.0:8080            expose it on every interface\n"
         "  {0} --control-token-file /etc/brt/token   allow POST control requests\n"
-        "API: /api/v1/summary, /api/v1/racks/R, /api/v1/racks/R/modules/M, /api/v1/alarms,\n"
-        "/api/v1/scenarios, /health, /metrics, WebSocket /api/v1/ws (docs/ws-bridge.md).\n"
+        "API: /api/v1/summary, /api/v1/racks/R, /api/v1/racks/R/modules/M,\n"
+        "/api/v1/racks/R/history, /api/v1/alarms, /api/v1/scenarios, /health, /metrics,\n"
+        "WebSocket /api/v1/ws (docs/ws-bridge.md). POST (with the token)\n"
+        "/api/v1/scenarios/apply|clear, /api/v1/racks/R/mode, /api/v1/simulation/pause|resume\n"
+        "and /api/v1/ambient go to the simulator;\n"
         "POST /api/v1/alarms/ID/acknowledge|shelve|unshelve and /api/v1/alarms/acknowledge\n"
-        "(with the token) go to brt-anomaly-monitor, whose alarms the bridge shows.\n"
+        "go to brt-anomaly-monitor, whose alarms the bridge shows.\n"
         "Exit codes: 0 success, 1 runtime failure, 2 bad usage.",
         tool_name("ws_bridge")));
     return run_tool(app, argc, argv, [&] { return serve(options); });

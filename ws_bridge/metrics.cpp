@@ -73,7 +73,8 @@ constexpr RackMetric kRackMetrics[] = {
 
 }  // namespace
 
-std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats) {
+std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats,
+                         const RackHistory::Usage& history) {
     Exposition out;
     const auto get = [](const std::atomic<std::uint64_t>& counter) {
         return BridgeStats::get(counter);
@@ -220,6 +221,14 @@ std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats) {
     out.counter("brt_bridge_alarm_commands_total",
                 "Acknowledge, shelve and unshelve commands posted to the alarm monitor",
                 get(stats.alarm_commands_total));
+    out.gauge("brt_bridge_history_bytes",
+              "Memory reserved for the rack history the pages' trends start from "
+              "(bounded by --history-max-bytes)",
+              static_cast<double>(history.bytes));
+    out.gauge("brt_bridge_history_points", "Points in the rack history (one per interval)",
+              static_cast<double>(history.points));
+    out.gauge("brt_bridge_history_interval_seconds", "Time one point of the rack history covers",
+              history.interval_s);
     return out.take();
 }
 

@@ -32,10 +32,12 @@ HttpReply cached_json(const SnapshotPtr& snapshot, const std::string& key,
 
 HttpReply not_found(std::string_view path) {
     return HttpReply::json(
-        404, error_json(fmt::format("no such resource: {}. The API: /api/v1/summary, "
-                                    "/api/v1/racks/R, /api/v1/racks/R/modules/M, /api/v1/alarms, "
-                                    "/api/v1/scenarios, /health, /metrics, WebSocket /api/v1/ws",
-                                    path)));
+        404, error_json(
+                 fmt::format("no such resource: {}. The API: /api/v1/summary, "
+                             "/api/v1/racks/R, /api/v1/racks/R/modules/M, /api/v1/racks/R/history, "
+                             "/api/v1/alarms, "
+                             "/api/v1/scenarios, /health, /metrics, WebSocket /api/v1/ws",
+                             path)));
 }
 
 // Racks and modules of /api/v1/racks/R[/modules/M] and /rack/R[/module/M].
@@ -63,6 +65,47 @@ HttpReply rack_or_module(std::string_view target, const SnapshotPtr& snapshot,
     }
     return cached_json(snapshot, fmt::format("rack/{}", *rack),
                        [&] { return rack_json(*snapshot, *rack); });
+}
+
+// GET /api/v1/racks/R/history[?fields=voltage_v,temperature_c]
+HttpReply rack_history(std::string_view path, std::string_view target, std::string_view rack_text,
+                       const RackHistory& history) {
+    const auto rack = parse_index(rack_text);
+    if (!rack) {
+        return HttpReply::json(400, error_json(fmt::format("{}: racks are numbered from 0", path)));
+    }
+    std::uint32_t field_mask = 0;
+    const auto query = target.find('?');
+    std::string_view rest = query == std::string_view::npos ? "" : target.substr(query + 1);
+    while (!rest.empty()) {
+        const std::string_view pair = rest.substr(0, rest.find('&'));
+        rest = pair.size() < rest.size() ? rest.substr(pair.size() + 1) : "";
+        if (!pair.starts_with("fields=")) {
+            continue;  // unknown parameters are ignored, as browsers add some
+        }
+        std::string_view names = pair.substr(7);
+        while (!names.empty()) {
+            const std::string_view name = names.substr(0, names.find(','));
+            names = name.size() < names.size() ? names.substr(name.size() + 1) : "";
+            const auto field = parse_field_name(name);
+            if (!field || *field == Field::status) {
+                return HttpReply::json(
+                    400, error_json(fmt::format(
+                             "fields: unknown field \"{}\"; the history keeps voltage_v, "
+                             "current_a, temperature_c, soc, resistance_ohm and soh",
+                             name)));
+            }
+            field_mask |= 1u << static_cast<std::uint32_t>(*field);
+        }
+    }
+    auto body = rack_history_json(history, *rack, field_mask);
+    if (!body) {
+        return HttpReply::json(
+            404, error_json(fmt::format("no history of rack {}: no frame read yet, or the "
+                                        "segment has no such rack",
+                                        *rack)));
+    }
+    return HttpReply::json(200, std::move(*body));
 }
 
 }  // namespace
@@ -93,8 +136,8 @@ std::optional<std::uint32_t> parse_index(std::string_view text) {
     return value;
 }
 
-HttpReply handle_get(std::string_view target, const SnapshotPtr& snapshot,
-                     const BridgeStats& stats) {
+HttpReply handle_get(std::string_view target, const SnapshotPtr& snapshot, const BridgeStats& stats,
+                     const RackHistory& history) {
     const std::string_view path = target.substr(0, target.find('?'));
     const std::vector<std::string_view> parts = split_path(path);
 
@@ -111,11 +154,11 @@ HttpReply handle_get(std::string_view target, const SnapshotPtr& snapshot,
     }
     if (path == "/metrics") {
         const Snapshot empty;
-        return {
-            200,
-            "text/plain; version=0.0.4; charset=utf-8",
-            std::make_shared<const std::string>(metrics_text(snapshot ? *snapshot : empty, stats)),
-            {}};
+        return {200,
+                "text/plain; version=0.0.4; charset=utf-8",
+                std::make_shared<const std::string>(
+                    metrics_text(snapshot ? *snapshot : empty, stats, history.usage())),
+                {}};
     }
     const bool api = parts.size() >= 2 && parts[0] == "api" && parts[1] == "v1";
     if (api && parts.size() == 3 && parts[2] == "alarms") {
@@ -134,6 +177,9 @@ HttpReply handle_get(std::string_view target, const SnapshotPtr& snapshot,
         }
         // Served with the writer's state even without a frame: 200 either way.
         return cached_json(snapshot, "summary", [&] { return summary_json(*snapshot); });
+    }
+    if (api && parts.size() == 5 && parts[2] == "racks" && parts[4] == "history") {
+        return rack_history(path, target, parts[3], history);
     }
     if (api && parts.size() == 4 && parts[2] == "racks") {
         return rack_or_module(path, snapshot, parts[3], std::nullopt);

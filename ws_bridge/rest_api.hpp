@@ -9,6 +9,7 @@
 
 #include "ws_bridge/bridge_stats.hpp"
 #include "ws_bridge/http_reply.hpp"
+#include "ws_bridge/rack_history.hpp"
 #include "ws_bridge/snapshot.hpp"
 
 namespace brt::bridge {
@@ -19,7 +20,7 @@ std::vector<std::string_view> split_path(std::string_view target);
 std::optional<std::uint32_t> parse_index(std::string_view text);
 
 // Null snapshot: the bridge has not looked at the segment yet.
-HttpReply handle_get(std::string_view target, const SnapshotPtr& snapshot,
-                     const BridgeStats& stats);
+HttpReply handle_get(std::string_view target, const SnapshotPtr& snapshot, const BridgeStats& stats,
+                     const RackHistory& history);
 
 }  // namespace brt::bridge

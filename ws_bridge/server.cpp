@@ -39,7 +39,10 @@ tcp::endpoint parse_listen_address(const std::string& text) {
 
 Server::Server(BridgeStats& stats, const BridgeLimits& limits, const ControlService& control,
                const AccessPolicy& access)
-    : stats_(stats), acceptor_(io_), hub_(io_), context_{hub_, stats_, limits, control, access} {}
+    : stats_(stats),
+      acceptor_(io_),
+      hub_(io_, {limits.history_span_s, limits.history_max_bytes}),
+      context_{hub_, stats_, limits, control, access} {}
 
 Server::~Server() {
     stop(std::chrono::milliseconds(0));

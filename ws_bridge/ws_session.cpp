@@ -127,6 +127,16 @@ void WsSession::handle_message(const std::string& text) {
         send_text(error_json(problem->message));
     } else if (const auto* request = std::get_if<SubscribeRequest>(&message)) {
         subscribe(*request);
+    } else if (const auto* wanted = std::get_if<HistoryRequest>(&message)) {
+        if (auto reply =
+                rack_history_json(context_.hub.history(), wanted->rack, wanted->field_mask)) {
+            send_text(std::move(*reply));
+        } else {
+            BridgeStats::bump(context_.stats.client_errors_total);
+            send_text(error_json(fmt::format(
+                "no history of rack {}: no frame read yet, or the segment has no such rack",
+                wanted->rack)));
+        }
     } else {
         const auto& unsubscribe = std::get<UnsubscribeRequest>(message);
         for (std::size_t view = 0; view < kViewCount; ++view) {

@@ -217,3 +217,85 @@ TEST_CASE(
     unlink(log.c_str());
     unlink(monitor_log.c_str());
 }
+
+TEST_CASE(
+    "pause, resume and the ambient temperature over REST reach the simulator, and the rack "
+    "trends are kept on the server",
+    "[ws_bridge][control][simulator]") {
+    ScopedSegment segment("ctl-pause", kGeometry);
+    TokenFile token(kToken);
+    KillOnExit guard;
+    const std::string log = "/tmp/" + unique_segment_name("ctl-pause") + ".log";
+    guard.pids.push_back(spawn_background(
+        {tool_path("BRT_SIMULATOR"), "--shm-name", segment.name(), "--mode", "idle"}, log));
+    BridgeProcess bridge(segment.name(), {"--control-token-file", token.path});
+    REQUIRE(eventually([&] { return http_get(bridge.port(), "/health").status == 200; }, 30s));
+    auto summary = [&] { return http_get(bridge.port(), "/api/v1/summary").json(); };
+    // A paused writer publishes no frames: its state says it is paused.
+    auto paused = [](const Json& view) { return view["writer"]["state"] == "paused"; };
+
+    // Without the token nothing happens.
+    CHECK(http_request(bridge.port(), "POST", "/api/v1/simulation/pause", {}).status == 403);
+    auto reply =
+        http_request(bridge.port(), "POST", "/api/v1/simulation/pause", {}, bearer(kToken));
+    INFO(reply.body);
+    CHECK(reply.status == 200);
+    CHECK(reply.json()["command"] == "pause");
+    CHECK(eventually([&] { return paused(summary()); }, 10s));
+
+    reply = http_request(bridge.port(), "POST", "/api/v1/ambient", R"({"temperature_c":35})",
+                         bearer(kToken));
+    CHECK(reply.status == 200);
+    reply = http_request(bridge.port(), "POST", "/api/v1/ambient", R"({"temperature_c":350})",
+                         bearer(kToken));
+    CHECK(reply.status == 400);
+    CHECK_THAT(reply.json()["error"].get<std::string>(), Catch::Contains("-50..70"));
+    CHECK(
+        http_request(bridge.port(), "POST", "/api/v1/ambient", R"({"celsius":20})", bearer(kToken))
+            .status == 400);
+
+    reply = http_request(bridge.port(), "POST", "/api/v1/simulation/resume", {}, bearer(kToken));
+    CHECK(reply.status == 200);
+    CHECK(eventually([&] { return !paused(summary()); }, 10s));
+    // Set while paused, it shows in the first frames after.
+    CHECK(eventually([&] { return summary()["ambient_temperature_c"] == 35.0; }, 10s));
+
+    // The trend of a rack, one point a second, from when the bridge started:
+    // over REST and the WebSocket, as a page that opens now asks for it.
+    Json history;
+    REQUIRE(eventually(
+        [&] {
+            history = http_get(bridge.port(), "/api/v1/racks/2/history?fields=voltage_v").json();
+            return history.value("points", 0) >= 2;
+        },
+        15s));
+    CHECK(history["interval_s"] == 1.0);
+    CHECK(history["span_s"] == 3600.0);
+    CHECK(history["time_unix_s"].size() == history["points"].get<std::size_t>());
+    CHECK(history["voltage_v"]["mean"].size() == history["points"].get<std::size_t>());
+    CHECK(history["voltage_v"]["min"][0].get<double>() > 2.5);
+    CHECK(history["voltage_v"]["max"][0].get<double>() < 4.5);
+    CHECK_FALSE(history.contains("temperature_c"));
+    const double newest = history["time_unix_s"].back();
+    const double now_s =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    CHECK(std::abs(now_s - newest) < 10);
+    CHECK(http_get(bridge.port(), "/api/v1/racks/9/history").status == 404);
+    CHECK(http_get(bridge.port(), "/api/v1/racks/1/history?fields=status").status == 400);
+    WsClient client(bridge.port());
+    client.send(R"({"action":"history","rack":1})");
+    const auto message = client.read_type("history");
+    REQUIRE(message);
+    CHECK((*message)["rack"] == 1);
+    CHECK((*message)["points"].get<int>() >= 2);
+    CHECK((*message).contains("temperature_c"));
+    CHECK((*message).contains("soh"));
+    client.send(R"({"action":"history"})");
+    const auto refused = client.read_type("error");
+    REQUIRE(refused);
+    CHECK_THAT((*refused)["error"].get<std::string>(), Catch::Contains("\"rack\""));
+    const std::string metrics = http_get(bridge.port(), "/metrics").body;
+    CHECK_THAT(metrics, Catch::Contains("brt_bridge_history_interval_seconds 1\n"));
+    CHECK_THAT(metrics, Catch::Contains("# TYPE brt_bridge_history_bytes gauge"));
+    unlink(log.c_str());
+}
