@@ -15,7 +15,8 @@ skipped. Each character (ASCII, or a UTF-8 sequence such as the degree
 sign) takes one column.
 
 Exit codes: 0 done, 2 bad usage, 77 --png asked for but no Chromium (the
-HTML is written anyway), 1 Chromium failed.
+HTML is written anyway), 3 Chromium failed (the HTML is written), 1 any
+other failure.
 
     tests/viewer/ansi_screenshot.py capture.ansi --rows 30 --columns 120 \\
         --html screen.html --png screen.png
@@ -224,17 +225,23 @@ def render_png(page, png, rows, columns):
         return 77
     width = int(columns * CHAR_PX + 2 * PAD_PX + 0.999)
     height = rows * LINE_PX + 2 * PAD_PX
+    if os.path.exists(png):
+        os.remove(png)  # so that an old picture never passes for a new one
     with tempfile.TemporaryDirectory(prefix="brt-shot-") as profile:
-        result = subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-             "--user-data-dir=" + profile, "--force-device-scale-factor=1",
-             "--window-size=%d,%d" % (width, height), "--screenshot=" + os.path.abspath(png),
-             "file://" + os.path.abspath(page)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, check=False)
+        try:
+            result = subprocess.run(
+                [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                 "--user-data-dir=" + profile, "--force-device-scale-factor=1",
+                 "--window-size=%d,%d" % (width, height), "--screenshot=" + os.path.abspath(png),
+                 "file://" + os.path.abspath(page)],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            print("ansi_screenshot: chromium failed: %s" % error, file=sys.stderr)
+            return 3
     if result.returncode != 0 or not os.path.exists(png):
         print("ansi_screenshot: chromium failed:\n" + result.stdout.decode(errors="replace"),
               file=sys.stderr)
-        return 1
+        return 3
     return 0
 
 
