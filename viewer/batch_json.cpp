@@ -141,7 +141,11 @@ std::string format_json(const Snapshot& snapshot, const BatchFormatOptions& opti
             json.end_object();
         }
         json.end_array();
+    }
 
+    // The cells of the selection: a rack's or a module's, or with --cells
+    // and no rack every cell of the frame.
+    if (selection.rack || options.cells) {
         json.key("cells").begin_array();
         const CellRange cells = selected_cells(snapshot, selection);
         for (std::uint64_t cell = cells.first_cell; cell < cells.first_cell + cells.cell_count;

@@ -1,73 +1,18 @@
-// Plain table: a header line about the segment and the writer, then aligned
-// columns (numbers right-aligned). Without colour it is plain ASCII.
+// Plain table: a header line about the segment and the writer, then the
+// selection's rows (selection_rows, shared with CSV) in aligned columns
+// (numbers right-aligned). Without colour it is plain ASCII.
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
+#include <cctype>
 
-#include "common/control/rack_mode.hpp"
-#include "common/json/number_format.hpp"
 #include "viewer/batch_format.hpp"
 #include "viewer/color_scale.hpp"
-#include "viewer/fields.hpp"
 #include "viewer/render.hpp"
-#include "viewer/status_flags.hpp"
 
 namespace brt::viewer::detail {
 
 namespace {
-
-// Fixed decimals keep the columns aligned (never "-0.0000":
-// format_fixed). Digits after the point in base units: 0.1 mV, 1 mA, 0.01 C, 0.01 % SoC,
-// 1 micro-ohm, 0.01 % SoH.
-constexpr int kPrecision[6] = {4, 3, 2, 4, 6, 4};
-
-std::string number(Field field, double value) {
-    if (std::isnan(value)) {
-        return "-";
-    }
-    return format_fixed(value, kPrecision[static_cast<std::size_t>(field)]);
-}
-
-using Row = std::vector<std::string>;
-
-void summary_headings(const std::vector<Field>& fields, Row& headings) {
-    for (Field field : fields) {
-        if (field == Field::status) {
-            for (const char* name :
-                 {"sensor_fault", "thermal_runaway", "venting", "self_heating", "balancing"}) {
-                headings.emplace_back(name);
-            }
-            continue;
-        }
-        for (const char* stat : {"min", "mean", "max"}) {
-            headings.push_back(fmt::format("{}.{}", field_name(field), stat));
-        }
-        if (field == Field::voltage_v) {
-            headings.emplace_back("voltage_spread_v");
-        }
-    }
-}
-
-void summary_values(const GroupSummary& group, const std::vector<Field>& fields, Row& row) {
-    for (Field field : fields) {
-        if (field == Field::status) {
-            for (std::uint64_t n :
-                 {group.sensor_fault_cells, group.thermal_runaway_cells, group.venting_cells,
-                  group.self_heating_cells, group.balancing_cells}) {
-                row.push_back(fmt::format("{}", n));
-            }
-            continue;
-        }
-        const FieldSummary& f = group.field(field);
-        row.push_back(number(field, f.min));
-        row.push_back(number(field, f.mean()));
-        row.push_back(number(field, f.max));
-        if (field == Field::voltage_v) {
-            row.push_back(number(field, f.spread()));
-        }
-    }
-}
 
 bool is_number(const std::string& text) {
     return !text.empty() &&
@@ -112,7 +57,6 @@ std::string aligned(const std::vector<Row>& rows, bool color) {
 
 std::string format_table(const Snapshot& snapshot, const BatchFormatOptions& options) {
     const Geometry& g = snapshot.geometry;
-    const Selection& selection = options.selection;
     const WriterStatus& writer = snapshot.writer;
     std::string out = fmt::format(
         "# /dev/shm/{}  {}x{}x{} ({} cells)  writer {} {}  frame {}  sim {}  missed {}\n",
@@ -120,66 +64,12 @@ std::string format_table(const Snapshot& snapshot, const BatchFormatOptions& opt
         writer.pid, liveness_name(writer.liveness), snapshot.frame.frame_number,
         format_sim_time(snapshot.frame.sim_time_ns), snapshot.frames_missed);
 
+    Rows table = selection_rows(snapshot, options, RowStyle::table);
     std::vector<Row> rows;
-    if (selection.rack && selection.module) {
-        const std::vector<Field> fields = options.fields.empty() ? all_fields() : options.fields;
-        Row headings = {"rack", "module", "cell"};
-        for (Field field : fields) {
-            headings.emplace_back(field_name(field));
-            if (field == Field::status) {
-                headings.emplace_back("flags");
-            }
-        }
-        rows.push_back(headings);
-        const CellRange cells = selected_cells(snapshot, selection);
-        for (std::uint64_t cell = cells.first_cell; cell < cells.first_cell + cells.cell_count;
-             ++cell) {
-            Row row = {fmt::format("{}", *selection.rack), fmt::format("{}", *selection.module),
-                       fmt::format("{}", cell % g.cells_per_module)};
-            for (Field field : fields) {
-                if (field == Field::status) {
-                    row.push_back(fmt::format("{}", snapshot.status(cell)));
-                    row.push_back(status_flags_text(snapshot.status(cell)));
-                } else {
-                    row.push_back(number(field, snapshot.value(field, cell)));
-                }
-            }
-            rows.push_back(row);
-        }
-    } else if (selection.rack) {
-        const std::vector<Field> fields =
-            options.fields.empty() ? default_summary_fields() : options.fields;
-        Row headings = {"rack", "module"};
-        summary_headings(fields, headings);
-        rows.push_back(headings);
-        for (std::uint32_t module = 0; module < g.modules_per_rack; ++module) {
-            const std::int64_t index = snapshot.module_index(*selection.rack, module);
-            if (index < 0) {
-                continue;
-            }
-            Row row = {fmt::format("{}", *selection.rack), fmt::format("{}", module)};
-            summary_values(snapshot.modules[index], fields, row);
-            rows.push_back(row);
-        }
-    } else {
-        const std::vector<Field> fields =
-            options.fields.empty() ? default_summary_fields() : options.fields;
-        Row headings = {"rack", "mode", "current_a", "air_temperature_c"};
-        summary_headings(fields, headings);
-        rows.push_back(headings);
-        for (std::uint32_t rack = 0; rack < g.racks; ++rack) {
-            const std::int64_t index = snapshot.rack_index(rack);
-            const RackRecord* record = snapshot.rack_record(rack);
-            if (index < 0 || record == nullptr) {
-                continue;
-            }
-            Row row = {fmt::format("{}", rack),
-                       std::string(rack_mode_name(static_cast<RackMode>(record->mode))),
-                       number(Field::current_a, record->current_a),
-                       number(Field::temperature_c, record->air_temperature_c)};
-            summary_values(snapshot.racks[index], fields, row);
-            rows.push_back(row);
-        }
+    rows.reserve(table.rows.size() + 1);
+    rows.push_back(std::move(table.headings));
+    for (Row& row : table.rows) {
+        rows.push_back(std::move(row));
     }
     return out + aligned(rows, options.color);
 }

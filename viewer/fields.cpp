@@ -12,12 +12,16 @@ namespace brt::viewer {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Field>, 5> kAliases = {{
+// soc_pct and soh_pct are the table's column names: a table's heading
+// given back to --fields selects its column.
+constexpr std::array<std::pair<std::string_view, Field>, 7> kAliases = {{
     {"voltage", Field::voltage_v},
     {"current", Field::current_a},
     {"temperature", Field::temperature_c},
     {"temp", Field::temperature_c},
     {"resistance", Field::resistance_ohm},
+    {"soc_pct", Field::soc},
+    {"soh_pct", Field::soh},
 }};
 
 std::string_view trim(std::string_view text) {
@@ -85,7 +89,7 @@ std::vector<Field> parse_fields(std::string_view text) {
             throw UsageError(fmt::format(
                 "--fields: unknown field '{}'; known: voltage_v, current_a, temperature_c, soc, "
                 "resistance_ohm, soh, status (or all; aliases voltage, current, temperature, "
-                "temp, resistance)",
+                "temp, resistance, soc_pct, soh_pct)",
                 item));
         }
     }

@@ -31,6 +31,7 @@ struct Options {
     std::optional<std::int64_t> rack;
     std::optional<std::int64_t> module;
     std::string fields;
+    bool cells = false;
     std::string metric = "voltage";
     std::string color = "auto";
     std::string scale = "state";
@@ -128,6 +129,7 @@ int run(const Options& options, bool batch_asked) {
                                                                    : BatchFormat::table;
     batch.format.selection = selection;
     batch.format.fields = fields;
+    batch.format.cells = options.cells;
     batch.format.color = color != ColorDepth::none;
     return run_batch(reader, batch);
 }
@@ -164,7 +166,10 @@ int main(int argc, char** argv) {
     auto* fields = app.add_option(
         "--fields", options.fields,
         "Batch columns, comma separated: voltage_v,current_a,temperature_c,soc,resistance_ohm,"
-        "soh,status or all");
+        "soh,status or all (tables show SoC and SoH in percent, as soc_pct and soh_pct)");
+    auto* cells = app.add_flag("--cells", options.cells,
+                               "Batch: a row per cell of the selection (the whole frame, a rack) "
+                               "in table and CSV; the cells in JSON");
     app.add_option("--metric", options.metric,
                    "Heatmap metric to start with: voltage, temperature, soc, soh, resistance")
         ->capture_default_str();
@@ -192,13 +197,15 @@ int main(int argc, char** argv) {
         "  {0} --once --rack 3 --format json  rack 3, its modules and cells, as JSON\n"
         "  {0} --alarms --once                the alarm list (from brt-anomaly-monitor)\n"
         "  {0} -b -n 10 -d 1 --format csv --rack 0 --module 2 --fields voltage_v,temperature_c\n"
+        "  {0} --once --format csv --rack 0 --cells  every cell of rack 0, a row each\n"
         "Exit codes: 0 success, 1 no segment or unreadable (create it with brt-shm-init), "
         "2 bad usage.\nDetails: docs/viewer.md",
         tool_name("viewer")));
 
     return run_tool(app, argc, argv, [&]() {
         const bool batch_asked = options.once || options.batch || options.count > 0 ||
-                                 format->count() > 0 || json->count() > 0 || fields->count() > 0;
+                                 format->count() > 0 || json->count() > 0 || fields->count() > 0 ||
+                                 cells->count() > 0;
         return run(options, batch_asked);
     });
 }

@@ -1,6 +1,7 @@
 // The quantity the heatmaps colour by (`m` cycles it) and how each cell
 // quantity is shown to people: display unit, scale factor and precision.
-// Batch output never uses these; it prints base units (see batch_format.hpp).
+// Batch output does not use these: base units, SoC and SoH in percent only
+// in tables (see batch_format.hpp).
 #pragma once
 
 #include <cstdint>
