@@ -3,7 +3,9 @@
 # geometry: 20 racks x 10 modules x 32 cells) and runs the whole pipeline until
 # Ctrl-C: the simulator in real time, the anomaly monitor (alarms in
 # build/pipeline/alarms.log), the WebSocket bridge (web page on
-# http://127.0.0.1:8080/, or $BRT_LISTEN) and, on a terminal, the viewer in
+# http://127.0.0.1:8080/, or $BRT_LISTEN; its controls and acknowledge buttons
+# use the token in build/pipeline/control-token, made on first use and put
+# in the address it prints) and, on a terminal, the viewer in
 # the foreground (q quits it and stops the pipeline). Without a terminal it
 # runs until Ctrl-C or SIGTERM. Arguments go to the simulator, e.g. --speed 60.
 set -euo pipefail
@@ -16,6 +18,13 @@ listen=${BRT_LISTEN:-127.0.0.1:8080}
 logs=build/pipeline
 mkdir -p "$logs"
 build/shm_init/brt-shm-init --shm-name "$shm_name"
+# A token for the bridge's control API, readable by this user only: the page
+# gets it from the address printed below (#token=..., never sent to a server).
+token_file=$logs/control-token
+if [ ! -s "$token_file" ]; then
+    (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$token_file")
+fi
+chmod 600 "$token_file"
 
 pids=()
 stop_all() {
@@ -35,10 +44,12 @@ build/anomaly_monitor/brt-anomaly-monitor --shm-name "$shm_name" \
     >"$logs/alarms.log" 2>"$logs/anomaly-monitor.log" &
 pids+=($!)
 build/ws_bridge/brt-ws-bridge --shm-name "$shm_name" --listen "$listen" \
-    >"$logs/ws-bridge.log" 2>&1 &
+    --control-token-file "$token_file" >"$logs/ws-bridge.log" 2>&1 &
 pids+=($!)
 
-echo "pipeline on $shm_name: web page http://$listen/, alarms in $logs/alarms.log, logs in $logs/" >&2
+echo "pipeline on $shm_name: web page http://$listen/#token=$(cat "$token_file")" >&2
+echo "  (the token, in $token_file, enables the page's controls and acknowledge buttons)" >&2
+echo "  alarms in $logs/alarms.log, logs in $logs/" >&2
 if [ -t 0 ] && [ -t 1 ]; then
     build/viewer/brt-viewer --shm-name "$shm_name"
 else

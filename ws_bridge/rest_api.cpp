@@ -32,12 +32,12 @@ HttpReply cached_json(const SnapshotPtr& snapshot, const std::string& key,
 
 HttpReply not_found(std::string_view path) {
     return HttpReply::json(
-        404, error_json(
-                 fmt::format("no such resource: {}. The API: /api/v1/summary, "
-                             "/api/v1/racks/R, /api/v1/racks/R/modules/M, /api/v1/racks/R/history, "
-                             "/api/v1/alarms, "
-                             "/api/v1/scenarios, /health, /metrics, WebSocket /api/v1/ws",
-                             path)));
+        404, error_json(fmt::format(
+                 "no such resource: {}. The API: /api/v1/summary, "
+                 "/api/v1/racks/R, /api/v1/racks/R/modules/M, /api/v1/racks/R/history, "
+                 "/api/v1/alarms, "
+                 "/api/v1/scenarios, /api/v1/limits, /health, /metrics, WebSocket /api/v1/ws",
+                 path)));
 }
 
 // Racks and modules of /api/v1/racks/R[/modules/M] and /rack/R[/module/M].
@@ -169,6 +169,9 @@ HttpReply handle_get(std::string_view target, const SnapshotPtr& snapshot, const
     }
     if (api && parts.size() == 3 && parts[2] == "scenarios") {
         return HttpReply::json(200, scenarios_json());
+    }
+    if (api && parts.size() == 3 && parts[2] == "limits") {
+        return HttpReply::json(200, limits_json());
     }
     if ((api && parts.size() == 3 && parts[2] == "summary") ||
         (parts.size() == 1 && parts[0] == "summary")) {

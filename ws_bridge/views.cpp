@@ -154,12 +154,10 @@ void write_levels(JsonWriter& json, const char* key, const LevelLimits& levels) 
 // a page can draw them over the cells (MOL, RSL, MSL; null when off). They
 // are the built-in defaults (docs/anomaly-monitor.md): the alarm segment
 // does not carry the limits a monitor was configured with.
-void write_limits(JsonWriter& json, const Snapshot& snapshot, std::uint32_t rack) {
+void write_chemistry_limits(JsonWriter& json, Chemistry chemistry) {
     static const AlarmConfig kDefaultLimits;
-    const Chemistry chemistry =
-        rack < snapshot.rack_chemistry.size() ? snapshot.rack_chemistry[rack] : Chemistry::nmc;
     const ChemistryLimits& limits = kDefaultLimits.limits(chemistry);
-    json.key("limits").begin_object();
+    json.begin_object();
     json.key("voltage_v").begin_object();
     write_levels(json, "max", limits.voltage_max_v);
     write_levels(json, "min", limits.voltage_min_v);
@@ -178,6 +176,13 @@ void write_limits(JsonWriter& json, const Snapshot& snapshot, std::uint32_t rack
     write_levels(json, "min", limits.soh_min);
     json.end_object();
     json.end_object();
+}
+
+void write_limits(JsonWriter& json, const Snapshot& snapshot, std::uint32_t rack) {
+    const Chemistry chemistry =
+        rack < snapshot.rack_chemistry.size() ? snapshot.rack_chemistry[rack] : Chemistry::nmc;
+    json.key("limits");
+    write_chemistry_limits(json, chemistry);
 }
 
 void write_rack_record(JsonWriter& json, const Snapshot& snapshot, std::uint32_t rack) {
@@ -344,6 +349,18 @@ std::string scenarios_json() {
         json.value(rack_mode_name(static_cast<RackMode>(mode)));
     }
     json.end_array();
+    json.end_object();
+    return json.str();
+}
+
+std::string limits_json() {
+    JsonWriter json;
+    json.begin_object();
+    json.key("type").value("limits");
+    for (const Chemistry chemistry : {Chemistry::nmc, Chemistry::lfp}) {
+        json.key(chemistry_name(chemistry));
+        write_chemistry_limits(json, chemistry);
+    }
     json.end_object();
     return json.str();
 }

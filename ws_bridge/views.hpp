@@ -21,6 +21,9 @@ std::string module_json(const Snapshot& snapshot, std::uint32_t rack, std::uint3
 // included), the annunciated counts and the recent transitions.
 std::string alarms_json(const Snapshot& snapshot);
 std::string scenarios_json();
+// The default alarm limits of every chemistry (as in the module view's
+// "limits"), for a page's fixed colour scales.
+std::string limits_json();
 std::string error_json(std::string_view message);
 // The writer's state alone: /health's body.
 std::string health_json(const Snapshot& snapshot);

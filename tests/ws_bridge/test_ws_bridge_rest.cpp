@@ -169,6 +169,17 @@ TEST_CASE("the scenario catalogue and the embedded web page", "[ws_bridge][rest]
     const auto script = http_get(bridge.port(), "/app.js");
     CHECK(script.status == 200);
     CHECK_THAT(script.body, Catch::Contains("/api/v1/ws"));
+    // A browser asks for /favicon.ico by itself: an icon, not a 404.
+    const auto icon = http_get(bridge.port(), "/favicon.ico");
+    CHECK(icon.status == 200);
+    CHECK(icon.headers.at("content-type") == "image/x-icon");
+    CHECK(icon.body.substr(0, 4) == std::string("\0\0\1\0", 4));  // the ICO header
+
+    // The default alarm limits per chemistry: the page's fixed colour scales.
+    const Json limits = http_get(bridge.port(), "/api/v1/limits").json();
+    CHECK(limits["nmc"]["voltage_v"]["max"]["msl"].get<double>() == Approx(4.25));
+    CHECK(limits["lfp"]["voltage_v"]["max"]["msl"].get<double>() == Approx(3.65));
+    CHECK(limits["lfp"]["voltage_v"]["min"]["msl"].get<double>() == Approx(2.5));
 }
 
 TEST_CASE("health is 503 without a live writer and 200 with one, and follows it",
@@ -291,7 +302,7 @@ TEST_CASE(
     std::remove(path.c_str());
     INFO(output.out << output.err);
     CHECK(output.exit_code == 0);
-    CHECK_THAT(output.out, Catch::StartsWith("35 families"));
+    CHECK_THAT(output.out, Catch::StartsWith("38 families"));  // 3 of them the rack history's
 }
 
 TEST_CASE("HTTP header and body limits, and the connection cap", "[ws_bridge][rest][hostile]") {
