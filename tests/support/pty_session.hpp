@@ -43,7 +43,11 @@ class VirtualScreen {
         std::size_t i = 0;
         while (i < out.size()) {
             const char c = out[i];
-            if (c == '\x1b' && i + 1 < out.size() && out[i + 1] == '[') {
+            if (c == '\x1b' && i + 1 == out.size()) {
+                pending_ = "\x1b";  // the rest of the sequence comes with the next read
+                return;
+            }
+            if (c == '\x1b' && out[i + 1] == '[') {
                 std::size_t end = i + 2;
                 while (end < out.size() && !(out[end] >= 0x40 && out[end] <= 0x7e)) {
                     ++end;

@@ -145,6 +145,47 @@ TEST_CASE("thermal runaway: the rack's module turns critical red, the header cou
 
     pty.send("q");
     CHECK(pty.wait_exit() == 0);
+
+    // Without colour (NO_COLOR) the same place is the letter C, the calm
+    // racks show none, and no colour code is sent at all.
+    test::PtySession plain(
+        {test::tool_path("BRT_VIEWER"), "--shm-name", run.name(), "--interval", "0.2"}, kRows,
+        kColumns, {"NO_COLOR=1", "TERM=xterm-256color", "COLORTERM=truecolor"});
+    REQUIRE(plain.wait_for_screen("j/k rack"));
+    plain.pump_for(500);
+    INFO(plain.screen().text());
+    auto row_of = [&](const std::string& start) {
+        for (const std::string& line : plain.screen().lines()) {
+            const std::size_t first = line.find_first_not_of(" >");
+            if (first != std::string::npos && line.compare(first, start.size(), start) == 0) {
+                return line;
+            }
+        }
+        return std::string();
+    };
+    CHECK_THAT(row_of("2 idle"), Catch::Contains("C"));
+    CHECK_THAT(row_of("6 idle"), !Catch::Contains("C"));
+    CHECK_FALSE(row_of("6 idle").empty());
+    // Every SGR sequence (ESC [ params m): bold, reverse and reset only.
+    const std::string sent = plain.output();
+    std::size_t colour_codes = 0;
+    for (std::size_t at = sent.find("\x1b["); at != std::string::npos;
+         at = sent.find("\x1b[", at + 2)) {
+        const std::size_t end = sent.find_first_of("ABCDEFGHJKSTfhlmsu", at + 2);
+        if (end == std::string::npos || sent[end] != 'm') {
+            continue;
+        }
+        std::string params = sent.substr(at + 2, end - at - 2);
+        for (std::size_t from = 0; from <= params.size();) {
+            const std::size_t to = std::min(params.find(';', from), params.size());
+            const int code = to > from ? std::atoi(params.substr(from, to - from).c_str()) : 0;
+            colour_codes += (code >= 30 && code <= 49) || (code >= 90 && code <= 107) ? 1 : 0;
+            from = to + 1;
+        }
+    }
+    CHECK(colour_codes == 0);
+    plain.send("q");
+    CHECK(plain.wait_exit() == 0);
     CHECK(run.stop_monitor() == 0);
     unlink((run.log_path() + ".sim").c_str());
 }
