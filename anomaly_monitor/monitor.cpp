@@ -129,7 +129,7 @@ class Monitor : public ReaderTool {
         const std::uint64_t now = realtime_ns();
         AlarmBoard& board = server_->board();
         std::vector<AlarmEvent> events = board.apply(engine_->evaluate(frame_, now), now);
-        board.update_values(engine_->active_alarms());
+        engine_->for_each_active([&board](const ActiveAlarm& live) { board.update_value(live); });
         server_->frame_evaluated(frame_.frame_number, frame_.publish_monotonic_ns);
         settle_adopted(now, events);
         return handle(events);

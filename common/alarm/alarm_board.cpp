@@ -60,6 +60,30 @@ AlarmEvent alarm_event_of(const BoardAlarm& alarm, AlarmTransition transition,
     return event;
 }
 
+namespace {
+
+// The board's event for `alarm`, carrying the frame and the detail of the
+// engine's event that caused it.
+AlarmEvent board_event(const BoardAlarm& alarm, AlarmTransition transition, std::uint64_t now_ns,
+                       AlarmEvent&& engine_event) {
+    AlarmEvent out = alarm_event_of(alarm, transition, now_ns);
+    out.frame_number = engine_event.frame_number;
+    out.frame_realtime_ns = engine_event.frame_realtime_ns;
+    out.publish_monotonic_ns = engine_event.publish_monotonic_ns;
+    out.detail = std::move(engine_event.detail);
+    return out;
+}
+
+// The engine's label, place and values now.
+void take_values(BoardAlarm& alarm, const AlarmEvent& event) {
+    alarm.rule = event.rule;
+    alarm.location = event.location;
+    alarm.value = event.value;
+    alarm.limit = event.limit;
+}
+
+}  // namespace
+
 void AlarmBoard::join_group(BoardAlarm& alarm, std::uint64_t now_ns) {
     if (alarm.location.rack == kNoIndex || alarm.location.module == kNoIndex) {
         return;  // rack-wide (current) and system alarms stand alone
@@ -136,10 +160,7 @@ std::vector<AlarmEvent> AlarmBoard::apply(std::vector<AlarmEvent> engine_events,
         if (event.transition == AlarmTransition::raise) {
             if (known != by_key_.end()) {
                 BoardAlarm& alarm = alarms_.at(known->second);
-                alarm.rule = event.rule;
-                alarm.location = event.location;
-                alarm.value = event.value;
-                alarm.limit = event.limit;
+                take_values(alarm, event);
                 alarm.active = true;
                 if (alarm.adopted) {
                     // The predecessor's alarm, confirmed: it keeps its
@@ -153,30 +174,20 @@ std::vector<AlarmEvent> AlarmBoard::apply(std::vector<AlarmEvent> engine_events,
                 alarm.state = AlarmState::unacknowledged;
                 alarm.changed_realtime_ns = now_ns;
                 alarm.raised_frame = event.frame_number;
-                AlarmEvent raised = alarm_event_of(alarm, AlarmTransition::raise, now_ns);
-                raised.frame_number = event.frame_number;
-                raised.frame_realtime_ns = event.frame_realtime_ns;
-                raised.publish_monotonic_ns = event.publish_monotonic_ns;
-                raised.detail = std::move(event.detail);
-                out.push_back(std::move(raised));
+                out.push_back(board_event(alarm, AlarmTransition::raise, now_ns, std::move(event)));
                 continue;
             }
             BoardAlarm& alarm = add(event, now_ns);
             ++raised_total_;
             annunciated_total_ += alarm.annunciated() ? 1 : 0;
-            AlarmEvent raised = alarm_event_of(alarm, AlarmTransition::raise, now_ns);
-            raised.frame_number = event.frame_number;
-            raised.frame_realtime_ns = event.frame_realtime_ns;
-            raised.publish_monotonic_ns = event.publish_monotonic_ns;
-            raised.detected_realtime_ns = event.detected_realtime_ns;
-            raised.detail = std::move(event.detail);
+            const std::uint64_t detected_ns = event.detected_realtime_ns;
+            AlarmEvent raised =
+                board_event(alarm, AlarmTransition::raise, now_ns, std::move(event));
+            raised.detected_realtime_ns = detected_ns;  // the engine's, for latency figures
             out.push_back(std::move(raised));
         } else if (event.transition == AlarmTransition::clear && known != by_key_.end()) {
             BoardAlarm& alarm = alarms_.at(known->second);
-            alarm.rule = event.rule;
-            alarm.location = event.location;
-            alarm.value = event.value;
-            alarm.limit = event.limit;
+            take_values(alarm, event);
             return_to_normal(alarm, now_ns, out, std::move(event));
         }
     }
@@ -190,38 +201,31 @@ void AlarmBoard::return_to_normal(BoardAlarm& alarm, std::uint64_t now_ns,
     alarm.changed_realtime_ns = now_ns;
     const bool remove_now = alarm.state == AlarmState::acknowledged && !alarm.latching;
     alarm.state = remove_now ? AlarmState::normal : AlarmState::returned_unacknowledged;
-    AlarmEvent cleared = alarm_event_of(alarm, AlarmTransition::clear, now_ns);
-    cleared.frame_number = event.frame_number;
-    cleared.frame_realtime_ns = event.frame_realtime_ns;
-    cleared.publish_monotonic_ns = event.publish_monotonic_ns;
-    cleared.detail = std::move(event.detail);
-    out.push_back(std::move(cleared));
+    out.push_back(board_event(alarm, AlarmTransition::clear, now_ns, std::move(event)));
     if (remove_now) {
         remove(alarm.id);
     }
 }
 
-void AlarmBoard::update_values(const std::vector<ActiveAlarm>& active) {
-    for (const ActiveAlarm& live : active) {
-        const auto known = by_key_.find(live.key);
-        if (known == by_key_.end()) {
-            continue;
-        }
-        BoardAlarm& alarm = alarms_.at(known->second);
-        if (!alarm.active || alarm.adopted) {
-            continue;
-        }
-        alarm.rule = live.rule;
-        alarm.location = live.location;
-        alarm.value = live.value;
-        alarm.limit = live.limit;
-        if (std::isfinite(live.worst_value) &&
-            (std::isnan(alarm.worst_value) ||
-             (rule_lower_is_worse(live.rule)
-                  ? live.worst_value < alarm.worst_value
-                  : std::fabs(live.worst_value) > std::fabs(alarm.worst_value)))) {
-            alarm.worst_value = live.worst_value;
-        }
+void AlarmBoard::update_value(const ActiveAlarm& live) {
+    const auto known = by_key_.find(live.key);
+    if (known == by_key_.end()) {
+        return;
+    }
+    BoardAlarm& alarm = alarms_.at(known->second);
+    if (!alarm.active || alarm.adopted) {
+        return;
+    }
+    alarm.rule = live.rule;
+    alarm.location = live.location;
+    alarm.value = live.value;
+    alarm.limit = live.limit;
+    if (std::isfinite(live.worst_value) &&
+        (std::isnan(alarm.worst_value) ||
+         (rule_lower_is_worse(live.rule)
+              ? live.worst_value < alarm.worst_value
+              : std::fabs(live.worst_value) > std::fabs(alarm.worst_value)))) {
+        alarm.worst_value = live.worst_value;
     }
 }
 

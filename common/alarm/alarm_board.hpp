@@ -12,7 +12,7 @@
 //   AlarmBoard board;
 //   for each frame:
 //       events = board.apply(engine.evaluate(frame, now), now);   // raises, clears
-//       board.update_values(engine.active_alarms());                // live values
+//       engine.for_each_active([&](auto& a) { board.update_value(a); });  // live values
 //   for each command:  board.acknowledge(id, "ctl uid 1000", now, events) ...
 //   every tick:        board.expire_shelves(now, events);
 //
@@ -106,7 +106,7 @@ class AlarmBoard {
     // event.
     std::vector<AlarmEvent> apply(std::vector<AlarmEvent> engine_events, std::uint64_t now_ns);
     // Live values (label, place, value, worst, limit) of the active alarms.
-    void update_values(const std::vector<ActiveAlarm>& active);
+    void update_value(const ActiveAlarm& live);
 
     // Operator commands; events are appended to `out`. `id` 0 acknowledges
     // every unacknowledged alarm.

@@ -439,6 +439,12 @@ std::vector<ActiveAlarm> AlarmEngine::active_alarms() const {
     return alarms;
 }
 
+void AlarmEngine::for_each_active(const std::function<void(const ActiveAlarm&)>& visit) const {
+    for (const auto& [key, alarm] : state_->book.active) {
+        visit(alarm);
+    }
+}
+
 AlarmCounts AlarmEngine::active_counts() const {
     AlarmCounts counts;
     for (const auto& [key, alarm] : state_->book.active) {

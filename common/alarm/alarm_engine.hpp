@@ -40,6 +40,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -172,6 +173,9 @@ class AlarmEngine {
 
     // Active alarms, most severe first, then oldest first.
     std::vector<ActiveAlarm> active_alarms() const;
+    // Each active alarm in no particular order, without copying or sorting
+    // (the monitor's per-frame path).
+    void for_each_active(const std::function<void(const ActiveAlarm&)>& visit) const;
     AlarmCounts active_counts() const;
     // Raise events since construction, by severity.
     AlarmCounts raised_counts() const;
