@@ -3,10 +3,13 @@
 // brt-ws-bridge started as a user would start it.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +19,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "support/test_segment.hpp"
 
 namespace brt::test {
 
@@ -138,6 +143,24 @@ bool eventually(Condition condition, std::chrono::milliseconds timeout = 10s) {
 // Whether the bridge soon serves frames from a live writer (/health 200).
 inline bool becomes_live(const BridgeProcess& bridge) {
     return eventually([&] { return http_get(bridge.port(), "/health").status == 200; });
+}
+
+// A --control-token-file holding `token`, readable by its owner only;
+// removed with the object.
+struct TokenFile {
+    std::string path = "/tmp/" + unique_segment_name("token");
+    explicit TokenFile(const std::string& token) {
+        std::ofstream(path) << token << "\n";
+        chmod(path.c_str(), 0600);
+    }
+    TokenFile(const TokenFile&) = delete;
+    TokenFile& operator=(const TokenFile&) = delete;
+    ~TokenFile() { unlink(path.c_str()); }
+};
+
+// The headers of a control request with `token`.
+inline std::vector<std::pair<std::string, std::string>> bearer(const std::string& token) {
+    return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
 }
 
 }  // namespace brt::test

@@ -28,15 +28,6 @@ namespace {
 
 const std::string kToken = "s3cret-token-for-the-pipeline";
 
-struct TokenFile {
-    std::string path = "/tmp/" + unique_segment_name("token");
-    explicit TokenFile(const std::string& token) {
-        std::ofstream(path) << token << "\n";
-        chmod(path.c_str(), 0600);
-    }
-    ~TokenFile() { unlink(path.c_str()); }
-};
-
 // A segment of 2 racks x 2 modules x 8 cells, its alarm segment and logs,
 // removed (and every tool started here killed) when the test ends.
 class Pipeline {

@@ -27,19 +27,6 @@ namespace {
 const Geometry kGeometry{4, 2, 8};
 const std::string kToken = "s3cret-token-for-alarm-tests";
 
-struct TokenFile {
-    std::string path = "/tmp/" + unique_segment_name("token");
-    explicit TokenFile(const std::string& token) {
-        std::ofstream(path) << token << "\n";
-        chmod(path.c_str(), 0600);
-    }
-    ~TokenFile() { unlink(path.c_str()); }
-};
-
-std::vector<std::pair<std::string, std::string>> bearer(const std::string& token) {
-    return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
-}
-
 Json alarms(const BridgeProcess& bridge) {
     return http_get(bridge.port(), "/api/v1/alarms").json();
 }
