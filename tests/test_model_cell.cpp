@@ -227,6 +227,43 @@ TEST_CASE("sign convention: discharge pulls the terminal below OCV, charge above
     CHECK(charge.soc > 0.5);
 }
 
+TEST_CASE("charging uses the table's charge column, discharging its discharge column",
+          "[model][cell]") {
+    // LFP (Sony US26650 table, data/rint_lfp_sony_us26650.csv, 25 C): at 50 %
+    // SoC the charge resistance is 44.767 mOhm, the discharge one 47.828
+    // (scaled alike to 280 Ah), 6.4 % less; at 70 % 49.791 against 41.786,
+    // 19 % more. The step's R0 and its voltage drop follow the direction.
+    const ChemistryParams lfp = make_chemistry_params(Chemistry::lfp);
+    struct Case {
+        double soc;
+        double charge_over_discharge;
+    };
+    for (const Case c : {Case{0.5, 0.044767 / 0.047828}, Case{0.7, 0.049791 / 0.041786}}) {
+        INFO("SoC " << c.soc);
+        CellState discharging = make_cell_state(c.soc, 25.0);
+        CellState charging = make_cell_state(c.soc, 25.0);
+        const float current_a = 140.0f;  // 0.5 C
+        const CellStepOutput d =
+            step_cell(lfp, kNominal, discharging, inputs(current_a, 25.0f, 0.001f));
+        const CellStepOutput ch =
+            step_cell(lfp, kNominal, charging, inputs(-current_a, 25.0f, 0.001f));
+        CHECK(ch.r0_ohm / d.r0_ohm == Approx(c.charge_over_discharge).epsilon(1e-5));
+        CHECK(d.r0_ohm ==
+              Approx(0.4 * resistance_dc_ohm(lfp, static_cast<float>(c.soc), 25.0f)).epsilon(1e-5));
+        // From rest (no RC voltage yet): V = OCV - I R0 in both directions.
+        CHECK(ch.terminal_voltage_v - ch.open_circuit_voltage_v ==
+              Approx(current_a * ch.r0_ohm).epsilon(1e-3));
+        CHECK(d.open_circuit_voltage_v - d.terminal_voltage_v ==
+              Approx(current_a * d.r0_ohm).epsilon(1e-3));
+        // At rest the discharge column (a resting cell has no direction).
+        CellState resting = make_cell_state(c.soc, 25.0);
+        CHECK(step_cell(lfp, kNominal, resting, inputs(0.0f, 25.0f, 0.001f)).r0_ohm == d.r0_ohm);
+    }
+    // NMC (PyBaMM ECM_Example) has one resistance for both directions.
+    const ChemistryParams nmc = make_chemistry_params(Chemistry::nmc);
+    CHECK(resistance_dc_ohm(nmc, 0.3f, 25.0f, true) == resistance_dc_ohm(nmc, 0.3f, 25.0f, false));
+}
+
 TEST_CASE("variation scales the cell's resistance", "[model][cell]") {
     const ChemistryParams p = make_chemistry_params(Chemistry::nmc);
     CellState a = make_cell_state(0.5, 25.0);

@@ -81,6 +81,41 @@ TEST_CASE("charging runs constant current, then constant voltage on the highest 
     CHECK(rack_mean_soc(sim, 0) > 0.9);
 }
 
+TEST_CASE("an LFP rack charged at 0.5 C stops at full: no cell's SoC ever above 1", "[simulator]") {
+    // Issue 16: LFP's flat curve keeps the highest cell (about 3.525 V at
+    // 0.5 C) below the 3.55 V CV limit past SoC 1; the cells reached
+    // 1.0002. The charge must end at full whatever the voltage does.
+    SimulationConfig config = test::SimHarness::default_config();
+    config.initial_soc_mean = 0.93f;
+    config.initial_soc_sigma = 0.02f;
+    test::SimHarness harness("lfp-full", Geometry{1, 2, 16}, config, {Chemistry::lfp});
+    Simulation& sim = harness.sim();
+    set_mode(sim, 0, RackMode::charge, 140.0);  // 0.5 C of 280 Ah
+    const float v_cv = sim.params(Chemistry::lfp).v_charge_cv_v;
+    double highest_soc = 0;
+    float highest_v = 0;
+    bool saw_cc = false;
+    for (int i = 0; i < 1200; ++i) {  // 20 min: more than enough from 89 %
+        harness.run_for(1);
+        const auto& soc = sim.cells().soc;
+        highest_soc = std::max(highest_soc, *std::max_element(soc.begin(), soc.end()));
+        highest_v = std::max(highest_v, *std::max_element(sim.cells().voltage_v.begin(),
+                                                          sim.cells().voltage_v.end()));
+        saw_cc = saw_cc || sim.racks()[0].current_a == Approx(-140.0f);
+        REQUIRE(highest_soc <= 1.0);
+        for (double s : soc) {
+            REQUIRE(s >= 0.0);
+        }
+    }
+    CHECK(saw_cc);
+    // Near full the highest cell's voltage only just reaches the CV limit.
+    CHECK(highest_v <= v_cv + 0.001f);
+    CHECK(highest_soc == Approx(1.0).margin(1e-6));
+    CHECK(sim.racks()[0].charge_complete);
+    CHECK(sim.racks()[0].action == kActionFloat);
+    CHECK(sim.racks()[0].current_a == 0.0f);
+}
+
 TEST_CASE("discharge stops at the cut-off voltage of the lowest cell", "[simulator]") {
     SimulationConfig config = test::SimHarness::default_config();
     config.initial_soc_mean = 0.08f;
