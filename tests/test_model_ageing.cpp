@@ -157,7 +157,8 @@ CellState rest(const ChemistryParams& p, CellState s, float temperature_c, doubl
 
 }  // namespace
 
-TEST_CASE("one year on the shelf at 25 C, 50 % SoC matches the source laws", "[model][ageing]") {
+TEST_CASE("one year on the shelf at 25 C, 50 % SoC matches the source laws",
+          "[model][ageing][validation]") {
     for (const Chemistry chemistry : {Chemistry::nmc, Chemistry::lfp}) {
         INFO(chemistry_name(chemistry));
         const ChemistryParams p = make_chemistry_params(chemistry);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "simulator/model/cell_model.hpp"
+#include "simulator/model/chemistry_tables.hpp"
 
 using namespace brt;
 using namespace brt::model;
@@ -30,7 +31,8 @@ double theta_k(float activation_j_per_mol) {
 
 }  // namespace
 
-TEST_CASE("coulomb counting: C/2 for one hour takes SoC from 0.9 to 0.4", "[model][cell]") {
+TEST_CASE("coulomb counting: C/2 for one hour takes SoC from 0.9 to 0.4",
+          "[model][cell][validation]") {
     for (const Chemistry chemistry : {Chemistry::nmc, Chemistry::lfp}) {
         const ChemistryParams p = make_chemistry_params(chemistry);
         INFO(chemistry_name(chemistry));
@@ -58,7 +60,8 @@ TEST_CASE("coulomb counting uses the cell's own and aged capacity", "[model][cel
     CHECK(s.soc == Approx(0.7).margin(1e-4));
 }
 
-TEST_CASE("RC pair follows I R1 (1 - exp(-t/tau)) after a current step", "[model][cell]") {
+TEST_CASE("RC pair follows I R1 (1 - exp(-t/tau)) after a current step",
+          "[model][cell][validation]") {
     ChemistryParams p = make_chemistry_params(Chemistry::nmc);
     p.heat_capacity_j_per_k = 1e12f;          // hold the temperature at 25 C
     const CellVariation huge{1000.0f, 1.0f};  // and the SoC at 0.5
@@ -103,7 +106,8 @@ TEST_CASE("RC pair follows I R1 (1 - exp(-t/tau)) after a current step", "[model
     CHECK(out.terminal_voltage_v < ocv_v(p, static_cast<float>(s.soc)));
 }
 
-TEST_CASE("thermal steady state at constant current is T_air + Q / k_air", "[model][cell]") {
+TEST_CASE("thermal steady state at constant current is T_air + Q / k_air",
+          "[model][cell][validation]") {
     for (const Chemistry chemistry : {Chemistry::nmc, Chemistry::lfp}) {
         INFO(chemistry_name(chemistry));
         const ChemistryParams p = make_chemistry_params(chemistry);
@@ -133,18 +137,56 @@ TEST_CASE("thermal steady state at constant current is T_air + Q / k_air", "[mod
     }
 }
 
-TEST_CASE("a resting cell cools all the way to the air even at 1 kHz", "[model][cell]") {
+TEST_CASE("a resting cell cools all the way to the air even at 1 kHz, with tau = C / k",
+          "[model][cell][validation]") {
     // With a float temperature the last kelvin never goes: an increment of
-    // 1 mW x 1 ms / 1000 J/K is below half an ulp of 25 C.
+    // 1 mW x 1 ms / 1000 J/K is below half an ulp of 25 C. On the way the
+    // excess over the air decays as exp(-t / tau), tau = C / k_air (NMC:
+    // 1000 J/K / 1.5 W/K = 667 s).
     const ChemistryParams p = make_chemistry_params(Chemistry::nmc);
     CellState s = make_cell_state(0.5, 30.0);
     const CellInputs in = inputs(0.0f, 25.0f, 0.001f);
     const double tau_s = p.heat_capacity_j_per_k / p.cell_to_air_w_per_k;
     const int steps = static_cast<int>(8.0 * tau_s / 0.001);
-    for (int i = 0; i < steps; ++i) {
+    const int steps_per_tau = static_cast<int>(std::lround(tau_s / 0.001));
+    for (int i = 1; i <= steps; ++i) {
         step_cell(p, kNominal, s, in);
+        if (i % steps_per_tau == 0 && i / steps_per_tau <= 3) {
+            const double n = static_cast<double>(i) / steps_per_tau;
+            INFO("t = " << n << " tau");
+            CHECK(s.temperature_c - 25.0 == Approx(5.0 * std::exp(-n)).epsilon(1e-3));
+        }
     }
     CHECK(s.temperature_c == Approx(25.0 + 5.0 * std::exp(-8.0)).margin(0.002));
+}
+
+TEST_CASE("at rest the terminal voltage settles on the OCV table", "[model][cell][validation]") {
+    // Discharge at C/2 for 20 min from SoC 0.8, then rest for ten RC time
+    // constants (300 s): the RC voltage left is I R1 e^-10 (1.4 uV for NMC),
+    // so the terminal voltage is the table's OCV at the coulomb-counted SoC,
+    // interpolated here from the table in double precision.
+    for (const Chemistry chemistry : {Chemistry::nmc, Chemistry::lfp}) {
+        INFO(chemistry_name(chemistry));
+        const ChemistryParams p = make_chemistry_params(chemistry);
+        CellState s = make_cell_state(0.8, 25.0);
+        const CellInputs load = inputs(0.5f * p.nominal_capacity_ah, 25.0f, 0.01f);
+        for (int i = 0; i < 120000; ++i) {
+            step_cell(p, kNominal, s, load);
+        }
+        const CellInputs rest = inputs(0.0f, 25.0f, 0.01f);
+        CellStepOutput out{};
+        for (int i = 0; i < 30000; ++i) {
+            out = step_cell(p, kNominal, s, rest);
+        }
+        CHECK(s.soc == Approx(0.8 - 0.5 / 3.0).margin(1e-4));
+        const float* table = chemistry == Chemistry::nmc ? tables::kOcvNmcV : tables::kOcvLfpV;
+        const int last = chemistry == Chemistry::nmc ? 100 : 200;
+        const double x = s.soc * last;
+        const int i = static_cast<int>(x);
+        const double expected = table[i] + (x - i) * (table[i + 1] - table[i]);
+        INFO("SoC " << s.soc << ", OCV " << expected << " V");
+        CHECK(out.terminal_voltage_v == Approx(expected).margin(1e-4));
+    }
 }
 
 TEST_CASE("OCV: table ends, monotonic, clamped extrapolation beyond", "[model][cell]") {
