@@ -36,14 +36,11 @@ struct CellVariation {
     float resistance_factor;  // ~N(1, sigma), drawn once per cell
 };
 
-// Fields that accumulate tiny increments are double: at 1 kHz a float
-// temperature near 25 C stops moving while the net heat is below ~1 W (the
-// increment is under half an ulp), float SoC loses charge, and a float age
-// in seconds cannot add 1 ms after a few hours.
 // The half-cycle under way, counted at SoC reversal points (age_cell_at):
 // its cyclic ageing is applied at its depth when it ends. Sums over its
 // ageing steps of dn (normalised throughput on the ageing clock) weighted as
-// named; the laws' depth terms multiply them at the end.
+// named; the laws' depth terms multiply them at the end. Float is enough:
+// every sum restarts at each reversal, so it spans one half-cycle.
 struct CycleCounter {
     float start_soc;               // where it began: the last reversal point
     float extreme_soc;             // the furthest SoC from start_soc reached since
@@ -53,6 +50,10 @@ struct CycleCounter {
     float resistance_stress;       // sum of (resistance law without its depth terms) dn
 };
 
+// Fields that accumulate tiny increments are double: at 1 kHz a float
+// temperature near 25 C stops moving while the net heat is below ~1 W (the
+// increment is under half an ulp), float SoC loses charge, and a float age
+// in seconds cannot add 1 ms after a few hours.
 struct CellState {
     double soc;                // true SoC 0..1 of the present (aged) capacity
     float v_rc_v;              // voltage across the RC pair
