@@ -12,6 +12,7 @@ void CellArrays::resize(std::uint64_t cells) {
                          &calendar_age_s}) {
         column->assign(cells, 0.0);
     }
+    cycle.assign(cells, model::CycleCounter{});
     balancing.assign(cells, 0);
     ageing_multiplier.assign(cells, 1.0f);
 }

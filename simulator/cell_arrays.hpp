@@ -21,6 +21,7 @@ struct CellArrays {
     std::vector<double> ah_throughput;
     std::vector<double> calendar_age_s;
     std::vector<float> runaway_progress;
+    std::vector<model::CycleCounter> cycle;  // the half-cycle under way (ageing)
     // Drawn once.
     std::vector<float> capacity_factor;
     std::vector<float> resistance_factor;

@@ -21,6 +21,7 @@ struct CellColumns {
     double* ah_throughput;
     double* calendar_age_s;
     float* runaway_progress;
+    model::CycleCounter* cycle;  // slow, like capacity_fade
     // Drawn once.
     float* capacity_factor;
     float* resistance_factor;
@@ -59,6 +60,7 @@ struct CellColumns {
         s.capacity_fade = capacity_fade[cell];
         s.resistance_growth = resistance_growth[cell];
         s.calendar_age_s = calendar_age_s[cell];
+        s.cycle = cycle[cell];
         return s;
     }
     BRT_HD void set_state(std::uint64_t cell, const model::CellState& s) const {
@@ -66,6 +68,7 @@ struct CellColumns {
         capacity_fade[cell] = s.capacity_fade;
         resistance_growth[cell] = s.resistance_growth;
         calendar_age_s[cell] = s.calendar_age_s;
+        cycle[cell] = s.cycle;
     }
 };
 
@@ -81,6 +84,7 @@ CellColumns cell_columns_of(Holder& h) {
                        h.ah_throughput.data(),
                        h.calendar_age_s.data(),
                        h.runaway_progress.data(),
+                       h.cycle.data(),
                        h.capacity_factor.data(),
                        h.resistance_factor.data(),
                        h.coefficient_r0_ohm.data(),

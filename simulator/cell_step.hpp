@@ -38,13 +38,17 @@ BRT_HD inline float neighbour_heat_w(float k, const double* module_t_c, std::uin
                         static_cast<float>(module_t_c[c + 1]));
 }
 
-// Resistance and capacity from the cell's state (model::cell_coefficients).
+// Resistance and capacity from the cell's state (model::cell_coefficients);
+// the resistance of the direction of the cell's last current (charge or
+// discharge column), which a change of direction reaches at the next
+// refresh, at most 0.1 s later.
 BRT_HD inline void refresh_cell_coefficients(const CellColumns& cells,
                                              const model::ChemistryParams& p, std::uint64_t cell,
                                              const model::CellState& state) {
     const model::CellVariation variation{cells.capacity_factor[cell],
                                          cells.resistance_factor[cell]};
-    const model::CellCoefficients fresh = model::cell_coefficients(p, variation, state);
+    const model::CellCoefficients fresh =
+        model::cell_coefficients(p, variation, state, cells.current_a[cell]);
     cells.coefficient_r0_ohm[cell] = fresh.r0_ohm;
     cells.coefficient_r1_ohm[cell] = fresh.r1_ohm;
     cells.coefficient_capacity_ah[cell] = fresh.capacity_ah;
@@ -54,7 +58,8 @@ BRT_HD inline void refresh_cell_coefficients(const CellColumns& cells,
 struct CellStepContext {
     const model::ChemistryParams* params;
     float dt_s;
-    float approach;  // model::rc_approach(params, dt_s)
+    float approach;           // model::rc_approach(params, dt_s)
+    float soc_gain_a_per_ah;  // soc_bound_gain_a_per_ah(dt_s)
     float rack_current_a;
     float air_temperature_c;
     bool balancing_on;
@@ -106,7 +111,8 @@ BRT_HD inline bool step_general_cell(const CellColumns& cells, std::uint64_t cel
     cells.balancing[cell] = bleeding ? 1 : 0;
     heat_to_air_w += out.heat_to_air_w;
     accumulate_cell_limits(limits, step.rack_current_a, out.terminal_voltage_v, out.r0_ohm,
-                           p.v_charge_cv_v, p.v_float_v, p.v_discharge_cutoff_v);
+                           p.v_charge_cv_v, p.v_float_v, p.v_discharge_cutoff_v, state.soc,
+                           coefficients.capacity_ah, step.soc_gain_a_per_ah);
     return model::cell_is_quiet(p, state, inputs.short_circuit_ohm);
 }
 

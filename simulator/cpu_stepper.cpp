@@ -155,6 +155,7 @@ bool CpuStepper::step_module(const ModuleStep& step, const std::vector<float>& n
     context.params = step.params;
     context.dt_s = step.dt_s;
     context.approach = step.approach;
+    context.soc_gain_a_per_ah = soc_bound_gain_a_per_ah(step.dt_s);
     context.rack_current_a = step.rack_current_a;
     context.air_temperature_c = step.air_temperature_c;
     context.balancing_on = step.balancing_on;
@@ -221,6 +222,7 @@ bool CpuStepper::step_quiet_module(const ModuleStep& step, RackScratch& scratch,
     const float v_charge_cv_v = p.v_charge_cv_v;
     const float v_float_v = p.v_float_v;
     const float v_cutoff_v = p.v_discharge_cutoff_v;
+    const float soc_gain_a_per_ah = soc_bound_gain_a_per_ah(dt_s);
 
     // First the cells' physics, element by element; then the reductions in a
     // loop of their own (in one loop they leave too few registers).
@@ -249,11 +251,15 @@ bool CpuStepper::step_quiet_module(const ModuleStep& step, RackScratch& scratch,
     for (std::uint32_t c = 0; c < n; ++c) {
         const float v = voltage_v[c];
         const float g = cell_conductance_s(r0_ohm[c]);
-        charge_limit_a =
-            std::max(charge_limit_a, limit_current_a(rack_current_a, v, v_charge_cv_v, g));
-        float_limit_a = std::max(float_limit_a, limit_current_a(rack_current_a, v, v_float_v, g));
-        discharge_limit_a =
-            std::min(discharge_limit_a, limit_current_a(rack_current_a, v, v_cutoff_v, g));
+        // The same limits as accumulate_cell_limits, as maxima and minima.
+        const float full = full_limit_current_a(soc[c], capacity_ah[c], soc_gain_a_per_ah);
+        const float empty = empty_limit_current_a(soc[c], capacity_ah[c], soc_gain_a_per_ah);
+        charge_limit_a = std::max(
+            charge_limit_a, std::max(full, limit_current_a(rack_current_a, v, v_charge_cv_v, g)));
+        float_limit_a = std::max(float_limit_a,
+                                 std::max(full, limit_current_a(rack_current_a, v, v_float_v, g)));
+        discharge_limit_a = std::min(
+            discharge_limit_a, std::min(empty, limit_current_a(rack_current_a, v, v_cutoff_v, g)));
         string_voltage_v += v;
         module_to_air_w += to_air_w[c];
         hot |= static_cast<float>(temperature_c[c]) < quiet_below_c ? 0 : 1;

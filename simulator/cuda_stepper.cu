@@ -176,6 +176,7 @@ __global__ void __launch_bounds__(kMaxThreadsPerRack) step_racks_kernel(StepKern
     context.params = &p;
     context.dt_s = a.dt_s;
     context.approach = a.approach[chemistry];
+    context.soc_gain_a_per_ah = soc_bound_gain_a_per_ah(a.dt_s);
     context.bleed_current_a = a.balancing_current_a;
 
     // The same cadences as the CPU backend, by global step number: the steps
@@ -335,6 +336,7 @@ struct CudaStepper::Device {
         coefficient_r0_ohm, coefficient_r1_ohm, coefficient_capacity_ah, voltage_v, current_a,
         external_heat_w, short_circuit_ohm, ageing_multiplier;
     DeviceArray<std::uint32_t> balancing;
+    DeviceArray<model::CycleCounter> cycle;
     DeviceArray<float> neighbour_heat_w, module_min_v;
     DeviceArray<RackState> racks;
     DeviceArray<model::ChemistryParams> params;
@@ -414,6 +416,7 @@ struct CudaStepper::Device {
         visit(short_circuit_ohm, host.short_circuit_ohm);
         visit(ageing_multiplier, host.ageing_multiplier);
         visit(balancing, host.balancing);
+        visit(cycle, host.cycle);
     }
 
     void synchronize(const char* what) {

@@ -18,6 +18,26 @@
 namespace brt {
 namespace {
 
+// The magnitude ranges a scenario has: one, none, or (sensor_fault's offset)
+// one per sensor.
+struct NamedRange {
+    std::string_view applies_to;
+    MagnitudeRange range;
+};
+std::vector<NamedRange> magnitude_ranges(ScenarioKind kind) {
+    if (kind == ScenarioKind::sensor_fault) {
+        return {{"kind=offset,sensor=voltage",
+                 scenario_magnitude_range(kind, FaultKind::offset, FaultSensor::voltage)},
+                {"kind=offset,sensor=temperature",
+                 scenario_magnitude_range(kind, FaultKind::offset, FaultSensor::temperature)}};
+    }
+    const MagnitudeRange range = scenario_magnitude_range(kind);
+    if (!range.used) {
+        return {};
+    }
+    return {{"", range}};
+}
+
 int list_scenarios(bool json) {
     if (json) {
         JsonWriter out;
@@ -34,6 +54,25 @@ int list_scenarios(bool json) {
                 .value(info.magnitude_meaning)
                 .key("default_magnitude")
                 .value(info.default_magnitude)
+                .key("magnitude_ranges")
+                .begin_array();
+            for (const NamedRange& named : magnitude_ranges(info.kind)) {
+                out.begin_object()
+                    .key("applies_to")
+                    .value(named.applies_to)
+                    .key("min")
+                    .value(named.range.min)
+                    .key("max")
+                    .value(named.range.max)
+                    .key("unit")
+                    .value(named.range.unit)
+                    .end_object();
+            }
+            out.end_array()
+                .key("start_s_max")
+                .value(kMaxScenarioStartS)
+                .key("duration_s_max")
+                .value(kMaxScenarioDurationS)
                 .end_object();
         }
         out.end_array();
@@ -46,11 +85,16 @@ int list_scenarios(bool json) {
             fmt::print("{:<24} magnitude: {} (default {})\n", "", info.magnitude_meaning,
                        info.default_magnitude);
         }
+        for (const NamedRange& named : magnitude_ranges(info.kind)) {
+            fmt::print("{:<24} range: {}{}{} ({})\n", "", magnitude_range_text(named.range),
+                       named.applies_to.empty() ? "" : " with ", named.applies_to, named.range.why);
+        }
     }
     fmt::print(
-        "\nTargets: rack=R [module=M [cell=C]], or the whole system. Timing: start=S (seconds), "
-        "duration=S (0: until cleared).\nExample: --scenario "
-        "thermal_runaway:rack=3,module=2,cell=5,start=60\n");
+        "\nTargets: rack=R [module=M [cell=C]], or the whole system. Timing: start=S (seconds, "
+        "0..{}), duration=S (0: until cleared; at most {}).\nExample: --scenario "
+        "thermal_runaway:rack=3,module=2,cell=5,start=60\n",
+        kMaxScenarioStartS, kMaxScenarioDurationS);
     return kExitOk;
 }
 

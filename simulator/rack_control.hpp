@@ -17,7 +17,8 @@ struct RackControlInputs {
     float charge_current_a = 0;  // CC magnitude for charging
     float string_voltage_v = 0;  // sum of the cells' terminal voltages, last step
     // Currents (discharge positive) at which the first cell of the rack would
-    // reach its limit, from the cells' OCV, RC voltage and R0:
+    // reach its limit, from the cells' OCV, RC voltage and R0, and from their
+    // SoC (full or empty, see soc_bound_gain_a_per_ah):
     float charge_limit_a = 0;  // max over cells of (OCV - Vrc - V_cv) / R0   (<= 0 when charging)
     float float_limit_a = 0;   // the same at the float voltage
     float discharge_limit_a = 0;  // min over cells of (OCV - Vrc - V_cutoff) / R0
@@ -57,13 +58,37 @@ BRT_HD inline float limit_current_a(float current_a, float voltage_v, float limi
     return current_a + (voltage_v - limit_v) * conductance_s;
 }
 
+// Charging ends at full and discharging at empty whatever the voltages do
+// (on LFP's flat curve the highest cell can stay below V_cv past SoC 1): a
+// cell allows at most the current that closes half of what is left to SoC 1
+// (charge) or 0 (discharge) in one step. Its SoC then approaches the bound
+// without crossing it, the current falls through the taper and the charge
+// completes. This is that current per Ah left: 0.5 * 3600 / dt.
+BRT_HD inline float soc_bound_gain_a_per_ah(float dt_s) {
+    return dt_s > 0.0f ? 1800.0f / dt_s : 3.0e38f;
+}
+// The currents at which a cell of capacity_ah at `soc` reaches full
+// (negative, charge) and empty (positive, discharge) as above.
+BRT_HD inline float full_limit_current_a(double soc, float capacity_ah, float gain_a_per_ah) {
+    return -static_cast<float>(1.0 - soc) * capacity_ah * gain_a_per_ah;
+}
+BRT_HD inline float empty_limit_current_a(double soc, float capacity_ah, float gain_a_per_ah) {
+    return static_cast<float>(soc) * capacity_ah * gain_a_per_ah;
+}
+
 BRT_HD inline void accumulate_cell_limits(RackLimits& limits, float current_a, float voltage_v,
                                           float r0_ohm, float v_charge_cv_v, float v_float_v,
-                                          float v_cutoff_v) {
+                                          float v_cutoff_v, double soc, float capacity_ah,
+                                          float soc_gain_a_per_ah) {
     const float g = cell_conductance_s(r0_ohm);
-    const float charge = limit_current_a(current_a, voltage_v, v_charge_cv_v, g);
-    const float hold = limit_current_a(current_a, voltage_v, v_float_v, g);
-    const float discharge = limit_current_a(current_a, voltage_v, v_cutoff_v, g);
+    const float full = full_limit_current_a(soc, capacity_ah, soc_gain_a_per_ah);
+    const float empty = empty_limit_current_a(soc, capacity_ah, soc_gain_a_per_ah);
+    float charge = limit_current_a(current_a, voltage_v, v_charge_cv_v, g);
+    float hold = limit_current_a(current_a, voltage_v, v_float_v, g);
+    float discharge = limit_current_a(current_a, voltage_v, v_cutoff_v, g);
+    charge = full > charge ? full : charge;
+    hold = full > hold ? full : hold;
+    discharge = empty < discharge ? empty : discharge;
     limits.charge_limit_a = charge > limits.charge_limit_a ? charge : limits.charge_limit_a;
     limits.float_limit_a = hold > limits.float_limit_a ? hold : limits.float_limit_a;
     limits.discharge_limit_a =

@@ -71,14 +71,17 @@ void Simulation::draw_initial_state(const MappedSegment& segment) {
                                                     config_.initial_soc_sigma);
             cells_.temperature_c[c] = ambient_c_;
             const float soc = static_cast<float>(cells_.soc[c]);
+            cells_.cycle[c] = model::start_cycle_count(soc);
             cells_.voltage_v[c] = model::ocv_v(p, soc);
             const model::CellCoefficients coefficients =
                 model::cell_coefficients(p, variation, cells_.state(c));
             cells_.coefficient_r0_ohm[c] = coefficients.r0_ohm;
             cells_.coefficient_r1_ohm[c] = coefficients.r1_ohm;
             cells_.coefficient_capacity_ah[c] = coefficients.capacity_ah;
-            accumulate_cell_limits(limits, 0.0f, cells_.voltage_v[c], coefficients.r0_ohm,
-                                   p.v_charge_cv_v, p.v_float_v, p.v_discharge_cutoff_v);
+            accumulate_cell_limits(
+                limits, 0.0f, cells_.voltage_v[c], coefficients.r0_ohm, p.v_charge_cv_v,
+                p.v_float_v, p.v_discharge_cutoff_v, cells_.soc[c], coefficients.capacity_ah,
+                soc_bound_gain_a_per_ah(static_cast<float>(config_.physics_dt_s)));
         }
         rack.charge_limit_a = limits.charge_limit_a;
         rack.float_limit_a = limits.float_limit_a;

@@ -62,6 +62,7 @@ void emulate_kernel(Simulation& simulation, std::uint32_t rack_index, std::uint6
     context.params = &p;
     context.dt_s = static_cast<float>(config.physics_dt_s);
     context.approach = model::rc_approach(p, context.dt_s);
+    context.soc_gain_a_per_ah = soc_bound_gain_a_per_ah(context.dt_s);
     context.bleed_current_a = config.balancing_current_a;
     const auto ageing_every = ageing_interval_steps(config.physics_dt_s);
     const auto coefficient_every = coefficient_interval_steps(config.physics_dt_s);

@@ -143,6 +143,23 @@ void run_parity(const Geometry& geometry, int device) {
         check_column("voltage_v", c.voltage_v, g.voltage_v, 1e-4, 1e-5, &excused);
         check_column("current_a", c.current_a, g.current_a, 1e-4, 1e-4, &excused);
         check_column("coefficient_r0_ohm", c.coefficient_r0_ohm, g.coefficient_r0_ohm, 1e-4, 0);
+        // The half-cycle counts behind cyclic ageing (model::CycleCounter).
+        auto cycle_field = [](const CellArrays& cells, float model::CycleCounter::*field) {
+            std::vector<float> values;
+            values.reserve(cells.cycle.size());
+            for (const model::CycleCounter& counter : cells.cycle) {
+                values.push_back(counter.*field);
+            }
+            return values;
+        };
+        check_column("cycle.start_soc", cycle_field(c, &model::CycleCounter::start_soc),
+                     cycle_field(g, &model::CycleCounter::start_soc), 1e-4, 1e-6);
+        check_column("cycle.extreme_soc", cycle_field(c, &model::CycleCounter::extreme_soc),
+                     cycle_field(g, &model::CycleCounter::extreme_soc), 1e-4, 1e-6);
+        check_column("cycle.throughput", cycle_field(c, &model::CycleCounter::throughput),
+                     cycle_field(g, &model::CycleCounter::throughput), 1e-3, 1e-9);
+        check_column("cycle.capacity_stress", cycle_field(c, &model::CycleCounter::capacity_stress),
+                     cycle_field(g, &model::CycleCounter::capacity_stress), 1e-3, 1e-12);
 
         // The frames readers would see.
         const FrameData cpu_frame = builder.build(cpu_simulation, pool);

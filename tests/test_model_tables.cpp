@@ -111,6 +111,7 @@ TEST_CASE("LFP resistance columns equal their CSV entry by entry", "[model][tabl
     check_equal(tables::kRintLfpDischarge10COhm, rint.column("r_discharge_10c_ohm"));
     check_equal(tables::kRintLfpDischarge25COhm, rint.column("r_discharge_25c_ohm"));
     check_equal(tables::kRintLfpDischarge40COhm, rint.column("r_discharge_40c_ohm"));
+    check_equal(tables::kRintLfpCharge25COhm, rint.column("r_charge_25c_ohm"));
 }
 
 TEST_CASE("the parameter sets carry the tables", "[model][tables]") {

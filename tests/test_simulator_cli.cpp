@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "common/control/rack_mode.hpp"
+#include "common/control/scenario.hpp"
 #include "common/segment/command_ring.hpp"
 #include "common/segment/segment_reader.hpp"
 #include "common/segment/shm_name.hpp"
@@ -194,6 +196,78 @@ TEST_CASE("ctl commands take effect within one publish period", "[simulator-cli]
     const auto unanswered = ctl({"--timeout", "0.3", "pause"});
     CHECK(unanswered.exit_code == 1);
     CHECK_THAT(unanswered.out, Catch::Contains("stopped"));
+}
+
+TEST_CASE("scenario arguments out of their range are refused through the ring", "[simulator-cli]") {
+    // Issue 16: `ctl apply high_ambient --rack 0 --magnitude 1e9 --duration
+    // 0.5` was accepted and took the rack air to 652,545 C. Any producer
+    // (here one writing the ring directly, as a script would) is answered
+    // rejected_argument, and ctl refuses before posting.
+    Tools tools;
+    test::ScopedSegment scoped("sim-ranges", Geometry{2, 1, 4});
+    const pid_t simulator = test::spawn_background(
+        {tools.simulator, "--shm-name", scoped.name(), "--mode", "idle", "--rate", "20"},
+        tools.log);
+    test::KillOnExit guard{{simulator}};
+    SegmentReader reader(scoped.name());
+    reader.require_attached();
+    wait_until_live(reader);
+    const MappedSegment segment = open_segment(scoped.name(), SegmentAccess::reader);
+    CommandRing ring(segment);
+    auto post = [&](ScenarioKind kind, double start_s, double duration_s, double magnitude,
+                    double fault = 0, double sensor = 0) {
+        Command command;
+        command.kind = CommandKind::apply_scenario;
+        command.code = static_cast<std::uint32_t>(kind);
+        command.rack = 0;
+        command.module = kAllTargets;
+        command.cell = kAllTargets;
+        command.args[0] = start_s;
+        command.args[1] = duration_s;
+        command.args[2] = magnitude;
+        command.args[3] = fault;
+        command.args[4] = sensor;
+        const auto position = ring.post(command);
+        REQUIRE(position);
+        const auto status = ring.wait_for_result(*position, 2s);
+        REQUIRE(status);
+        return *status;
+    };
+    const double nan = std::nan("");
+    const double year_s = 365.25 * 86400;
+    CHECK(post(ScenarioKind::high_ambient, 0, 0.5, 1e9) == CommandStatus::rejected_argument);
+    CHECK(post(ScenarioKind::high_ambient, 0, 0.5, -1) == CommandStatus::rejected_argument);
+    CHECK(post(ScenarioKind::thermal_runaway, 0, 0, 1e6) == CommandStatus::rejected_argument);
+    CHECK(post(ScenarioKind::internal_short, 0, 0, 1e-9) == CommandStatus::rejected_argument);
+    CHECK(post(ScenarioKind::accelerated_degradation, 0, 0, 1e12) ==
+          CommandStatus::rejected_argument);
+    CHECK(post(ScenarioKind::power_outage, 0, 0, 50) == CommandStatus::rejected_argument);
+    CHECK(post(ScenarioKind::cell_imbalance, 0, 0, 2) == CommandStatus::rejected_argument);
+    CHECK(post(ScenarioKind::hvac_failure, 2 * year_s, 0, nan) == CommandStatus::rejected_argument);
+    CHECK(post(ScenarioKind::hvac_failure, 0, 2 * year_s, nan) == CommandStatus::rejected_argument);
+    // sensor_fault's offset: V for the voltage sensor, K for the thermistor.
+    CHECK(post(ScenarioKind::sensor_fault, 0, 0, 5, 2, 0) == CommandStatus::rejected_argument);
+    // Nothing refused was applied: the rack air is still at the ambient.
+    REQUIRE(reader.wait_for_frame(reader.header().latest_frame.load(), 1s));
+    FrameBuffer frame;
+    REQUIRE(reader.read_latest(frame) == ReadOutcome::ok);
+    CHECK(frame.racks[0].air_temperature_c < 30.0f);
+    // Within range, at the ends and with the default (NaN), applied.
+    CHECK(post(ScenarioKind::sensor_fault, 0, 0, 5, 2, 1) == CommandStatus::applied);
+    CHECK(post(ScenarioKind::high_ambient, 0, 0.5, 35) == CommandStatus::applied);
+    CHECK(post(ScenarioKind::thermal_runaway, 0, 0.5, nan) == CommandStatus::applied);
+    CHECK(post(ScenarioKind::hvac_failure, year_s, year_s, 1e9) == CommandStatus::applied);
+
+    // ctl says which range, and posts nothing.
+    const std::uint64_t posted = ring.posted();
+    const auto refused = test::run_command({tools.simulator, "--shm-name", scoped.name(), "ctl",
+                                            "apply", "high_ambient", "--rack", "0", "--magnitude",
+                                            "1e9", "--duration", "0.5"});
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.err, Catch::Contains("outside 0..35 K"));
+    CHECK(ring.posted() == posted);
+    kill(simulator, SIGINT);
+    CHECK(test::wait_for_exit(simulator, 5000) == 0);
 }
 
 TEST_CASE("ctl refuses a negative index or timeout before posting anything", "[simulator-cli]") {

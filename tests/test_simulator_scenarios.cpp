@@ -280,6 +280,32 @@ TEST_CASE("scenario specs are parsed strictly", "[scenario]") {
     CHECK_THROWS_WITH(parse_scenario_spec("overcharge:rack=x"), Catch::Contains("rack=x"));
     CHECK_THROWS_WITH(parse_scenario_spec("overcharge:colour=red"), Catch::Contains("colour"));
     CHECK_THROWS_AS(parse_scenario_spec("overcharge:start=-1"), UsageError);
+    // Every argument has a physical range; its ends are accepted.
+    CHECK_THROWS_WITH(parse_scenario_spec("high_ambient:rack=0,magnitude=1e9,duration=0.5"),
+                      Catch::Contains("high_ambient magnitude 1e+09 is outside 0..35 K"));
+    CHECK(parse_scenario_spec("high_ambient:magnitude=35").magnitude == 35);
+    CHECK(parse_scenario_spec("high_ambient:magnitude=0").magnitude == 0);
+    CHECK_THROWS_AS(parse_scenario_spec("high_ambient:magnitude=35.01"), UsageError);
+    CHECK_THROWS_AS(parse_scenario_spec("power_outage:magnitude=2.5"), UsageError);
+    CHECK_THROWS_AS(parse_scenario_spec("accelerated_degradation:magnitude=0.5"), UsageError);
+    CHECK(parse_scenario_spec("accelerated_degradation:magnitude=1e7").magnitude == 1e7);
+    CHECK_THROWS_AS(parse_scenario_spec("thermal_runaway:magnitude=20000"), UsageError);
+    CHECK_THROWS_AS(parse_scenario_spec("thermal_runaway:magnitude=-5"), UsageError);
+    CHECK_THROWS_AS(parse_scenario_spec("internal_short:magnitude=0"), UsageError);
+    CHECK_THROWS_AS(parse_scenario_spec("cell_imbalance:magnitude=1.5"), UsageError);
+    CHECK_THROWS_WITH(parse_scenario_spec("sensor_fault:kind=offset,magnitude=5"),
+                      Catch::Contains("-1..1 V"));
+    CHECK(
+        parse_scenario_spec("sensor_fault:kind=offset,sensor=temperature,magnitude=5").magnitude ==
+        5);
+    // A magnitude the scenario (or fault kind) does not read is not checked.
+    CHECK(parse_scenario_spec("sensor_fault:kind=stuck,magnitude=5").magnitude == 5);
+    CHECK(parse_scenario_spec("hvac_failure:magnitude=1e9").magnitude == 1e9);
+    CHECK_THROWS_WITH(parse_scenario_spec("hvac_failure:start=1e9"), Catch::Contains("one year"));
+    CHECK_THROWS_WITH(parse_scenario_spec("hvac_failure:duration=4e7"),
+                      Catch::Contains("one year"));
+    CHECK(parse_scenario_spec("hvac_failure:start=31557600,duration=31557600").start_s ==
+          kMaxScenarioStartS);
     CHECK_THROWS_WITH(target_cells(Geometry{20, 10, 32}, Target{25, kAllTargets, kAllTargets}),
                       Catch::Contains("racks 0..19"));
     CHECK_THROWS_AS(target_cells(Geometry{20, 10, 32}, Target{kAllTargets, 1, kAllTargets}),

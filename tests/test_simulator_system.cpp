@@ -3,10 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
+#include <vector>
 
 #include "simulator/rack_control.hpp"
+#include "simulator/rack_step.hpp"
 #include "support/sim_harness.hpp"
 
 using namespace brt;
@@ -79,6 +82,119 @@ TEST_CASE("charging runs constant current, then constant voltage on the highest 
     CHECK(sim.racks()[0].action == kActionFloat);
     CHECK(highest_cell_v == Approx(v_cv).margin(0.02));
     CHECK(rack_mean_soc(sim, 0) > 0.9);
+}
+
+TEST_CASE("an LFP rack charged at 0.5 C stops at full: no cell's SoC ever above 1", "[simulator]") {
+    // Issue 16: LFP's flat curve keeps the highest cell (about 3.525 V at
+    // 0.5 C) below the 3.55 V CV limit past SoC 1; the cells reached
+    // 1.0002. The charge must end at full whatever the voltage does.
+    SimulationConfig config = test::SimHarness::default_config();
+    config.initial_soc_mean = 0.93f;
+    config.initial_soc_sigma = 0.02f;
+    test::SimHarness harness("lfp-full", Geometry{1, 2, 16}, config, {Chemistry::lfp});
+    Simulation& sim = harness.sim();
+    set_mode(sim, 0, RackMode::charge, 140.0);  // 0.5 C of 280 Ah
+    const float v_cv = sim.params(Chemistry::lfp).v_charge_cv_v;
+    double highest_soc = 0;
+    float highest_v = 0;
+    bool saw_cc = false;
+    for (int i = 0; i < 1200; ++i) {  // 20 min: more than enough from 89 %
+        harness.run_for(1);
+        const auto& soc = sim.cells().soc;
+        highest_soc = std::max(highest_soc, *std::max_element(soc.begin(), soc.end()));
+        highest_v = std::max(highest_v, *std::max_element(sim.cells().voltage_v.begin(),
+                                                          sim.cells().voltage_v.end()));
+        saw_cc = saw_cc || sim.racks()[0].current_a == Approx(-140.0f);
+        REQUIRE(highest_soc <= 1.0);
+        for (double s : soc) {
+            REQUIRE(s >= 0.0);
+        }
+    }
+    CHECK(saw_cc);
+    // Near full the highest cell's voltage only just reaches the CV limit.
+    CHECK(highest_v <= v_cv + 0.001f);
+    CHECK(highest_soc == Approx(1.0).margin(1e-6));
+    CHECK(sim.racks()[0].charge_complete);
+    CHECK(sim.racks()[0].action == kActionFloat);
+    CHECK(sim.racks()[0].current_a == 0.0f);
+}
+
+TEST_CASE("CC/CV: the CV current decays with tau = 3600 Q R / (dOCV/dSoC)",
+          "[simulator][validation]") {
+    // The backends' control law (begin_rack_step, accumulate_cell_limits) on
+    // one cell whose OCV is linear in SoC (3.5 V + 0.6 V x SoC), with R0 only
+    // (no RC), at 25 C: holding V = OCV + |I| R at V_cv gives
+    // |I|(t) = |I_0| exp(-t / tau), tau = 3600 Q R / k = 600 s for 100 Ah,
+    // 1 mOhm, k = 0.6 V. CC at C/2 until the CV voltage, then the taper to
+    // C/20, then float.
+    model::ChemistryParams p = model::make_chemistry_params(Chemistry::nmc);
+    p.ocv_points = 101;
+    for (int i = 0; i < p.ocv_points; ++i) {
+        p.ocv_v[i] = 3.5f + 0.6f * static_cast<float>(i) / 100.0f;
+    }
+    for (float& factor : p.r_soc_factor) {
+        factor = 1.0f;
+    }
+    for (float& factor : p.r_soc_factor_charge) {
+        factor = 1.0f;
+    }
+    p.r0_fraction = 1.0f - 1e-6f;  // R1 of 1 nOhm: no RC voltage to speak of
+    p.heat_capacity_j_per_k = 1e12f;
+    p.v_charge_cv_v = 3.95f;
+    const double q_ah = p.nominal_capacity_ah;
+    const double r_ohm = p.r_dc_ref_ohm;
+    const double tau_s = 3600.0 * q_ah * r_ohm / 0.6;
+    const float dt_s = 0.01f;
+    const float taper_a = 0.05f * p.nominal_capacity_ah;
+
+    model::CellState cell = model::make_cell_state(0.5, 25.0);
+    RackState rack;
+    rack.action = kActionCharge;
+    rack.action_current_a = 0.5f * p.nominal_capacity_ah;
+    auto limits_of = [&](float current_a, float voltage_v, float r0_ohm) {
+        RackLimits limits;
+        accumulate_cell_limits(limits, current_a, voltage_v, r0_ohm, p.v_charge_cv_v, p.v_float_v,
+                               p.v_discharge_cutoff_v, cell.soc, p.nominal_capacity_ah,
+                               soc_bound_gain_a_per_ah(dt_s));
+        rack.charge_limit_a = limits.charge_limit_a;
+        rack.float_limit_a = limits.float_limit_a;
+        rack.discharge_limit_a = limits.discharge_limit_a;
+    };
+    limits_of(0.0f, model::ocv_v(p, 0.5f), p.r_dc_ref_ohm);
+    double t_s = 0;
+    double cv_start_s = -1;
+    double cv_start_a = 0;
+    std::vector<std::pair<double, double>> samples;  // (t since CV, |I|) at 1, 2 tau
+    while (rack.action == kActionCharge && t_s < 10000) {
+        begin_rack_step(rack, taper_a);
+        if (rack.constant_voltage && cv_start_s < 0) {
+            cv_start_s = t_s;
+            cv_start_a = -rack.current_a;
+        }
+        if (cv_start_s >= 0 && samples.size() < 2 &&
+            t_s - cv_start_s >= tau_s * (samples.size() + 1)) {
+            samples.emplace_back(t_s - cv_start_s, -rack.current_a);
+        }
+        model::CellInputs in{};
+        in.current_a = rack.current_a;
+        in.air_temperature_c = 25.0f;
+        in.dt_s = dt_s;
+        const model::CellStepOutput out = model::step_cell(p, {1.0f, 1.0f}, cell, in);
+        limits_of(rack.current_a, out.terminal_voltage_v, out.r0_ohm);
+        t_s += dt_s;
+    }
+    // CC until OCV + I R = V_cv: SoC (3.95 - 0.05 - 3.5) / 0.6 = 2/3, after
+    // (2/3 - 1/2) x 100 Ah / 50 A = 1200 s.
+    CHECK(cv_start_s == Approx(1200.0).epsilon(2e-3));
+    CHECK(cv_start_a == Approx(50.0).epsilon(2e-3));
+    REQUIRE(samples.size() == 2);
+    for (const auto& [t, current_a] : samples) {
+        INFO("t = " << t << " s into CV");
+        CHECK(current_a == Approx(cv_start_a * std::exp(-t / tau_s)).epsilon(2e-3));
+    }
+    // Float once the current is below C/20: after tau ln(50 / 5) in CV.
+    CHECK(rack.action == kActionFloat);
+    CHECK(t_s - cv_start_s == Approx(tau_s * std::log(10.0)).epsilon(2e-3));
 }
 
 TEST_CASE("discharge stops at the cut-off voltage of the lowest cell", "[simulator]") {

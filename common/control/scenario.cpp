@@ -228,13 +228,72 @@ FaultSensor parse_fault_sensor(std::string_view name) {
     throw UsageError(fmt::format("sensor '{}': use voltage or temperature", name));
 }
 
+MagnitudeRange scenario_magnitude_range(ScenarioKind kind, FaultKind fault, FaultSensor sensor) {
+    switch (kind) {
+        case ScenarioKind::high_ambient:
+            // A heat wave on an outdoor enclosure: up to 35 K over the set
+            // ambient (25 C + 35 K = 60 C, a sun-heated container).
+            return {true, 0, 35, "K", "a heat wave over the set ambient"};
+        case ScenarioKind::power_outage:
+            // The site load a rack carries: a stationary rack is rated for
+            // 0.5-1 C; 2 C is beyond any ESS rating.
+            return {true, 0, 2, "C", "a stationary rack's discharge rating"};
+        case ScenarioKind::accelerated_degradation:
+            // 1 = real time; 1e7 puts a 15-year life into 13 hours.
+            return {true, 1, 1e7, "x", "real time to 15 years in 13 hours"};
+        case ScenarioKind::thermal_runaway:
+            // Abuse-test heaters on large-format cells deliver a few hundred
+            // watts to about 2 kW; 10 kW is far above any test standard's.
+            return {true, 0, 10'000, "W", "abuse-test heaters: hundreds of W to about 2 kW"};
+        case ScenarioKind::internal_short:
+            // From a hard short (1 mOhm, about the cell's own resistance)
+            // to a soft one that barely self-discharges (1 kOhm).
+            return {true, 0.001, 1000, "ohm", "a hard short to a barely measurable one"};
+        case ScenarioKind::cell_imbalance:
+            return {true, 0, 1, "SoC fraction", "a share of the charge"};
+        case ScenarioKind::sensor_fault:
+            if (fault != FaultKind::offset) {
+                return {};
+            }
+            // A calibration offset within a front end's reach: a cell
+            // voltage channel spans about 0-5 V, a thermistor -40..125 C.
+            return sensor == FaultSensor::voltage
+                       ? MagnitudeRange{true, -1, 1, "V", "a voltage channel's calibration error"}
+                       : MagnitudeRange{true, -50, 50, "K", "a thermistor's calibration error"};
+        case ScenarioKind::normal:
+        case ScenarioKind::hvac_failure:
+        case ScenarioKind::overcharge:
+            return {};
+    }
+    return {};
+}
+
+std::string magnitude_range_text(const MagnitudeRange& range) {
+    if (!range.used) {
+        return "-";
+    }
+    return fmt::format("{}..{} {}", range.min, range.max, range.unit);
+}
+
 std::string scenario_spec_problem(const ScenarioSpec& spec) {
-    if (!(std::isfinite(spec.start_s) && spec.start_s >= 0 && std::isfinite(spec.duration_s) &&
-          spec.duration_s >= 0)) {
-        return "a scenario's start and duration must be finite and not negative";
+    if (!(spec.start_s >= 0 && spec.start_s <= kMaxScenarioStartS)) {  // NaN fails both
+        return fmt::format("a scenario's start {:g} s is outside 0..{} s (one year)", spec.start_s,
+                           kMaxScenarioStartS);
+    }
+    if (!(spec.duration_s >= 0 && spec.duration_s <= kMaxScenarioDurationS)) {
+        return fmt::format(
+            "a scenario's duration {:g} s is outside 0..{} s (one year; 0 = until cleared)",
+            spec.duration_s, kMaxScenarioDurationS);
     }
     if (std::isinf(spec.magnitude)) {
         return "a scenario's magnitude must be finite";
+    }
+    const MagnitudeRange range = scenario_magnitude_range(spec.kind, spec.fault, spec.sensor);
+    if (range.used && !std::isnan(spec.magnitude) &&
+        !(spec.magnitude >= range.min && spec.magnitude <= range.max)) {
+        const ScenarioInfo* info = find_scenario(spec.kind);
+        return fmt::format("{} magnitude {:g} is outside {} ({})", info ? info->name : "scenario",
+                           spec.magnitude, magnitude_range_text(range), range.why);
     }
     return {};
 }
@@ -271,9 +330,6 @@ std::optional<ScenarioSpec> decode_apply_command(const Command& command) {
     spec.start_s = command.args[0];
     spec.duration_s = command.args[1];
     spec.magnitude = command.args[2];
-    if (!scenario_spec_problem(spec).empty()) {
-        return std::nullopt;
-    }
     // Only sensor_fault reads the fault kind and the sensor; other scenarios
     // ignore args[3] and args[4], so a producer that leaves them zero (as
     // docs/segment-format.md allows) is not refused.
@@ -286,6 +342,10 @@ std::optional<ScenarioSpec> decode_apply_command(const Command& command) {
         }
         spec.fault = static_cast<FaultKind>(static_cast<std::uint32_t>(fault));
         spec.sensor = static_cast<FaultSensor>(static_cast<std::uint32_t>(sensor));
+    }
+    // The ranges, checked here so that every producer is held to them.
+    if (!scenario_spec_problem(spec).empty()) {
+        return std::nullopt;
     }
     return spec;
 }

@@ -71,12 +71,34 @@ struct ScenarioSpec {
     double magnitude_or_default() const;
 };
 
+// The physical ranges of a scenario's arguments (docs/simulator.md), checked
+// by scenario_spec_problem wherever a spec is made or received: the
+// simulator's command ring (rejected_argument), ctl, --scenario, scenario
+// files and the bridge. Start and duration in seconds of simulated time.
+inline constexpr double kMaxScenarioStartS = 31'557'600;     // one year (365.25 days)
+inline constexpr double kMaxScenarioDurationS = 31'557'600;  // one year; 0 = until cleared
+struct MagnitudeRange {
+    bool used = false;  // false: the scenario (or this fault kind) ignores its magnitude
+    double min = 0;
+    double max = 0;
+    std::string_view unit;  // as the catalogue's magnitude_meaning gives it
+    std::string_view why;   // what bounds it, in a few words
+};
+// The range of `kind`'s magnitude; sensor_fault's depends on the fault kind
+// (only offset reads it) and the sensor (V or K).
+MagnitudeRange scenario_magnitude_range(ScenarioKind kind, FaultKind fault = FaultKind::offset,
+                                        FaultSensor sensor = FaultSensor::voltage);
+// "0..35 K" for --list-scenarios and messages.
+std::string magnitude_range_text(const MagnitudeRange& range);
+
 // "voltage" or "temperature"; throws UsageError otherwise.
 FaultSensor parse_fault_sensor(std::string_view name);
 
-// Why `spec` cannot be applied (a start or duration that is negative or not
-// finite, an infinite magnitude); empty when it can. validate_scenario_spec
-// throws UsageError with it.
+// Why `spec` cannot be applied (a start or duration outside 0..one year or
+// not a number, a magnitude outside its scenario's range or infinite); empty
+// when it can. A NaN magnitude asks for the default and is always accepted;
+// a scenario that ignores its magnitude accepts any finite value.
+// validate_scenario_spec throws UsageError with it.
 std::string scenario_spec_problem(const ScenarioSpec& spec);
 void validate_scenario_spec(const ScenarioSpec& spec);
 
@@ -86,8 +108,9 @@ void validate_scenario_spec(const ScenarioSpec& spec);
 ScenarioSpec parse_scenario_spec(std::string_view text);
 // The apply_scenario command that asks the simulator for `spec`, and back
 // (argument layout: docs/segment-format.md). Decoding returns empty when the
-// code is not a scenario or an argument it reads is out of range; the fault
-// kind and sensor (args[3], args[4]) are read for sensor_fault only.
+// code is not a scenario or an argument it reads is out of range
+// (scenario_spec_problem); the fault kind and sensor (args[3], args[4]) are
+// read for sensor_fault only.
 Command encode_apply_command(const ScenarioSpec& spec);
 std::optional<ScenarioSpec> decode_apply_command(const Command& command);
 

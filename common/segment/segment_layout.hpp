@@ -48,11 +48,13 @@ enum class FieldType : std::uint32_t { float32 = 1, uint32 = 2 };
 
 // One column of a frame slot.
 enum class Field : std::uint32_t {
+    // Measured: the model's value with sensor noise, quantisation and faults.
     voltage_v = 0,
     current_a = 1,  // the cell's current, discharge positive
     temperature_c = 2,
+    // Model truth: the model's own values, no noise, no sensor faults.
     soc = 3,             // state of charge, fraction 0..1
-    resistance_ohm = 4,  // internal resistance R0 as measured
+    resistance_ohm = 4,  // internal resistance R0 the model steps with
     soh = 5,             // state of health, fraction of nominal capacity 0..1
     status = 6,          // bit set, see CellStatus
 };

@@ -20,6 +20,11 @@ namespace brt::model {
 // scenarios show cells past their limits without the state running away.
 inline constexpr double kSocMin = -0.05;
 inline constexpr double kSocMax = 1.05;
+// A half-cycle ends where the SoC has turned back from its furthest point
+// by more than this (see age_cell_at): small enough for the 1 % swings of a
+// rack following a load, large enough that a step's rounding or a balancing
+// bleed does not end one.
+inline constexpr float kCycleReversalSoc = 0.001f;
 // The ageing laws have no end of life; the capacity stops at 1 % of nominal.
 inline constexpr double kMaxCapacityFade = 0.99;
 // Beyond the table the OCV is extrapolated from its last two points, by at
@@ -29,6 +34,20 @@ inline constexpr float kOcvExtrapolationLimitV = 0.3f;
 struct CellVariation {
     float capacity_factor;    // ~N(1, sigma), drawn once per cell
     float resistance_factor;  // ~N(1, sigma), drawn once per cell
+};
+
+// The half-cycle under way, counted at SoC reversal points (age_cell_at):
+// its cyclic ageing is applied at its depth when it ends. Sums over its
+// ageing steps of dn (normalised throughput on the ageing clock) weighted as
+// named; the laws' depth terms multiply them at the end. Float is enough:
+// every sum restarts at each reversal, so it spans one half-cycle.
+struct CycleCounter {
+    float start_soc;               // where it began: the last reversal point
+    float extreme_soc;             // the furthest SoC from start_soc reached since
+    float throughput;              // sum of dn
+    float temperature_throughput;  // sum of (temperature factor) dn
+    float capacity_stress;         // sum of (capacity law without its depth terms) dn
+    float resistance_stress;       // sum of (resistance law without its depth terms) dn
 };
 
 // Fields that accumulate tiny increments are double: at 1 kHz a float
@@ -46,6 +65,7 @@ struct CellState {
     // the capacity's calendar loss is a function of it alone (see age_cell).
     double calendar_age_s;
     float runaway_progress;  // 0..1 share of the runaway energy released
+    CycleCounter cycle;      // slow state, like capacity_fade
 };
 
 struct CellInputs {
@@ -123,9 +143,32 @@ BRT_HD inline float power_increment(float t, float t_pow_z, float dt, float z) {
     return t_pow_z * expm1f(z * log1pf(u));
 }
 
-BRT_HD inline float cyclic_coefficient(const CyclicLaw& law, float ocv_v, float c_rate) {
+// A cyclic law's coefficient without its depth terms, per unit of
+// throughput, at one step's OCV and C-rate (not clamped: a half-cycle's sum is).
+BRT_HD inline float cyclic_base(const CyclicLaw& law, float ocv_v, float c_rate) {
     const float dv = ocv_v - law.volt_centre_v;
-    return max_f(law.per_volt_squared * dv * dv + law.constant + law.per_c_rate * c_rate, 0.0f);
+    return law.per_volt_squared * dv * dv + law.constant + law.per_c_rate * c_rate;
+}
+
+// The law's sum of coefficient x dn over a half-cycle of depth `depth`,
+// from the sums of its depth-free part and of the temperature factor.
+BRT_HD inline float cyclic_half_cycle_sum(const CyclicLaw& law, float base_sum,
+                                          float temperature_sum, float depth) {
+    const float d = depth - law.depth_centre;
+    const float depth_factor = law.depth_cubed * d * d * d + law.depth_constant;
+    return max_f((base_sum + law.per_depth * depth * temperature_sum) * depth_factor, 0.0f);
+}
+
+// How much faster cycling ages a cell at T than at the source's cycling
+// temperature: the borrowed Arrhenius rise at and above the plating
+// crossover, lithium plating's rise as it gets colder below it (continuous
+// at the crossover).
+BRT_HD inline float cyclic_temperature_factor(const AgeingCoefficients& a, float temperature_c) {
+    if (temperature_c >= kPlatingCrossoverC) {
+        return arrhenius_rate(a.cyclic_theta_k, temperature_c, a.cyclic_reference_c);
+    }
+    return arrhenius_rate(a.cyclic_theta_k, kPlatingCrossoverC, a.cyclic_reference_c) *
+           arrhenius_rate(-a.plating_theta_k, temperature_c, kPlatingCrossoverC);
 }
 
 }  // namespace detail
@@ -150,22 +193,26 @@ BRT_HD inline float ocv_v(const ChemistryParams& p, float soc) {
     return !(soc > 0.0f) ? below : (soc >= 1.0f ? above : inside);
 }
 
-// R(soc) / R(0.5), interpolated in the 11-point table, flat outside [0, 1].
-BRT_HD inline float resistance_soc_factor(const ChemistryParams& p, float soc) {
+// R(soc) / R(0.5), interpolated in the 11-point table (the charge column
+// when charging), flat outside [0, 1].
+BRT_HD inline float resistance_soc_factor(const ChemistryParams& p, float soc,
+                                          bool charging = false) {
+    const float* factor = charging ? p.r_soc_factor_charge : p.r_soc_factor;
     const float x = detail::clampf(soc, 0.0f, 1.0f) * static_cast<float>(kResistanceSocPoints - 1);
     int i = static_cast<int>(x);
     if (i > kResistanceSocPoints - 2) {
         i = kResistanceSocPoints - 2;
     }
     const float f = x - static_cast<float>(i);
-    return p.r_soc_factor[i] + f * (p.r_soc_factor[i + 1] - p.r_soc_factor[i]);
+    return factor[i] + f * (factor[i + 1] - factor[i]);
 }
 
-// DC resistance (R0 + R1) of a fresh, nominal cell:
+// DC resistance (R0 + R1) of a fresh, nominal cell, on discharge or charge:
 // R_ref * soc factor * exp(Ea/R (1/T - 1/T_25C)), T clamped to -30..80 C.
-BRT_HD inline float resistance_dc_ohm(const ChemistryParams& p, float soc, float temperature_c) {
+BRT_HD inline float resistance_dc_ohm(const ChemistryParams& p, float soc, float temperature_c,
+                                      bool charging = false) {
     const float theta_k = p.r_activation_j_per_mol / kGasConstantJPerMolK;
-    return p.r_dc_ref_ohm * resistance_soc_factor(p, soc) /
+    return p.r_dc_ref_ohm * resistance_soc_factor(p, soc, charging) /
            detail::arrhenius_rate(theta_k, temperature_c, kReferenceTemperatureC);
 }
 
@@ -179,8 +226,9 @@ BRT_HD inline float capacity_ah(const ChemistryParams& p, const CellVariation& v
 
 // Present DC resistance (R0 + R1) of this cell in its state.
 BRT_HD inline float cell_resistance_dc_ohm(const ChemistryParams& p, const CellVariation& v,
-                                           const CellState& s) {
-    return resistance_dc_ohm(p, static_cast<float>(s.soc), static_cast<float>(s.temperature_c)) *
+                                           const CellState& s, bool charging = false) {
+    return resistance_dc_ohm(p, static_cast<float>(s.soc), static_cast<float>(s.temperature_c),
+                             charging) *
            v.resistance_factor * (1.0f + static_cast<float>(s.resistance_growth));
 }
 
@@ -216,6 +264,14 @@ BRT_HD inline std::uint32_t cell_condition_bits(const ChemistryParams& p, const 
     return bits;
 }
 
+// A cycle count that starts at `soc` with nothing under way.
+BRT_HD inline CycleCounter start_cycle_count(float soc) {
+    CycleCounter c{};
+    c.start_soc = soc;
+    c.extreme_soc = soc;
+    return c;
+}
+
 // Ageing over dt_age_s of ageing time (real time x speedup) at the given
 // conditions. Integrated so that a constant condition gives exactly the
 // source's closed form and a changing one continues from the damage done:
@@ -229,11 +285,23 @@ BRT_HD inline std::uint32_t cell_condition_bits(const ChemistryParams& p, const 
 // - Calendar resistance, growth = a_res t^z_res: advanced by
 //   a_res ((t_eq + dt)^z_res - t_eq^z_res) on the capacity's t_eq (exact for
 //   a constant condition when z_res equals z, NMC, or is 1, LFP).
+// - Cycle depth, counted per half-cycle at SoC reversal points (the
+//   streaming equivalent of rainflow counting's half-cycles, with no
+//   history to keep): a half-cycle runs from the last reversal point to the
+//   furthest SoC reached since, and ends once the SoC has turned back from
+//   there by more than kCycleReversalSoc; its depth DOD = |extreme - start|.
+//   Its throughput is summed as it goes (CycleCounter) and its cyclic
+//   ageing applied when it ends, at its depth: the laws' DOD is the counted
+//   depth, not an assumed one. Until then the half-cycle under way has not
+//   aged the cell (SoH lags by at most one half-cycle).
 // - Cyclic capacity, loss = b sqrt(n): "equivalent throughput", the cyclic
 //   share of the loss (capacity_fade minus the calendar loss of the age)
-//   gives n_eq = (loss/b)^2 under the present b, and the loss becomes
-//   b sqrt(n_eq + dn).
-// - Cyclic resistance, growth = r n: linear, so simply r dn.
+//   gives n_eq = (loss/b)^2 under the half-cycle's mean b, and the loss
+//   becomes b sqrt(n_eq + n_half_cycle).
+// - Cyclic resistance, growth = r n: linear, so simply the half-cycle's
+//   sum of r dn.
+// - The cyclic temperature factor multiplies every dn as it is summed
+//   (detail::cyclic_temperature_factor: lithium plating below 25 C).
 // Every increment is >= 0, so SoH never rises and resistance never falls.
 BRT_HD inline void age_cell_at(const ChemistryParams& p, CellState& s, float soc, float ocv,
                                float temperature_c, float abs_current_a, float dt_age_s) {
@@ -281,22 +349,47 @@ BRT_HD inline void age_cell_at(const ChemistryParams& p, CellState& s, float soc
     const float calendar_loss_new =
         ref_stress * powf(static_cast<float>(age_s / unit_s), cap.exponent);
 
+    // The half-cycle under way: extended, or ended by a reversal (then its
+    // ageing is applied at its depth and the next one starts at its
+    // extreme). This step's throughput belongs to the one under way after.
+    CycleCounter& cycle = s.cycle;
     float cyclic_increment = 0.0f;
+    const bool rising = soc > cycle.extreme_soc;
+    const bool falling = soc < cycle.extreme_soc;
+    const bool went_up = cycle.extreme_soc > cycle.start_soc;
+    const bool went_down = cycle.extreme_soc < cycle.start_soc;
+    if ((!went_up && !went_down) || (went_up && rising) || (went_down && falling)) {
+        cycle.extreme_soc = soc;  // further in its direction (or its first move)
+    } else if (fabsf(soc - cycle.extreme_soc) > kCycleReversalSoc) {
+        const float depth = detail::min_f(fabsf(cycle.extreme_soc - cycle.start_soc), 1.0f);
+        const float n = cycle.throughput;
+        if (n > 0.0f) {
+            const float b_n = detail::cyclic_half_cycle_sum(
+                a.cyclic_capacity, cycle.capacity_stress, cycle.temperature_throughput, depth);
+            const float b = b_n / n;
+            // b sqrt(n_eq + n) - b sqrt(n_eq) with b sqrt(n_eq) = loss, in
+            // the form without cancellation.
+            const float loss = static_cast<float>(cyclic_loss);
+            const float b2n = b * b * n;
+            if (b2n > 0.0f) {
+                cyclic_increment = b2n / (sqrtf(loss * loss + b2n) + loss);
+            }
+            growth += detail::cyclic_half_cycle_sum(a.cyclic_resistance, cycle.resistance_stress,
+                                                    cycle.temperature_throughput, depth);
+        }
+        const float turn_soc = cycle.extreme_soc;
+        cycle = start_cycle_count(turn_soc);
+        cycle.extreme_soc = soc;
+    }
     const float dn = abs_current_a * dt_age_s / (3600.0f * p.nominal_capacity_ah);
     if (dn > 0.0f) {
         const float c_rate = abs_current_a / p.nominal_capacity_ah;
-        const float speed =
-            detail::arrhenius_rate(a.cyclic_theta_k, temperature_c, a.cyclic_reference_c);
-        const float b = detail::cyclic_coefficient(a.cyclic_capacity, ocv, c_rate) * speed;
-        const float r = detail::cyclic_coefficient(a.cyclic_resistance, ocv, c_rate) * speed;
-        // b sqrt(n_eq + dn) - b sqrt(n_eq) with b sqrt(n_eq) = loss, in the
-        // form without cancellation.
-        const float loss = static_cast<float>(cyclic_loss);
-        const float b2dn = b * b * dn;
-        if (b2dn > 0.0f) {
-            cyclic_increment = b2dn / (sqrtf(loss * loss + b2dn) + loss);
-        }
-        growth += r * dn;
+        const float factor_dn = detail::cyclic_temperature_factor(a, temperature_c) * dn;
+        cycle.throughput += dn;
+        cycle.temperature_throughput += factor_dn;
+        cycle.capacity_stress += detail::cyclic_base(a.cyclic_capacity, ocv, c_rate) * factor_dn;
+        cycle.resistance_stress +=
+            detail::cyclic_base(a.cyclic_resistance, ocv, c_rate) * factor_dn;
     }
 
     s.calendar_age_s = age_s;
@@ -324,9 +417,11 @@ struct CellCoefficients {
     float capacity_ah;  // present capacity: nominal x variation x SoH
 };
 
+// current_a (discharge positive) picks the table's column: charge below 0,
+// discharge (and rest) otherwise.
 BRT_HD inline CellCoefficients cell_coefficients(const ChemistryParams& p, const CellVariation& v,
-                                                 const CellState& s) {
-    const float r_dc = cell_resistance_dc_ohm(p, v, s);
+                                                 const CellState& s, float current_a = 0.0f) {
+    const float r_dc = cell_resistance_dc_ohm(p, v, s, current_a < 0.0f);
     const float r0 = p.r0_fraction * r_dc;
     return {r0, r_dc - r0, capacity_ah(p, v, s)};
 }
@@ -494,7 +589,8 @@ BRT_HD inline QuietStepOutput step_quiet_cell(const ChemistryParams& p, const Ce
 // coefficient evaluated at the start of the step.
 BRT_HD inline CellStepOutput step_cell(const ChemistryParams& p, const CellVariation& v,
                                        CellState& s, const CellInputs& in) {
-    return step_cell_with(p, cell_coefficients(p, v, s), rc_approach(p, in.dt_s), s, in);
+    return step_cell_with(p, cell_coefficients(p, v, s, in.current_a), rc_approach(p, in.dt_s), s,
+                          in);
 }
 
 // A fresh cell at rest.
@@ -502,6 +598,7 @@ BRT_HD inline CellState make_cell_state(double soc, double temperature_c) {
     CellState s{};
     s.soc = soc;
     s.temperature_c = temperature_c;
+    s.cycle = start_cycle_count(static_cast<float>(soc));
     return s;
 }
 

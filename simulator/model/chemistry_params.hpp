@@ -24,6 +24,12 @@ inline constexpr float kReferenceTemperatureC = 25.0f;  // R_ref, ageing referen
 // frozen one does not divide by zero; beyond it the laws were never fitted.
 inline constexpr float kArrheniusMinC = -30.0f;
 inline constexpr float kArrheniusMaxC = 80.0f;
+// Below this temperature cycling ages a graphite cell faster the colder it
+// is (lithium plating), above it faster the hotter (SEI growth): the minimum
+// of the cycle-ageing rate, about 25 C in Waldmann et al. 2014 (J. Power
+// Sources 262:129, Arrhenius plot of 18650 NMC/graphite cells cycled at
+// -20..70 C) and in Feinauer et al. 2024 (J. Power Sources 594:233948).
+inline constexpr float kPlatingCrossoverC = 25.0f;
 
 // Calendar ageing law, both chemistries in one shape:
 //   loss(t) = stress * (t / time_unit)^exponent,
@@ -40,15 +46,23 @@ struct CalendarLaw {
 };
 
 // Cyclic ageing law per unit of normalised throughput n = Ah / nominal Ah
-// (one full discharge = 1, so one full equivalent cycle = 2):
+// (one full discharge = 1, so one full equivalent cycle = 2), at the depth
+// of discharge DOD of the half-cycle the throughput belongs to (counted by
+// the model, see age_cell_at):
 //   capacity loss = b * sqrt(n), resistance growth = r * n, where b or r =
-//   (per_volt_squared * (V_ocv - volt_centre)^2 + constant + per_c_rate * C)
-//   * exp(-theta * (1/T - 1/T_cycling)), clamped at 0.
+//   (per_volt_squared * (V_ocv - volt_centre)^2 + constant + per_c_rate * C
+//    + per_depth * DOD) * (depth_cubed * (DOD - depth_centre)^3 + depth_constant)
+//   * the cycling temperature factor, clamped at 0.
 struct CyclicLaw {
     float per_volt_squared;
     float volt_centre_v;
     float constant;
     float per_c_rate;
+    float per_depth;  // the additive depth term (Schmalstieg)
+    // The multiplying depth factor (Naumann); 0, 0, 1 for none.
+    float depth_cubed;
+    float depth_centre;
+    float depth_constant;
 };
 
 struct AgeingCoefficients {
@@ -60,9 +74,13 @@ struct AgeingCoefficients {
     float calendar_capacity_reference_stress;
     CyclicLaw cyclic_capacity;
     CyclicLaw cyclic_resistance;
-    float cyclic_theta_k;              // Arrhenius for throughput ageing (an assumption, see make)
-    float cyclic_reference_c;          // temperature of the source's cycling tests
-    float assumed_depth_of_discharge;  // folded into the cyclic laws (no cycle counting)
+    // The cycling temperature factor: at and above kPlatingCrossoverC an
+    // Arrhenius rise (SEI growth; the calendar Ea, an assumption, see make),
+    // relative to the source's cycling temperature; below it lithium plating
+    // takes over and cycling ages faster the colder it is (Waldmann 2014).
+    float cyclic_theta_k;
+    float cyclic_reference_c;  // temperature of the source's cycling tests
+    float plating_theta_k;     // plating's |Ea| / R, below the crossover
 };
 
 struct ChemistryParams {
@@ -74,10 +92,12 @@ struct ChemistryParams {
     int ocv_points;              // uniform SoC grid 0..1 inclusive
     float ocv_v[kMaxOcvPoints];
     float r_dc_ref_ohm;                        // DC resistance (R0 + R1) at 25 C, 50 % SoC
-    float r_soc_factor[kResistanceSocPoints];  // R(soc) / R(0.5)
-    float r_activation_j_per_mol;              // Arrhenius Ea of the resistance
-    float r0_fraction;                         // R0 share of the DC resistance, R1 the rest
-    float tau_rc_s;                            // R1 * C1
+    float r_soc_factor[kResistanceSocPoints];  // discharge: R(soc) / R(0.5)
+    // Charge: R_charge(soc) / R_discharge(0.5), so r_dc_ref_ohm scales both.
+    float r_soc_factor_charge[kResistanceSocPoints];
+    float r_activation_j_per_mol;  // Arrhenius Ea of the resistance
+    float r0_fraction;             // R0 share of the DC resistance, R1 the rest
+    float tau_rc_s;                // R1 * C1
     float heat_capacity_j_per_k;
     float cell_to_air_w_per_k;
     float cell_to_cell_w_per_k;
@@ -139,6 +159,12 @@ inline ChemistryParams make_chemistry_params(Chemistry chemistry) {
         for (int i = 0; i < kResistanceSocPoints; ++i) {
             p.r_soc_factor[i] =
                 tables::kRintLfpDischarge25COhm[i] / tables::kRintLfpDischarge25COhm[5];
+            // The charge column of the same table (the same scaling): 6.4 %
+            // below the discharge value at 50 % SoC, 39 % below when empty,
+            // up to 26 % above near full. Its temperature dependence is taken
+            // to be the discharge fit's (below).
+            p.r_soc_factor_charge[i] =
+                tables::kRintLfpCharge25COhm[i] / tables::kRintLfpDischarge25COhm[5];
         }
         // Least-squares fit of ln R against 1/T over the table's 10, 25 and
         // 40 C discharge columns at SoC 0.2..1 (one intercept per SoC):
@@ -154,6 +180,8 @@ inline ChemistryParams make_chemistry_params(Chemistry chemistry) {
         for (int i = 0; i < kResistanceSocPoints; ++i) {
             const float d = 0.1f * static_cast<float>(i) - 0.5f;
             p.r_soc_factor[i] = 1.0f + 0.8f * d * d;
+            // ECM_Example has one resistance for both directions.
+            p.r_soc_factor_charge[i] = p.r_soc_factor[i];
         }
         p.r_activation_j_per_mol = 20000.0f;
     }
@@ -194,8 +222,6 @@ inline ChemistryParams make_chemistry_params(Chemistry chemistry) {
     p.self_heating_activation_j_per_mol = lfp ? 200000.0f : 170000.0f;
 
     AgeingCoefficients& a = p.ageing;
-    a.assumed_depth_of_discharge = 0.8f;  // a daily 10-90 % cycle
-    const float dod = a.assumed_depth_of_discharge;
     if (lfp) {
         // Naumann et al. (Sony US26650), as implemented in SimSES
         // (simses-lite sony_lfp_calendar.py / sony_lfp_cyclic.py), t in s.
@@ -218,15 +244,16 @@ inline ChemistryParams make_chemistry_params(Chemistry chemistry) {
                                  71827.0f / kGasConstantJPerMolK};
         // Cyclic, FEC = n / 2: capacity (0.0630 C + 0.0971)(4.0253 (DOD -
         // 0.6)^3 + 1.0923) sqrt(FEC) / 100; resistance (-0.0020 C + 0.0021)
-        // (6.8477 (DOD - 0.5)^3 + 0.9182) FEC / 100.
-        const float k_dod_cap = 4.0253f * (dod - 0.6f) * (dod - 0.6f) * (dod - 0.6f) + 1.0923f;
-        const float cap_scale = k_dod_cap / 100.0f / std::sqrt(2.0f);
-        a.cyclic_capacity = {0.0f, 0.0f, 0.0971f * cap_scale, 0.0630f * cap_scale};
-        const float k_dod_res = 6.8477f * (dod - 0.5f) * (dod - 0.5f) * (dod - 0.5f) + 0.9182f;
-        const float res_scale = k_dod_res / 100.0f / 2.0f;
-        a.cyclic_resistance = {0.0f, 0.0f, 0.0021f * res_scale, -0.0020f * res_scale};
+        // (6.8477 (DOD - 0.5)^3 + 0.9182) FEC / 100. DOD is the counted depth.
+        const float cap_scale = 1.0f / 100.0f / std::sqrt(2.0f);
+        a.cyclic_capacity = {0.0f, 0.0f,   0.0971f * cap_scale, 0.0630f * cap_scale, 0.0f, 4.0253f,
+                             0.6f, 1.0923f};
+        const float res_scale = 1.0f / 100.0f / 2.0f;
+        a.cyclic_resistance = {
+            0.0f, 0.0f, 0.0021f * res_scale, -0.0020f * res_scale, 0.0f, 6.8477f, 0.5f, 0.9182f};
         // Naumann's cycling tests ran at 40 C; the cyclic laws have no
-        // temperature term, so the calendar Ea is borrowed (an assumption).
+        // temperature term, so above the plating crossover the calendar Ea
+        // is borrowed (an assumption).
         a.cyclic_theta_k = 17126.0f / kGasConstantJPerMolK;
         a.cyclic_reference_c = 40.0f;
     } else {
@@ -245,19 +272,41 @@ inline ChemistryParams make_chemistry_params(Chemistry chemistry) {
         // Cyclic, Q = Ah throughput of the 2.05 Ah cell = 2.05 n:
         // capacity b_cap sqrt(Q), b_cap = 7.348e-3 (Vrms - 3.667)^2 + 7.6e-4 +
         // 4.081e-3 DOD; resistance b_res Q, b_res = 2.153e-4 (Vrms - 3.725)^2 -
-        // 1.521e-5 + 2.798e-4 DOD. Vrms is taken as the present OCV.
+        // 1.521e-5 + 2.798e-4 DOD. (Vrms - centre)^2 is taken as the
+        // throughput-weighted mean of (OCV - centre)^2 over the half-cycle,
+        // DOD as its counted depth.
         const float q_scale = 2.05f;
         const float sqrt_q_scale = std::sqrt(q_scale);
-        a.cyclic_capacity = {7.348e-3f * sqrt_q_scale, 3.667f,
-                             (7.6e-4f + 4.081e-3f * dod) * sqrt_q_scale, 0.0f};
-        a.cyclic_resistance = {2.153e-4f * q_scale, 3.725f,
-                               (-1.521e-5f + 2.798e-4f * dod) * q_scale, 0.0f};
+        a.cyclic_capacity = {7.348e-3f * sqrt_q_scale,
+                             3.667f,
+                             7.6e-4f * sqrt_q_scale,
+                             0.0f,
+                             4.081e-3f * sqrt_q_scale,
+                             0.0f,
+                             0.0f,
+                             1.0f};
+        a.cyclic_resistance = {2.153e-4f * q_scale,
+                               3.725f,
+                               -1.521e-5f * q_scale,
+                               0.0f,
+                               2.798e-4f * q_scale,
+                               0.0f,
+                               0.0f,
+                               1.0f};
         // Schmalstieg's cycling tests ran at 35 C; their law has no
-        // temperature term, so the calendar capacity Ea is borrowed (an
-        // assumption): cycling at 25 C ages about half as fast as at 35 C.
+        // temperature term, so above the plating crossover the calendar
+        // capacity Ea is borrowed (an assumption): cycling at 25 C ages about
+        // half as fast as at 35 C.
         a.cyclic_theta_k = 6976.0f;
         a.cyclic_reference_c = 35.0f;
     }
+    // Below the crossover: lithium plating, Waldmann et al. 2014 (J. Power
+    // Sources 262:129): Ea = -55.5 kJ/mol below 25 C (and +22.4 kJ/mol
+    // above, where the borrowed calendar Ea is kept). Measured on
+    // NMC/graphite; LFP cells have the same graphite anode and plate alike,
+    // so both chemistries get it (an assumption for LFP). Cycling at 0 C
+    // ages 7.8x as fast as at 25 C, at -10 C 20x.
+    a.plating_theta_k = 55500.0f / kGasConstantJPerMolK;
     // The clock rate of calendar_age_s: the capacity stress at 25 C, 50 % SoC.
     const float ocv_half = p.ocv_v[(p.ocv_points - 1) / 2];
     a.calendar_capacity_reference_stress =

@@ -76,4 +76,12 @@ inline constexpr float kRintLfpDischarge40COhm[11] = {
     0.035122f, 0.032895f, 0.037723f, 0.033978f, 0.033978f,
 };
 
+// LFP DC resistance (ohm) on charge at 25 C, SoC i/10, i = 0..10, for the 3 Ah Sony cell:
+// data/rint_lfp_sony_us26650.csv column r_charge_25c_ohm (6.4 % below the discharge
+// column at 50 % SoC, 39 % below it when empty and up to 26 % above it near full).
+inline constexpr float kRintLfpCharge25COhm[11] = {
+    0.037584f, 0.037584f, 0.041399f, 0.041399f, 0.041779f, 0.044767f,
+    0.047695f, 0.049791f, 0.046805f, 0.053422f, 0.053422f,
+};
+
 }  // namespace brt::model::tables
