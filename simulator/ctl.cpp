@@ -100,7 +100,20 @@ ControlCommand build_command(const CtlOptions& options, const Geometry& geometry
                                  geometry);
     }
     ControlCommand out;
-    if (options.ambient->parsed()) {
+    if (options.reset->parsed()) {
+        if (options.module || options.cell) {
+            throw UsageError("a protection reset applies to a whole rack: give --rack only");
+        }
+        if (target.rack != kAllTargets && target.rack >= geometry.racks) {
+            throw UsageError(fmt::format("--rack {} is out of range: this segment has racks 0..{}",
+                                         target.rack, geometry.racks - 1));
+        }
+        out.command.kind = CommandKind::reset_protection;
+        out.command.rack = target.rack;
+        out.what = target.rack == kAllTargets ? std::string("reset protection of every rack")
+                                              : fmt::format("reset protection of rack {}",
+                                                            target.rack);
+    } else if (options.ambient->parsed()) {
         if (!ambient_in_range(options.ambient_c)) {
             throw UsageError(fmt::format("ambient {} C is outside {}..{} C", options.ambient_c,
                                          kMinAmbientC, kMaxAmbientC));
@@ -160,8 +173,12 @@ CLI::App* add_ctl_subcommand(CLI::App& app, CtlOptions& options) {
     options.ambient->add_option("temperature_c", options.ambient_c, "Degrees Celsius")->required();
     options.pause = ctl->add_subcommand("pause", "Pause the simulation (the writer stays live)");
     options.resume = ctl->add_subcommand("resume", "Resume a paused simulation");
+    options.reset = ctl->add_subcommand(
+        "reset", "Close a rack's contactor after its protection tripped (refused while the "
+                 "fault holds)");
+    add_target_options(options.reset, options);
     for (CLI::App* command : {options.apply, options.clear, options.set_mode, options.ambient,
-                              options.pause, options.resume}) {
+                              options.pause, options.resume, options.reset}) {
         command->fallthrough();  // --json and --timeout after the command
     }
     return ctl;
