@@ -108,8 +108,11 @@ TEST_CASE("the heater of a lone cell stops at its runaway, and the burnt-out cel
         Simulation& sim = harness.sim();
         const model::ChemistryParams& p = sim.params(chemistry);
         sim.apply_scenario(parse_scenario_spec("thermal_runaway:rack=0,module=0,cell=0"));
-        harness.run_for(3600, 1.0);
-        REQUIRE(sim.cells().runaway_progress[0] == 1.0f);
+        for (int second = 0; second < 3600 && sim.cells().runaway_progress[0] == 0.0f; ++second) {
+            harness.run_for(1, 1.0);
+        }
+        REQUIRE(sim.cells().runaway_progress[0] > 0.0f);
+        harness.run_for(3000, 1.0);  // 4.5 (NMC) and 3 (LFP) cooling time constants
         INFO("cell at " << sim.cells().temperature_c[0] << " C");
         CHECK(sim.cells().temperature_c[0] < p.self_heating_onset_c);
     }
