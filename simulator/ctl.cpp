@@ -110,9 +110,9 @@ ControlCommand build_command(const CtlOptions& options, const Geometry& geometry
         }
         out.command.kind = CommandKind::reset_protection;
         out.command.rack = target.rack;
-        out.what = target.rack == kAllTargets ? std::string("reset protection of every rack")
-                                              : fmt::format("reset protection of rack {}",
-                                                            target.rack);
+        out.what = target.rack == kAllTargets
+                       ? std::string("reset protection of every rack")
+                       : fmt::format("reset protection of rack {}", target.rack);
     } else if (options.ambient->parsed()) {
         if (!ambient_in_range(options.ambient_c)) {
             throw UsageError(fmt::format("ambient {} C is outside {}..{} C", options.ambient_c,
@@ -174,8 +174,9 @@ CLI::App* add_ctl_subcommand(CLI::App& app, CtlOptions& options) {
     options.pause = ctl->add_subcommand("pause", "Pause the simulation (the writer stays live)");
     options.resume = ctl->add_subcommand("resume", "Resume a paused simulation");
     options.reset = ctl->add_subcommand(
-        "reset", "Close a rack's contactor after its protection tripped (refused while the "
-                 "fault holds)");
+        "reset",
+        "Close a rack's contactor after its protection tripped (refused while the "
+        "fault holds)");
     add_target_options(options.reset, options);
     for (CLI::App* command : {options.apply, options.clear, options.set_mode, options.ambient,
                               options.pause, options.resume, options.reset}) {

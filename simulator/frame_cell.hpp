@@ -39,8 +39,8 @@ BRT_HD inline FrameCell measure_frame_cell(const CellColumns& cells,
     // Condition bits (self-heating, venting, runaway) come from the model and
     // read only the fast state; balancing from the last step.
     const std::uint32_t condition = model::cell_condition_bits(p, cells.fast_state(cell));
-    out.status = measured.status_bits | condition |
-                 (cells.balancing[cell] ? cell_status::balancing : 0u);
+    out.status =
+        measured.status_bits | condition | (cells.balancing[cell] ? cell_status::balancing : 0u);
     // A venting cell has lost electrolyte (and after a runaway, its
     // electrodes): its charge and health are unknown, not the last value the
     // model had. NaN, with no dropout bit: no sensor failed.

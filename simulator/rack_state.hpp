@@ -39,9 +39,9 @@ struct RackState {
     // Protection (rack_step.hpp update_protection): the contactor opens on a
     // critical cell condition and stays open, current 0, until a reset.
     bool contactor_open = false;
-    std::uint32_t trip_reasons = 0;  // protection:: bits that opened it (until reset)
-    std::uint32_t conditions = 0;    // protection:: bits of the last step, undebounced
-    std::uint32_t voltage_condition_steps = 0;      // steps a voltage condition has held
+    std::uint32_t trip_reasons = 0;             // protection:: bits that opened it (until reset)
+    std::uint32_t conditions = 0;               // protection:: bits of the last step, undebounced
+    std::uint32_t voltage_condition_steps = 0;  // steps a voltage condition has held
     std::uint32_t temperature_condition_steps = 0;  // steps a temperature condition has held
 };
 

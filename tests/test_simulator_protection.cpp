@@ -60,8 +60,8 @@ TEST_CASE("the default abuse test runs away both chemistries, then its heater st
         for (int second = 0; second < 60; ++second) {
             harness.run_for(1, 0.1);
             trigger_peak_c = std::max(trigger_peak_c, temperature[kTrigger]);
-            neighbour_peak_c = std::max(
-                {neighbour_peak_c, temperature[kTrigger - 1], temperature[kTrigger + 1]});
+            neighbour_peak_c =
+                std::max({neighbour_peak_c, temperature[kTrigger - 1], temperature[kTrigger + 1]});
         }
         INFO("peak " << trigger_peak_c << " C, energy balance " << p.runaway_adiabatic_peak_c
                      << " C, neighbours " << neighbour_peak_c << " C");
@@ -209,10 +209,11 @@ TEST_CASE("over-voltage from a failed charger opens the contactor within the vol
     float highest_v = 0;
     while (!rack.contactor_open && sim.sim_time_s() < 3600) {
         // Step by step near the limit, to see the highest voltage reached.
-        harness.run_for(highest_v > p.v_max_v - 0.05f ? 0.01 : 1.0, highest_v > p.v_max_v - 0.05f ? 0.01 : 1.0);
+        harness.run_for(highest_v > p.v_max_v - 0.05f ? 0.01 : 1.0,
+                        highest_v > p.v_max_v - 0.05f ? 0.01 : 1.0);
         if (!rack.contactor_open) {
-            highest_v = *std::max_element(sim.cells().voltage_v.begin(),
-                                          sim.cells().voltage_v.begin() + 8);
+            highest_v =
+                *std::max_element(sim.cells().voltage_v.begin(), sim.cells().voltage_v.begin() + 8);
         }
     }
     REQUIRE(rack.contactor_open);

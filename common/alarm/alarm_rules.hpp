@@ -81,8 +81,7 @@ enum class Rule : std::uint8_t {
     // rack (critical; clears at the reset).
     rack_protection_trip,
 };
-inline constexpr std::size_t kRuleCount =
-    static_cast<std::size_t>(Rule::rack_protection_trip) + 1;
+inline constexpr std::size_t kRuleCount = static_cast<std::size_t>(Rule::rack_protection_trip) + 1;
 
 std::string_view rule_name(Rule rule);
 std::string_view rule_unit(Rule rule);  // "V", "°C", "A", "K/s", "%/h", ...

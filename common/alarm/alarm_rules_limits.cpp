@@ -150,8 +150,8 @@ void LimitRules::check_rack(RackEvaluation& eval, RackExtremes extremes) {
     const bool open = (flags & rack_flags::contactor_open) != 0;
     DebounceState& trip = trip_flags_[rack];
     const Step step = debounce_step(trip, open, !open, Debounce{1, 1});
-    const auto reasons = static_cast<float>((flags & rack_flags::trip_reasons) >>
-                                            rack_flags::trip_shift);
+    const auto reasons =
+        static_cast<float>((flags & rack_flags::trip_reasons) >> rack_flags::trip_shift);
     eval.events.step(step, trip.active, Rule::rack_protection_trip, Severity::critical,
                      {Rule::rack_protection_trip, Severity::critical, rack, kNoIndex, kNoIndex},
                      AlarmLocation{rack, kNoIndex, kNoIndex}, reasons, 0.0f);

@@ -37,10 +37,10 @@ enum class CommandKind : std::uint32_t {
 enum class CommandStatus : std::uint32_t {
     pending = 0,
     applied = 1,
-    rejected_target = 2,    // rack / module / cell does not exist
-    rejected_unknown = 3,   // unknown kind or code
-    rejected_argument = 4,  // an argument out of range
-    abandoned = 5,          // the producer claimed a position but never published it
+    rejected_target = 2,     // rack / module / cell does not exist
+    rejected_unknown = 3,    // unknown kind or code
+    rejected_argument = 4,   // an argument out of range
+    abandoned = 5,           // the producer claimed a position but never published it
     rejected_condition = 6,  // the state forbids it now (a protection reset while a fault holds)
 };
 

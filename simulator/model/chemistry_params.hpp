@@ -212,9 +212,9 @@ inline ChemistryParams make_chemistry_params(Chemistry chemistry) {
     // 534 C was measured under a heater still on).
     p.runaway_energy_j = lfp ? 1.2e6f : 1.0e6f;
     p.runaway_vent_fraction = lfp ? 0.15f : 0.4f;
-    p.runaway_adiabatic_peak_c =
-        p.runaway_trigger_c +
-        (1.0f - p.runaway_vent_fraction) * p.runaway_energy_j / p.heat_capacity_j_per_k;
+    p.runaway_adiabatic_peak_c = p.runaway_trigger_c + (1.0f - p.runaway_vent_fraction) *
+                                                           p.runaway_energy_j /
+                                                           p.heat_capacity_j_per_k;
     // Self-heating (SEI decomposition and what follows): a few watts at the
     // onset, Arrhenius above it. Chosen so that a lone cell in 25 C air with
     // only its air cooling runs away on its own from about onset + 25 K, and
