@@ -58,6 +58,8 @@ TEST_CASE("thermal runaway: dT/dt warning, over-temperature, then confirmed runa
     CHECK_THAT(hot[2], Catch::Contains("\"severity\":\"critical\""));
     // Rack 1's BMS opened its contactor (over-temperature first).
     CHECK_FALSE(run.raises("rack_protection_trip", rack_at(1)).empty());
+    // Vented cells publish NaN SoC and SoH: that is no sensor's dropout.
+    CHECK(run.raises("sensor_dropout").empty());
     // Rack 0 is far away and stays quiet.
     CHECK(run.raises("overtemperature_discharge", rack_at(0)).empty());
     CHECK(run.raises("thermal_runaway", rack_at(0)).empty());
