@@ -108,11 +108,7 @@ ControlCommand build_command(const CtlOptions& options, const Geometry& geometry
             throw UsageError(fmt::format("--rack {} is out of range: this segment has racks 0..{}",
                                          target.rack, geometry.racks - 1));
         }
-        out.command.kind = CommandKind::reset_protection;
-        out.command.rack = target.rack;
-        out.what = target.rack == kAllTargets
-                       ? std::string("reset protection of every rack")
-                       : fmt::format("reset protection of rack {}", target.rack);
+        out = make_reset_command(target.rack, geometry);
     } else if (options.ambient->parsed()) {
         if (!ambient_in_range(options.ambient_c)) {
             throw UsageError(fmt::format("ambient {} C is outside {}..{} C", options.ambient_c,

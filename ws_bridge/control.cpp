@@ -125,6 +125,15 @@ ControlCommand mode_command(std::uint32_t rack, const json& body, const Geometry
                              geometry);
 }
 
+// POST /api/v1/racks/R/reset: close the contactor the rack's protection opened.
+ControlCommand reset_command(std::uint32_t rack, const Geometry& geometry) {
+    try {
+        return make_reset_command(rack, geometry);
+    } catch (const UsageError& error) {
+        throw BadRequest{404, error.what()};  // the rack is in the path: no such resource
+    }
+}
+
 std::string answer_json(const PendingCommand& pending, std::string_view status) {
     JsonWriter json;
     json.begin_object();
@@ -151,7 +160,8 @@ bool ControlService::is_control_path(std::string_view path) {
     }
     return (parts.size() == 4 && parts[2] == "scenarios" &&
             (parts[3] == "apply" || parts[3] == "clear")) ||
-           (parts.size() == 5 && parts[2] == "racks" && parts[4] == "mode") ||
+           (parts.size() == 5 && parts[2] == "racks" &&
+            (parts[4] == "mode" || parts[4] == "reset")) ||
            is_alarm_command_path(parts);
 }
 
@@ -208,7 +218,11 @@ std::variant<HttpReply, PendingCommand> ControlService::submit(std::string_view 
                 if (!rack) {
                     throw BadRequest{400, "racks are numbered from 0"};
                 }
-                built = mode_command(*rack, body, geometry);
+                if (parts[4] == "reset") {
+                    built = reset_command(*rack, geometry);
+                } else {
+                    built = mode_command(*rack, body, geometry);
+                }
             }
         } catch (const UsageError& error) {
             throw BadRequest{

@@ -29,6 +29,11 @@ ControlCommand make_clear_command(std::string_view scenario, const Target& targe
 ControlCommand make_mode_command(std::uint32_t rack, std::string_view mode, double current_a,
                                  double power_w, const Geometry& geometry);
 
+// Closes the contactor of one rack (or every rack: kAllTargets) that the
+// rack's protection opened; the simulator refuses it (rejected_condition)
+// while the fault holds.
+ControlCommand make_reset_command(std::uint32_t rack, const Geometry& geometry);
+
 // Posts `command` to the segment's command ring and returns its position;
 // throws SegmentError when the ring is full (the simulator is not consuming).
 std::uint64_t post_command(const MappedSegment& segment, const Command& command);
