@@ -63,11 +63,30 @@ struct CellStepContext {
     float rack_current_a;
     float air_temperature_c;
     bool balancing_on;
-    float bleed_current_a;  // a bleeding cell's extra current
-    bool coefficient_step;  // refresh resistance and capacity first
-    bool ageing_step;       // age the cell, and write the slow state back
-    float ageing_speedup;   // the step's ageing clock (0 between ageing steps)
+    float bleed_current_a;        // a bleeding cell's extra current
+    bool coefficient_step;        // refresh resistance and capacity first
+    bool ageing_step;             // age the cell, and write the slow state back
+    float ageing_speedup;         // the step's ageing clock (0 between ageing steps)
+    ProtectionLimits protection;  // the cells' MSLs at this step's current
 };
+
+// The protection conditions of a cell after its step: its voltage and
+// temperature against the MSLs, and its venting and runaway status bits.
+BRT_HD inline std::uint32_t cell_protection_conditions(const ProtectionLimits& limits,
+                                                       float voltage_v, float temperature_c,
+                                                       std::uint32_t status_bits) {
+    return cell_limit_conditions(limits, voltage_v, temperature_c) |
+           ((status_bits & model::status_bit::venting) != 0 ? protection::venting : 0u) |
+           ((status_bits & model::status_bit::thermal_runaway) != 0 ? protection::thermal_runaway
+                                                                    : 0u);
+}
+
+// The rack's MSLs from its chemistry, for a step at rack_current_a.
+BRT_HD inline ProtectionLimits protection_limits(const model::ChemistryParams& p,
+                                                 float rack_current_a) {
+    return {p.v_max_v, p.v_min_v,
+            rack_current_a < 0.0f ? p.t_max_charge_msl_c : p.t_max_discharge_msl_c, p.t_min_msl_c};
+}
 
 // Steps `cell`; while balancing is on, it bleeds if its voltage is above
 // bleed_above_v (its module's lowest plus the threshold). Adds the cell to
@@ -113,6 +132,9 @@ BRT_HD inline bool step_general_cell(const CellColumns& cells, std::uint64_t cel
     accumulate_cell_limits(limits, step.rack_current_a, out.terminal_voltage_v, out.r0_ohm,
                            p.v_charge_cv_v, p.v_float_v, p.v_discharge_cutoff_v, state.soc,
                            coefficients.capacity_ah, step.soc_gain_a_per_ah);
+    limits.conditions |=
+        cell_protection_conditions(step.protection, out.terminal_voltage_v,
+                                   static_cast<float>(state.temperature_c), out.status_bits);
     return model::cell_is_quiet(p, state, inputs.short_circuit_ohm);
 }
 

@@ -45,6 +45,7 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps, RackScr
     const std::uint64_t ageing_every = ageing_interval_steps(config.physics_dt_s);
     const std::uint64_t first_step = simulation_.step_count();
     const RackAirParams air = rack_air_params(config);
+    const RackProtectionParams protection = rack_protection_params(config.physics_dt_s);
 
     ModuleStep module_step{};
     module_step.params = &p;
@@ -71,6 +72,7 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps, RackScr
         module_step.rack_current_a = rack.current_a;
         module_step.air_temperature_c = rack.air_temperature_c;
         module_step.balancing_on = balancing_on(rack, output);
+        module_step.protection = protection_limits(p, rack.current_a);
 
         RackLimits limits;
         float heat_to_air_w = 0.0f;
@@ -94,7 +96,7 @@ void CpuStepper::run_rack(std::uint32_t rack_index, std::uint64_t steps, RackScr
                     ageing_step, ageing_dt_factor, limits, heat_to_air_w);
             }
         }
-        end_rack_step(rack, limits, heat_to_air_w, module_step.dt_s, air);
+        end_rack_step(rack, limits, heat_to_air_w, module_step.dt_s, air, protection);
     }
 }
 
@@ -163,6 +165,7 @@ bool CpuStepper::step_module(const ModuleStep& step, const std::vector<float>& n
     context.coefficient_step = coefficient_step;
     context.ageing_step = ageing_step;
     context.ageing_speedup = ageing_dt_factor * config.ageing_speedup;
+    context.protection = step.protection;
     const float bleed_above_v = module_min_v + config.balancing_threshold_v;
     const std::uint32_t n = simulation_.geometry().cells_per_module;
     bool all_quiet = true;
@@ -223,6 +226,7 @@ bool CpuStepper::step_quiet_module(const ModuleStep& step, RackScratch& scratch,
     const float v_float_v = p.v_float_v;
     const float v_cutoff_v = p.v_discharge_cutoff_v;
     const float soc_gain_a_per_ah = soc_bound_gain_a_per_ah(dt_s);
+    const ProtectionLimits protection = step.protection;
 
     // First the cells' physics, element by element; then the reductions in a
     // loop of their own (in one loop they leave too few registers).
@@ -246,8 +250,11 @@ bool CpuStepper::step_quiet_module(const ModuleStep& step, RackScratch& scratch,
     float string_voltage_v = 0.0f;
     float module_to_air_w = 0.0f;
     int hot = 0;
+    // A quiet cell is below its onset, so never venting nor in runaway: only
+    // its voltage and temperature can be beyond an MSL.
+    std::uint32_t conditions = 0;
 #pragma omp simd reduction(max : charge_limit_a, float_limit_a) reduction(min : discharge_limit_a) \
-    reduction(+ : string_voltage_v, module_to_air_w) reduction(| : hot)
+    reduction(+ : string_voltage_v, module_to_air_w) reduction(| : hot, conditions)
     for (std::uint32_t c = 0; c < n; ++c) {
         const float v = voltage_v[c];
         const float g = cell_conductance_s(r0_ohm[c]);
@@ -263,11 +270,13 @@ bool CpuStepper::step_quiet_module(const ModuleStep& step, RackScratch& scratch,
         string_voltage_v += v;
         module_to_air_w += to_air_w[c];
         hot |= static_cast<float>(temperature_c[c]) < quiet_below_c ? 0 : 1;
+        conditions |= cell_limit_conditions(protection, v, static_cast<float>(temperature_c[c]));
     }
     limits.charge_limit_a = charge_limit_a;
     limits.float_limit_a = float_limit_a;
     limits.discharge_limit_a = discharge_limit_a;
     limits.string_voltage_v += string_voltage_v;
+    limits.conditions |= conditions;
     heat_to_air_w += module_to_air_w;
     return hot == 0;
 }

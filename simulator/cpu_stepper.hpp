@@ -41,6 +41,7 @@ class CpuStepper {
         float rack_current_a;
         float air_temperature_c;
         bool balancing_on;
+        ProtectionLimits protection;
     };
 
     void run_rack(std::uint32_t rack_index, std::uint64_t steps, RackScratch& scratch);

@@ -99,6 +99,16 @@ ControlCommand build_command(const CtlOptions& options, const Geometry& geometry
         return make_mode_command(target.rack, options.mode, options.current_a, options.power_w,
                                  geometry);
     }
+    if (options.reset->parsed()) {
+        if (options.module || options.cell) {
+            throw UsageError("a protection reset applies to a whole rack: give --rack only");
+        }
+        if (target.rack != kAllTargets && target.rack >= geometry.racks) {
+            throw UsageError(fmt::format("--rack {} is out of range: this segment has racks 0..{}",
+                                         target.rack, geometry.racks - 1));
+        }
+        return make_reset_command(target.rack, geometry);
+    }
     if (options.ambient->parsed()) {
         return make_ambient_command(options.ambient_c);
     }
@@ -147,8 +157,13 @@ CLI::App* add_ctl_subcommand(CLI::App& app, CtlOptions& options) {
     options.ambient->add_option("temperature_c", options.ambient_c, "Degrees Celsius")->required();
     options.pause = ctl->add_subcommand("pause", "Pause the simulation (the writer stays live)");
     options.resume = ctl->add_subcommand("resume", "Resume a paused simulation");
+    options.reset = ctl->add_subcommand(
+        "reset",
+        "Close a rack's contactor after its protection tripped (refused while the "
+        "fault holds)");
+    add_target_options(options.reset, options);
     for (CLI::App* command : {options.apply, options.clear, options.set_mode, options.ambient,
-                              options.pause, options.resume}) {
+                              options.pause, options.resume, options.reset}) {
         command->fallthrough();  // --json and --timeout after the command
     }
     return ctl;

@@ -37,6 +37,7 @@ struct CtlOptions {
     CLI::App* ambient = nullptr;
     CLI::App* pause = nullptr;
     CLI::App* resume = nullptr;
+    CLI::App* reset = nullptr;
 };
 
 // The longest --timeout: a command is answered between frames, and the

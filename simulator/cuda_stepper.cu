@@ -103,13 +103,14 @@ struct StepKernelArgs {
     float ageing_speedup;
     float taper_c_rate;
     RackAirParams air;
+    RackProtectionParams protection;
     unsigned long long coefficient_every;
     unsigned long long ageing_every;
     unsigned long long first_step;
     unsigned long long steps;
 };
 
-// The rack's cells' limits and heat, over one block.
+// The rack's cells' limits, heat and protection conditions, over one block.
 struct RackSums {
     RackLimits limits;
     float heat_to_air_w;
@@ -135,6 +136,7 @@ __device__ inline RackSums warp_reduce(RackSums s) {
         s.limits.string_voltage_v +=
             __shfl_down_sync(0xffffffffu, s.limits.string_voltage_v, offset);
         s.heat_to_air_w += __shfl_down_sync(0xffffffffu, s.heat_to_air_w, offset);
+        s.limits.conditions |= __shfl_down_sync(0xffffffffu, s.limits.conditions, offset);
     }
     return s;
 }
@@ -144,7 +146,8 @@ __global__ void __launch_bounds__(kMaxThreadsPerRack) step_racks_kernel(StepKern
     // Shared storage without constructors (RackState has default member
     // initialisers, which __shared__ variables may not run).
     __shared__ alignas(RackState) unsigned char rack_storage[sizeof(RackState)];
-    __shared__ float warp_sums[5][kMaxWarpsPerRack];  // RackSums' five fields, per warp
+    __shared__ float warp_sums[5][kMaxWarpsPerRack];  // RackSums' five float fields, per warp
+    __shared__ std::uint32_t warp_conditions[kMaxWarpsPerRack];  // and the conditions
     __shared__ bool balancing;
     RackState& rack = *reinterpret_cast<RackState*>(rack_storage);
 
@@ -204,6 +207,7 @@ __global__ void __launch_bounds__(kMaxThreadsPerRack) step_racks_kernel(StepKern
         context.rack_current_a = rack.current_a;
         context.air_temperature_c = rack.air_temperature_c;
         context.balancing_on = balancing;
+        context.protection = protection_limits(p, rack.current_a);
 
         // Everything a cell's step reads of its neighbours, from before the
         // step: conduction (Jacobi) and, while balancing, the module's lowest
@@ -249,6 +253,7 @@ __global__ void __launch_bounds__(kMaxThreadsPerRack) step_racks_kernel(StepKern
             warp_sums[2][warp] = sums.limits.discharge_limit_a;
             warp_sums[3][warp] = sums.limits.string_voltage_v;
             warp_sums[4][warp] = sums.heat_to_air_w;
+            warp_conditions[warp] = sums.limits.conditions;
         }
         __syncthreads();
         if (thread == 0) {
@@ -261,8 +266,9 @@ __global__ void __launch_bounds__(kMaxThreadsPerRack) step_racks_kernel(StepKern
                 total.discharge_limit_a = smaller(total.discharge_limit_a, warp_sums[2][w]);
                 total.string_voltage_v += warp_sums[3][w];
                 heat_to_air_w += warp_sums[4][w];
+                total.conditions |= warp_conditions[w];
             }
-            end_rack_step(rack, total, heat_to_air_w, a.dt_s, a.air);
+            end_rack_step(rack, total, heat_to_air_w, a.dt_s, a.air, a.protection);
         }
         __syncthreads();
     }
@@ -586,6 +592,7 @@ void CudaStepper::run(std::uint64_t steps) {
     args.ageing_speedup = config.ageing_speedup;
     args.taper_c_rate = config.taper_c_rate;
     args.air = rack_air_params(config);
+    args.protection = rack_protection_params(config.physics_dt_s);
     args.coefficient_every = coefficient_interval_steps(config.physics_dt_s);
     args.ageing_every = ageing_interval_steps(config.physics_dt_s);
     args.first_step = simulation.step_count();

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "simulator/frame_cell.hpp"
+#include "simulator/rack_control.hpp"
 
 namespace brt {
 
@@ -91,7 +92,12 @@ RackRecord rack_record(const RackState& rack, bool paused) {
                    (rack.grid_outage ? rack_flags::grid_outage : 0u) |
                    (rack.cv_failure ? rack_flags::charger_fault : 0u) |
                    (rack.cut_off ? rack_flags::discharge_cutoff : 0u) |
-                   (paused ? rack_flags::paused : 0u);
+                   (paused ? rack_flags::paused : 0u) |
+                   (rack.contactor_open ? rack_flags::contactor_open : 0u) |
+                   (rack.charge_complete && rack.action == kActionFloat && !rack.contactor_open
+                        ? rack_flags::charge_complete
+                        : 0u) |
+                   ((rack.trip_reasons << rack_flags::trip_shift) & rack_flags::trip_reasons);
     return record;
 }
 

@@ -3,6 +3,7 @@
 // and the CUDA backend, which measures on the device.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "common/segment/segment_layout.hpp"
@@ -37,8 +38,16 @@ BRT_HD inline FrameCell measure_frame_cell(const CellColumns& cells,
     out.values[static_cast<int>(Field::soh)] = static_cast<float>(1.0 - cells.capacity_fade[cell]);
     // Condition bits (self-heating, venting, runaway) come from the model and
     // read only the fast state; balancing from the last step.
-    out.status = measured.status_bits | model::cell_condition_bits(p, cells.fast_state(cell)) |
-                 (cells.balancing[cell] ? cell_status::balancing : 0u);
+    const std::uint32_t condition = model::cell_condition_bits(p, cells.fast_state(cell));
+    out.status =
+        measured.status_bits | condition | (cells.balancing[cell] ? cell_status::balancing : 0u);
+    // A venting cell has lost electrolyte (and after a runaway, its
+    // electrodes): its charge and health are unknown, not the last value the
+    // model had. NaN, with no dropout bit: no sensor failed.
+    if ((condition & model::status_bit::venting) != 0) {
+        out.values[static_cast<int>(Field::soc)] = NAN;
+        out.values[static_cast<int>(Field::soh)] = NAN;
+    }
     return out;
 }
 

@@ -3,6 +3,8 @@
 // limits come from the cells themselves (reduced over the rack each step).
 #pragma once
 
+#include <cstdint>
+
 #include "simulator/model/hd.hpp"
 
 namespace brt {
@@ -44,6 +46,50 @@ struct RackLimits {
     float float_limit_a = -3.0e38f;
     float discharge_limit_a = 3.0e38f;
     float string_voltage_v = 0.0f;
+    std::uint32_t conditions = 0;  // protection:: bits of any cell, this step
+};
+
+// The critical cell conditions the rack's BMS opens its contactor on, as a
+// real rack BMS has them (foxBMS style): a cell beyond a maximum safety limit
+// (MSL) of voltage or temperature, venting, in thermal runaway. The values
+// are the bits 8..13 of the published rack flags, shifted down
+// (rack_flags::trip_shift, common/control/rack_mode.hpp).
+namespace protection {
+inline constexpr std::uint32_t over_voltage = 1u << 0;
+inline constexpr std::uint32_t under_voltage = 1u << 1;
+inline constexpr std::uint32_t over_temperature = 1u << 2;
+inline constexpr std::uint32_t under_temperature = 1u << 3;
+inline constexpr std::uint32_t venting = 1u << 4;
+inline constexpr std::uint32_t thermal_runaway = 1u << 5;
+inline constexpr std::uint32_t voltage = over_voltage | under_voltage;
+inline constexpr std::uint32_t temperature = over_temperature | under_temperature;
+}  // namespace protection
+
+// A rack's MSLs for one step: the charge temperature limit while the string
+// charges, the discharge one otherwise.
+struct ProtectionLimits {
+    float v_max_v;
+    float v_min_v;
+    float t_max_c;
+    float t_min_c;
+};
+
+// A cell's voltage and temperature conditions (comparisons only: every
+// backend and path gets the same bits).
+BRT_HD inline std::uint32_t cell_limit_conditions(const ProtectionLimits& l, float voltage_v,
+                                                  float temperature_c) {
+    return (voltage_v > l.v_max_v ? protection::over_voltage : 0u) |
+           (voltage_v < l.v_min_v ? protection::under_voltage : 0u) |
+           (temperature_c > l.t_max_c ? protection::over_temperature : 0u) |
+           (temperature_c < l.t_min_c ? protection::under_temperature : 0u);
+}
+
+// How long a condition must hold before the contactor opens, in physics
+// steps (foxBMS debounces voltage over 50 checks at 10 ms and temperature
+// over 500): venting and runaway open it at once.
+struct RackProtectionParams {
+    std::uint32_t voltage_debounce_steps;
+    std::uint32_t temperature_debounce_steps;
 };
 
 // 1 / R0, bounded for a cell with no resistance. The division is done
@@ -109,6 +155,11 @@ BRT_HD inline unsigned long long coefficient_interval_steps(double physics_dt_s)
 }
 BRT_HD inline unsigned long long ageing_interval_steps(double physics_dt_s) {
     return steps_per_interval(1.0, physics_dt_s);
+}
+// The protection's debounce: 0.5 s for voltage, 5 s for temperature.
+BRT_HD inline RackProtectionParams rack_protection_params(double physics_dt_s) {
+    return {static_cast<std::uint32_t>(steps_per_interval(0.5, physics_dt_s)),
+            static_cast<std::uint32_t>(steps_per_interval(5.0, physics_dt_s))};
 }
 
 BRT_HD inline RackControlOutput rack_current(const RackControlInputs& in) {

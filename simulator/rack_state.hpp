@@ -36,6 +36,13 @@ struct RackState {
     bool constant_voltage = false;
     bool cut_off = false;
     bool charge_complete = false;  // CV tapered out: hold at float until told otherwise
+    // Protection (rack_step.hpp update_protection): the contactor opens on a
+    // critical cell condition and stays open, current 0, until a reset.
+    bool contactor_open = false;
+    std::uint32_t trip_reasons = 0;             // protection:: bits that opened it (until reset)
+    std::uint32_t conditions = 0;               // protection:: bits of the last step, undebounced
+    std::uint32_t voltage_condition_steps = 0;  // steps a voltage condition has held
+    std::uint32_t temperature_condition_steps = 0;  // steps a temperature condition has held
 };
 
 }  // namespace brt

@@ -27,6 +27,13 @@ inline RackAirParams rack_air_params(const SimulationConfig& config) {
 // verdict; a charge whose CV phase has tapered below taper_current_a turns
 // into float from here on.
 BRT_HD inline RackControlOutput begin_rack_step(RackState& rack, float taper_current_a) {
+    if (rack.contactor_open) {
+        // The string is disconnected: no current, whatever was asked.
+        rack.current_a = 0.0f;
+        rack.constant_voltage = false;
+        rack.cut_off = false;
+        return RackControlOutput{};
+    }
     RackControlInputs control;
     control.action = rack.action;
     control.demand_a = rack.action_current_a;
@@ -54,11 +61,38 @@ BRT_HD inline bool balancing_on(const RackState& rack, const RackControlOutput& 
     return rack.mode == RackMode::equalize || output.constant_voltage;
 }
 
+// The rack BMS: a voltage condition that held for the voltage debounce, a
+// temperature one for the temperature debounce, or any venting or runaway
+// cell opens the contactor, and the reasons stay latched until a reset
+// (Simulation::handle_command, reset_protection), which is refused while a
+// condition holds.
+BRT_HD inline void update_protection(RackState& rack, std::uint32_t conditions,
+                                     const RackProtectionParams& params) {
+    rack.conditions = conditions;
+    rack.voltage_condition_steps =
+        (conditions & protection::voltage) != 0 ? rack.voltage_condition_steps + 1 : 0;
+    rack.temperature_condition_steps =
+        (conditions & protection::temperature) != 0 ? rack.temperature_condition_steps + 1 : 0;
+    std::uint32_t trips = conditions & (protection::venting | protection::thermal_runaway);
+    if (rack.voltage_condition_steps >= params.voltage_debounce_steps) {
+        trips |= conditions & protection::voltage;
+    }
+    if (rack.temperature_condition_steps >= params.temperature_debounce_steps) {
+        trips |= conditions & protection::temperature;
+    }
+    if (trips != 0) {
+        rack.contactor_open = true;
+        rack.trip_reasons |= trips;
+    }
+}
+
 // Rack air: the cells' heat, the enclosure's exchange with ambient, and the
 // HVAC holding its setpoint within its capacity. Then the cells' limits
-// become the rack's for the next step.
+// become the rack's for the next step, and their conditions go to the
+// protection.
 BRT_HD inline void end_rack_step(RackState& rack, const RackLimits& limits, float heat_to_air_w,
-                                 float dt_s, const RackAirParams& air) {
+                                 float dt_s, const RackAirParams& air,
+                                 const RackProtectionParams& protection_params) {
     float hvac_w = 0.0f;
     if (rack.hvac_on) {
         hvac_w = -air.hvac_gain_w_per_k * (rack.air_temperature_c - air.hvac_setpoint_c);
@@ -73,6 +107,7 @@ BRT_HD inline void end_rack_step(RackState& rack, const RackLimits& limits, floa
     rack.float_limit_a = limits.float_limit_a;
     rack.discharge_limit_a = limits.discharge_limit_a;
     rack.string_voltage_v = limits.string_voltage_v;
+    update_protection(rack, limits.conditions, protection_params);
 }
 
 }  // namespace brt

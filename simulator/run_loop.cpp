@@ -120,6 +120,10 @@ std::string describe_command(const ReceivedCommand& received) {
             return "pause";
         case CommandKind::resume:
             return "resume";
+        case CommandKind::reset_protection:
+            return command.rack == kAllTargets
+                       ? std::string("reset protection of every rack")
+                       : fmt::format("reset protection of rack {}", command.rack);
         case CommandKind::alarm_acknowledge:
         case CommandKind::alarm_shelve:
         case CommandKind::alarm_unshelve:

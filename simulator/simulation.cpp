@@ -103,6 +103,10 @@ std::uint64_t Simulation::apply_scenario(const ScenarioSpec& spec) {
     scenario.start_time_s = start_time_s;
     if (spec.duration_s > 0) {
         scenario.end_time_s = start_time_s + spec.duration_s;
+    } else if (spec.kind == ScenarioKind::thermal_runaway) {
+        // An abuse test heats until its cell runs away (the model switches
+        // the heater off then), or gives up after a time-out.
+        scenario.end_time_s = start_time_s + kAbuseHeaterTimeoutS;
     }
     scenarios_.push_back(scenario);
     return scenario.id;
@@ -185,7 +189,12 @@ void Simulation::recompute_effects() {
                     cells_.ageing_multiplier[c] *= magnitude;
                     break;
                 case ScenarioKind::thermal_runaway:
-                    cells_.external_heat_w[c] += magnitude;
+                    // No magnitude: the chemistry's abuse-test heater.
+                    cells_.external_heat_w[c] +=
+                        std::isnan(spec.magnitude)
+                            ? params(racks_[c / geometry_.cells_per_rack()].chemistry)
+                                  .abuse_heater_w
+                            : magnitude;
                     break;
                 case ScenarioKind::internal_short:
                     cells_.short_circuit_ohm[c] = magnitude;
@@ -297,6 +306,32 @@ void Simulation::prepare_interval() {
     }
 }
 
+CommandStatus Simulation::reset_protection(std::uint32_t rack_index) {
+    if (rack_index != kAllTargets && rack_index >= geometry_.racks) {
+        return CommandStatus::rejected_target;
+    }
+    auto targeted = [rack_index](std::uint32_t r) {
+        return rack_index == kAllTargets || r == rack_index;
+    };
+    // All or nothing: while any targeted rack's cells still show a critical
+    // condition (at the last step), nothing is reset.
+    for (std::uint32_t r = 0; r < geometry_.racks; ++r) {
+        if (targeted(r) && racks_[r].contactor_open && racks_[r].conditions != 0) {
+            return CommandStatus::rejected_condition;
+        }
+    }
+    for (std::uint32_t r = 0; r < geometry_.racks; ++r) {
+        if (targeted(r)) {
+            RackState& rack = racks_[r];
+            rack.contactor_open = false;
+            rack.trip_reasons = 0;
+            rack.voltage_condition_steps = 0;
+            rack.temperature_condition_steps = 0;
+        }
+    }
+    return CommandStatus::applied;
+}
+
 CommandStatus Simulation::handle_command(const ReceivedCommand& received) {
     const Command& command = received.command;
     const Target target{command.rack, command.module, command.cell};
@@ -360,6 +395,8 @@ CommandStatus Simulation::handle_command(const ReceivedCommand& received) {
             ambient_c_ = static_cast<float>(command.args[0]);
             effects_dirty_ = true;
             return CommandStatus::applied;
+        case CommandKind::reset_protection:
+            return reset_protection(command.rack);
         case CommandKind::pause:
             paused_ = true;
             return CommandStatus::applied;

@@ -42,6 +42,10 @@ struct SocDrop {
     double drop = 0;  // soc = max(0, soc - drop)
 };
 
+// A thermal_runaway scenario given without a duration heats for at most
+// this long: an abuse test that has not triggered its cell in an hour stops.
+inline constexpr double kAbuseHeaterTimeoutS = 3600.0;
+
 class Simulation {
   public:
     // Geometry, chemistry and capacities come from the segment's metadata.
@@ -63,6 +67,11 @@ class Simulation {
     std::uint64_t apply_scenario(const ScenarioSpec& spec);
     std::size_t clear_scenarios(std::uint32_t kind_code, const Target& target);
     CommandStatus handle_command(const ReceivedCommand& received);
+    // Closes the contactor of `rack` (kAllTargets: every rack) that its
+    // protection opened. rejected_condition while a targeted rack with an
+    // open contactor still has a cell beyond a limit, venting or in runaway
+    // (nothing is reset then); rejected_target for a rack that does not exist.
+    CommandStatus reset_protection(std::uint32_t rack);
     const std::vector<ActiveScenario>& scenarios() const { return scenarios_; }
     bool paused() const { return paused_; }
 

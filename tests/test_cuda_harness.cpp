@@ -78,6 +78,7 @@ void emulate_kernel(Simulation& simulation, std::uint32_t rack_index, std::uint6
             balancing_on(rack, begin_rack_step(rack, config.taper_c_rate * rack.capacity_ah));
         context.rack_current_a = rack.current_a;
         context.air_temperature_c = rack.air_temperature_c;
+        context.protection = protection_limits(p, rack.current_a);
         auto conduct = [&](std::uint32_t t) {
             for (std::uint32_t i = t; i < cells_per_rack; i += threads) {
                 const std::uint32_t c = i % g.cells_per_module;
@@ -124,9 +125,11 @@ void emulate_kernel(Simulation& simulation, std::uint32_t rack_index, std::uint6
             total.discharge_limit_a =
                 std::min(total.discharge_limit_a, warp_limits[w].discharge_limit_a);
             total.string_voltage_v += warp_limits[w].string_voltage_v;
+            total.conditions |= warp_limits[w].conditions;
             heat_to_air_w += warp_heat_w[w];
         }
-        end_rack_step(rack, total, heat_to_air_w, context.dt_s, rack_air_params(config));
+        end_rack_step(rack, total, heat_to_air_w, context.dt_s, rack_air_params(config),
+                      rack_protection_params(config.physics_dt_s));
     }
     simulation.advance_clock(steps);
 }

@@ -128,6 +128,11 @@ void run_parity(const Geometry& geometry, int device) {
             CHECK(gr.action == cr.action);
             CHECK(gr.constant_voltage == cr.constant_voltage);
             CHECK(gr.cut_off == cr.cut_off);
+            CHECK(gr.contactor_open == cr.contactor_open);
+            CHECK(gr.trip_reasons == cr.trip_reasons);
+            CHECK(gr.conditions == cr.conditions);
+            CHECK(gr.voltage_condition_steps == cr.voltage_condition_steps);
+            CHECK(gr.temperature_condition_steps == cr.temperature_condition_steps);
             CHECK(close(cr.current_a, gr.current_a, 1e-4, 1e-4));
             CHECK(close(cr.air_temperature_c, gr.air_temperature_c, 1e-4, 1e-4));
             CHECK(close(cr.string_voltage_v, gr.string_voltage_v, 1e-4, 1e-3));

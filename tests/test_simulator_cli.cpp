@@ -182,6 +182,17 @@ TEST_CASE("ctl commands take effect within one publish period", "[simulator-cli]
     REQUIRE(reader.read_latest(frame) == ReadOutcome::ok);
     CHECK((frame.status[8 + 2] & cell_status::dropout) != 0);
 
+    // A protection reset of a rack that never tripped changes nothing and is
+    // applied; one that names a module, or a rack that does not exist, is refused.
+    const auto reset = ctl({"reset", "--rack", "1"});
+    CHECK(reset.exit_code == 0);
+    CHECK_THAT(reset.out, Catch::Contains("reset protection of rack 1: applied"));
+    CHECK(ctl({"reset"}).exit_code == 0);
+    const auto reset_bad = ctl({"reset", "--rack", "3"});
+    CHECK(reset_bad.exit_code == 2);
+    CHECK_THAT(reset_bad.err, Catch::Contains("racks 0..2"));
+    CHECK(ctl({"reset", "--rack", "0", "--module", "1"}).exit_code == 2);
+
     CHECK(ctl({"pause"}).exit_code == 0);
     for (int i = 0; i < 100 && reader.writer_status().state != WriterState::paused; ++i) {
         std::this_thread::sleep_for(10ms);
@@ -288,9 +299,10 @@ TEST_CASE("ctl refuses a negative index or timeout before posting anything", "[s
          "--cell -7 is out of range"},
         {{"mode", "discharge", "--rack", "-1"}, "--rack -1 is out of range"},
         {{"clear", "all", "--rack", "-1"}, "--rack -1 is out of range"},
+        {{"reset", "--rack", "-1"}, "--rack -1 is out of range"},
     };
     const std::vector<std::string> ranges = {"racks 0..2", "modules 0..1", "cells 0..7",
-                                             "racks 0..2", "racks 0..2"};
+                                             "racks 0..2", "racks 0..2",   "racks 0..2"};
     for (std::size_t i = 0; i < bad.size(); ++i) {
         auto args = bad[i].first;
         args.insert(args.end(), {"--timeout", "0.2"});

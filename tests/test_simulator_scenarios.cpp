@@ -114,7 +114,8 @@ TEST_CASE("a heat wave overwhelms the derated HVAC and warms the rack", "[scenar
           mean_over(sim.cells().temperature_c, rack_range(sim.geometry(), 0)) + 3.0);
 }
 
-TEST_CASE("overcharge pushes cells past the chemistry's maximum voltage", "[scenario]") {
+TEST_CASE("overcharge pushes cells past their CV voltage until the protection trips at the MSL",
+          "[scenario]") {
     SimulationConfig config = test::SimHarness::default_config();
     config.initial_soc_mean = 0.9f;
     test::SimHarness harness("overcharge", Geometry{2, 1, 8}, config);
@@ -124,8 +125,15 @@ TEST_CASE("overcharge pushes cells past the chemistry's maximum voltage", "[scen
     const float v_max = sim.params(Chemistry::nmc).v_max_v;
     const CellRange rack0 = rack_range(sim.geometry(), 0);
     const auto& v = sim.cells().voltage_v;
+    // Past the CV target the charger should have held; at the maximum safety
+    // voltage the rack's BMS opens the contactor (before issue 16 the cells
+    // went on past it).
     CHECK(*std::max_element(v.begin() + rack0.first_cell,
-                            v.begin() + rack0.first_cell + rack0.cell_count) > v_max);
+                            v.begin() + rack0.first_cell + rack0.cell_count) >
+          sim.params(Chemistry::nmc).v_charge_cv_v);
+    CHECK(sim.racks()[0].contactor_open);
+    CHECK(sim.racks()[0].trip_reasons == protection::over_voltage);
+    CHECK(sim.racks()[0].current_a == 0.0f);
     CHECK(sim.racks()[0].cv_failure);
     // The other rack was idle and stays where it was.
     CHECK(*std::max_element(v.begin() + 8, v.end()) < v_max);

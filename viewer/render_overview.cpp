@@ -40,13 +40,16 @@ std::string count(std::uint64_t n, int width) {
 }
 
 // What holds the rack back, most serious first; "0" (shown plain) when
-// nothing does: a discharge cut-off (a cell at its limit), a charger fault
-// (CV control failed), a grid outage.
+// nothing does: the rack's protection tripped (contactor open), a discharge
+// cut-off (a cell at its limit), a charger fault (CV control failed), a grid
+// outage, a finished charge.
 std::string protection_text(std::uint32_t flags) {
-    const char* text = (flags & rack_flags::discharge_cutoff) != 0 ? "cutoff"
-                       : (flags & rack_flags::charger_fault) != 0  ? "chgflt"
-                       : (flags & rack_flags::grid_outage) != 0    ? "grid"
-                                                                   : "0";
+    const char* text = (flags & rack_flags::contactor_open) != 0     ? "trip"
+                       : (flags & rack_flags::discharge_cutoff) != 0 ? "cutoff"
+                       : (flags & rack_flags::charger_fault) != 0    ? "chgflt"
+                       : (flags & rack_flags::grid_outage) != 0      ? "grid"
+                       : (flags & rack_flags::charge_complete) != 0  ? "full"
+                                                                     : "0";
     return fmt::format("{:>6}", text);
 }
 

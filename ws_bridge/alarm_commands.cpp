@@ -55,6 +55,8 @@ std::string_view status_key(CommandStatus status) {
             return "rejected_argument";
         case CommandStatus::abandoned:
             return "abandoned";
+        case CommandStatus::rejected_condition:
+            return "rejected_condition";
     }
     return "unknown";
 }
@@ -149,6 +151,10 @@ HttpReply alarm_answer(const std::string& what, std::uint64_t alarm_id, std::uin
             error =
                 "the alarm monitor does not know this command: is brt-anomaly-monitor older "
                 "than this bridge?";
+            break;
+        case CommandStatus::rejected_condition:  // the simulator's answer, never the monitor's
+            code = 409;
+            error = "the alarm monitor refused the command in its present state";
             break;
         case CommandStatus::pending:
         case CommandStatus::abandoned:

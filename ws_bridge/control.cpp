@@ -135,6 +135,15 @@ ControlCommand ambient_command(const json& body) {
     return make_ambient_command(found->get<double>());
 }
 
+// POST /api/v1/racks/R/reset: close the contactor the rack's protection opened.
+ControlCommand reset_command(std::uint32_t rack, const Geometry& geometry) {
+    try {
+        return make_reset_command(rack, geometry);
+    } catch (const UsageError& error) {
+        throw BadRequest{404, error.what()};  // the rack is in the path: no such resource
+    }
+}
+
 std::string answer_json(const PendingCommand& pending, std::string_view status) {
     JsonWriter json;
     json.begin_object();
@@ -161,7 +170,8 @@ bool ControlService::is_control_path(std::string_view path) {
     }
     return (parts.size() == 4 && parts[2] == "scenarios" &&
             (parts[3] == "apply" || parts[3] == "clear")) ||
-           (parts.size() == 5 && parts[2] == "racks" && parts[4] == "mode") ||
+           (parts.size() == 5 && parts[2] == "racks" &&
+            (parts[4] == "mode" || parts[4] == "reset")) ||
            (parts.size() == 4 && parts[2] == "simulation" &&
             (parts[3] == "pause" || parts[3] == "resume")) ||
            (parts.size() == 3 && parts[2] == "ambient") || is_alarm_command_path(parts);
@@ -224,7 +234,11 @@ std::variant<HttpReply, PendingCommand> ControlService::submit(std::string_view 
                 if (!rack) {
                     throw BadRequest{400, "racks are numbered from 0"};
                 }
-                built = mode_command(*rack, body, geometry);
+                if (parts[4] == "reset") {
+                    built = reset_command(*rack, geometry);
+                } else {
+                    built = mode_command(*rack, body, geometry);
+                }
             }
         } catch (const UsageError& error) {
             throw BadRequest{

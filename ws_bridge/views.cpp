@@ -80,6 +80,14 @@ void write_rack_flags(JsonWriter& json, std::uint32_t flags) {
         {rack_flags::charger_fault, "charger_fault"},
         {rack_flags::discharge_cutoff, "discharge_cutoff"},
         {rack_flags::paused, "paused"},
+        {rack_flags::contactor_open, "contactor_open"},
+        {rack_flags::charge_complete, "charge_complete"},
+        {rack_flags::trip_over_voltage, "trip_over_voltage"},
+        {rack_flags::trip_under_voltage, "trip_under_voltage"},
+        {rack_flags::trip_over_temperature, "trip_over_temperature"},
+        {rack_flags::trip_under_temperature, "trip_under_temperature"},
+        {rack_flags::trip_venting, "trip_venting"},
+        {rack_flags::trip_thermal_runaway, "trip_thermal_runaway"},
     };
     json.key("flags").begin_array();
     for (const auto& [bit, name] : kNames) {

@@ -318,7 +318,7 @@ struct RackExtremes {
 // per rack.
 class LimitRules {
   public:
-    explicit LimitRules(std::uint32_t racks) : flags_(racks) {}
+    explicit LimitRules(std::uint32_t racks) : flags_(racks), trip_flags_(racks) {}
     // Adds the module's valid readings to the rack's extremes.
     static void add_module(RackExtremes& extremes, const RackEvaluation& eval,
                            const ModuleReadings& module);
@@ -328,6 +328,7 @@ class LimitRules {
   private:
     // [rack][rule][severity]
     std::vector<std::array<std::array<DebounceState, kSeverityCount>, kLimitRuleCount>> flags_;
+    std::vector<DebounceState> trip_flags_;  // rack_protection_trip, by rack
 };
 
 // alarm_rules_imbalance.cpp: voltage_imbalance, per module.

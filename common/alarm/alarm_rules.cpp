@@ -71,6 +71,9 @@ constexpr RuleInfo kRules[kRuleCount] = {
      "the cell vented: its gas sensor tripped; the cell is out of service (latched)"},
     {Rule::alarm_system, "alarm_system", "s", Severity::critical,
      "the alarm monitor is not running: alarms are not being evaluated (value: heartbeat age)"},
+    {Rule::rack_protection_trip, "rack_protection_trip", "", Severity::critical,
+     "the rack's BMS opened its contactor on a critical cell condition (value: the trip "
+     "reasons, rack flag bits 8..13 shifted down)"},
 };
 
 const RuleInfo& info(Rule rule) {

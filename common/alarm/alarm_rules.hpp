@@ -77,8 +77,11 @@ enum class Rule : std::uint8_t {
     // segment (docs/alarm-segment.md) and never move.
     cell_venting,  // the cell's vent gas sensor tripped (critical, latched)
     alarm_system,  // the alarm monitor is not running: raised by the readers themselves
+    // The rack's BMS opened its contactor (rack flag contactor_open), per
+    // rack (critical; clears at the reset).
+    rack_protection_trip,
 };
-inline constexpr std::size_t kRuleCount = static_cast<std::size_t>(Rule::alarm_system) + 1;
+inline constexpr std::size_t kRuleCount = static_cast<std::size_t>(Rule::rack_protection_trip) + 1;
 
 std::string_view rule_name(Rule rule);
 std::string_view rule_unit(Rule rule);  // "V", "°C", "A", "K/s", "%/h", ...

@@ -1,8 +1,10 @@
 // Rack limits (cell_overvoltage ... soh_low): MOL, RSL and MSL, each its own
-// flag, on the rack's worst valid reading, which the event names.
+// flag, on the rack's worst valid reading, which the event names; and the
+// rack's protection trip (rack_protection_trip), from the rack's flags.
 #include <cmath>
 
 #include "common/alarm/alarm_rule_families.hpp"
+#include "common/control/rack_mode.hpp"
 
 namespace brt::alarm_detail {
 
@@ -141,6 +143,18 @@ void LimitRules::check_rack(RackEvaluation& eval, RackExtremes extremes) {
                              std::isnan(limit) ? clear_limit : limit);
         }
     }
+
+    // The writer's own rack BMS opened the contactor: the frame says so, no
+    // debounce beyond the writer's. The value names the reasons.
+    const std::uint32_t flags = eval.frame.racks[rack].flags;
+    const bool open = (flags & rack_flags::contactor_open) != 0;
+    DebounceState& trip = trip_flags_[rack];
+    const Step step = debounce_step(trip, open, !open, Debounce{1, 1});
+    const auto reasons =
+        static_cast<float>((flags & rack_flags::trip_reasons) >> rack_flags::trip_shift);
+    eval.events.step(step, trip.active, Rule::rack_protection_trip, Severity::critical,
+                     {Rule::rack_protection_trip, Severity::critical, rack, kNoIndex, kNoIndex},
+                     AlarmLocation{rack, kNoIndex, kNoIndex}, reasons, 0.0f);
 }
 
 }  // namespace brt::alarm_detail

@@ -94,6 +94,17 @@ ControlCommand make_resume_command() {
     return out;
 }
 
+ControlCommand make_reset_command(std::uint32_t rack, const Geometry& geometry) {
+    const Target target{rack, kAllTargets, kAllTargets};
+    target_cells(geometry, target);
+    ControlCommand out;
+    out.command.kind = CommandKind::reset_protection;
+    out.command.rack = rack;
+    out.what = rack == kAllTargets ? std::string("reset protection of every rack")
+                                   : fmt::format("reset protection of rack {}", rack);
+    return out;
+}
+
 std::uint64_t post_command(const MappedSegment& segment, const Command& command) {
     const auto position = CommandRing(segment).post(command);
     if (!position) {

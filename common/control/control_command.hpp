@@ -41,6 +41,10 @@ ControlCommand make_ambient_command(double ambient_c);
 // Pause and resume the simulation (the writer stays live while paused).
 ControlCommand make_pause_command();
 ControlCommand make_resume_command();
+// Closes the contactor of one rack (or every rack: kAllTargets) that the
+// rack's protection opened; the simulator refuses it (rejected_condition)
+// while the fault holds.
+ControlCommand make_reset_command(std::uint32_t rack, const Geometry& geometry);
 
 // Posts `command` to the segment's command ring and returns its position;
 // throws SegmentError when the ring is full (the simulator is not consuming).

@@ -29,6 +29,21 @@ inline constexpr std::uint32_t grid_outage = 1u << 2;       // power_outage scen
 inline constexpr std::uint32_t charger_fault = 1u << 3;  // overcharge scenario: CV control failed
 inline constexpr std::uint32_t discharge_cutoff = 1u << 4;  // demand refused: a cell is at cut-off
 inline constexpr std::uint32_t paused = 1u << 5;
+// The rack's protection opened its contactor: no current until a reset
+// (ctl reset). Bits 8..13 say why (latched until the reset).
+inline constexpr std::uint32_t contactor_open = 1u << 6;
+// A charge whose CV phase tapered below C/20: charge complete, held at float
+// (bit 1, constant voltage, is set too).
+inline constexpr std::uint32_t charge_complete = 1u << 7;
+inline constexpr std::uint32_t trip_shift = 8;                // trip reasons: flags >> 8 & 0x3F
+inline constexpr std::uint32_t trip_over_voltage = 1u << 8;   // a cell above its V MSL
+inline constexpr std::uint32_t trip_under_voltage = 1u << 9;  // a cell below its V MSL
+inline constexpr std::uint32_t trip_over_temperature =
+    1u << 10;  // above T max MSL (charge or discharge)
+inline constexpr std::uint32_t trip_under_temperature = 1u << 11;  // below T min MSL
+inline constexpr std::uint32_t trip_venting = 1u << 12;            // a cell vented
+inline constexpr std::uint32_t trip_thermal_runaway = 1u << 13;    // a cell in thermal runaway
+inline constexpr std::uint32_t trip_reasons = 0x3Fu << 8;
 }  // namespace rack_flags
 
 }  // namespace brt

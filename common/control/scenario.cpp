@@ -25,15 +25,17 @@ const std::vector<ScenarioInfo> kCatalogue = {
     {ScenarioKind::accelerated_degradation, "accelerated_degradation",
      "Ageing runs faster: capacity fades and resistance grows", "ageing speed factor", 2000},
     {ScenarioKind::thermal_runaway, "thermal_runaway",
-     "A heater drives the target past self-heating onset; runaway can spread to neighbours",
-     "heater power, W", 400},
+     "Abuse test: a heater on each target cell until it runs away, then off (1 h time-out); "
+     "runaway can spread to neighbours",
+     "heater power, W (the default below is NMC's; LFP's is 1500)", 400},
     {ScenarioKind::internal_short, "internal_short",
      "A soft internal short: the cell self-discharges and heats", "short resistance, ohm", 0.5},
     {ScenarioKind::cell_imbalance, "cell_imbalance",
      "The target cells lose charge at once (balancing in equalize mode brings them back)",
      "SoC drop, fraction", 0.08},
     {ScenarioKind::overcharge, "overcharge",
-     "Charger CV failure: the rack charges at constant current past the cells' maximum voltage",
+     "Charger CV failure: the rack charges at constant current past the cells' CV voltage "
+     "until its protection trips at their maximum safety voltage",
      "-", 0},
     {ScenarioKind::sensor_fault, "sensor_fault",
      "A measurement fault (kind=stuck|offset|dropout|open_wire, sensor=voltage|temperature); "

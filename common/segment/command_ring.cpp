@@ -22,6 +22,8 @@ std::string_view command_status_name(CommandStatus status) {
             return "rejected: argument out of range";
         case CommandStatus::abandoned:
             return "abandoned: the sender stalled while posting";
+        case CommandStatus::rejected_condition:
+            return "rejected: a condition holds that forbids it now";
     }
     return "unknown";
 }

@@ -24,6 +24,9 @@ enum class CommandKind : std::uint32_t {
     set_ambient = 4,     // args[0] = ambient temperature, degC
     pause = 5,
     resume = 6,
+    // rack (kAllTargets = every rack): close the contactor the rack's
+    // protection opened; refused (rejected_condition) while a condition holds.
+    reset_protection = 7,
     // Alarm segment only (docs/alarm-segment.md); the simulator answers
     // rejected_unknown. target_id is the alarm id.
     alarm_acknowledge = 16,  // target_id = alarm id, 0 = every unacknowledged alarm
@@ -34,10 +37,11 @@ enum class CommandKind : std::uint32_t {
 enum class CommandStatus : std::uint32_t {
     pending = 0,
     applied = 1,
-    rejected_target = 2,    // rack / module / cell does not exist
-    rejected_unknown = 3,   // unknown kind or code
-    rejected_argument = 4,  // an argument out of range
-    abandoned = 5,          // the producer claimed a position but never published it
+    rejected_target = 2,     // rack / module / cell does not exist
+    rejected_unknown = 3,    // unknown kind or code
+    rejected_argument = 4,   // an argument out of range
+    abandoned = 5,           // the producer claimed a position but never published it
+    rejected_condition = 6,  // the state forbids it now (a protection reset while a fault holds)
 };
 
 std::string_view command_status_name(CommandStatus status);

@@ -72,7 +72,7 @@ struct CellInputs {
     float current_a;  // through the cell, discharge positive (string current + balancing bleed)
     float air_temperature_c;  // rack air
     float neighbour_heat_w;   // conduction from adjacent cells (from their previous temperatures)
-    float external_heat_w;    // a scenario's heater, usually 0
+    float external_heat_w;    // a scenario's heater, usually 0; off once the cell is in runaway
     float short_circuit_ohm;  // internal short between the terminals, 0 = none
     float dt_s;               // physics step
     // Multiplies the ageing clock; 0 = no ageing this step. Ageing costs about
@@ -86,7 +86,7 @@ struct CellStepOutput {
     float terminal_voltage_v;  // OCV - I*R0 - V_rc, collapsing to 0 as runaway progresses
     float r0_ohm;              // present R0 (temperature, SoC, growth, variation)
     float heat_generated_w;    // internal heat: I^2 R0 + V_rc^2/R1 + short + self-heating + runaway
-    float heat_to_air_w;       // conducted to the rack air this step
+    float heat_to_air_w;       // to the rack air this step: conducted, plus a runaway's vent gas
     float open_circuit_voltage_v;
     float short_circuit_current_a;  // through the internal short
     std::uint32_t status_bits;      // status_bit::self_heating, venting, thermal_runaway
@@ -464,15 +464,14 @@ BRT_HD inline float heat_to_air_w(const ChemistryParams& p, float t_old, float a
     return p.cell_to_air_w_per_k * (t_old - air_temperature_c);
 }
 
-// Heat balance, explicit Euler (dt k / C is below 1e-4 at 10 ms), capped at
-// the runaway's peak: the vent gas carries off the rest.
+// Heat balance, explicit Euler (dt k / C is below 1e-4 at 10 ms; a runaway
+// moves a cell under 1 K a step). No limit: a runaway's peak follows from
+// the heat it keeps (see step_cell_with).
 BRT_HD inline double heat_cell(const ChemistryParams& p, double temperature_c, float net_w,
                                float dt) {
     // dt / C is the same for every cell of a chemistry: a multiplication per cell.
     const float kelvin_per_joule = dt / p.heat_capacity_j_per_k;
-    const double t_new = temperature_c + static_cast<double>(net_w * kelvin_per_joule);
-    return t_new > static_cast<double>(p.runaway_peak_c) ? static_cast<double>(p.runaway_peak_c)
-                                                         : t_new;
+    return temperature_c + static_cast<double>(net_w * kelvin_per_joule);
 }
 
 }  // namespace step_part
@@ -506,15 +505,24 @@ BRT_HD inline CellStepOutput step_cell_with(const ChemistryParams& p, const Cell
     const float v_rc_old = s.v_rc_v;
     s.v_rc_v = step_part::relax_rc(v_rc_old, cell_a, r1, approach);
 
+    // An abuse test's heater is switched off once its cell is in runaway
+    // (UL 9540A and GB 38031 propagation tests do so): from the step after
+    // the trigger on, whatever the scenario still asks.
+    const float external_w = s.runaway_progress > 0.0f ? 0.0f : in.external_heat_w;
+
     // Reaction heat: self-heating until the trigger, then the runaway
     // releases its energy evenly over its duration, whatever the temperature
-    // does; afterwards nothing is left to react.
+    // does; afterwards nothing is left to react. The vent gas and ejecta
+    // carry the share runaway_vent_fraction of the runaway's heat straight
+    // into the rack air.
     float reaction_w = 0.0f;
+    float vent_w = 0.0f;
     if (s.runaway_progress < 1.0f) {
         if (s.runaway_progress > 0.0f || t_old >= p.runaway_trigger_c) {
             const float next = detail::min_f(s.runaway_progress + dt / p.runaway_duration_s, 1.0f);
             if (dt > 0.0f) {
                 reaction_w = (next - s.runaway_progress) * p.runaway_energy_j / dt;
+                vent_w = p.runaway_vent_fraction * reaction_w;
             }
             s.runaway_progress = next;
         } else {
@@ -524,7 +532,7 @@ BRT_HD inline CellStepOutput step_cell_with(const ChemistryParams& p, const Cell
 
     const float heat_w = step_part::joule_heat_w(cell_a, r0, v_rc_old, r1) + short_w + reaction_w;
     const float to_air_w = step_part::heat_to_air_w(p, t_old, in.air_temperature_c);
-    const float net_w = heat_w + in.neighbour_heat_w + in.external_heat_w - to_air_w;
+    const float net_w = heat_w - vent_w + in.neighbour_heat_w + external_w - to_air_w;
     s.temperature_c = step_part::heat_cell(p, s.temperature_c, net_w, dt);
 
     CellStepOutput out{};
@@ -541,7 +549,7 @@ BRT_HD inline CellStepOutput step_cell_with(const ChemistryParams& p, const Cell
                              shunt_factor * (1.0f - s.runaway_progress);
     out.r0_ohm = r0;
     out.heat_generated_w = heat_w;
-    out.heat_to_air_w = to_air_w;
+    out.heat_to_air_w = to_air_w + vent_w;
     out.short_circuit_current_a = short_a;
     out.status_bits = cell_condition_bits(p, s);
     return out;

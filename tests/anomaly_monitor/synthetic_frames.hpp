@@ -32,6 +32,7 @@ class SyntheticFrames {
         }
         status_.assign(cells, 0);
         rack_current_a_.assign(geometry.racks, 0.0f);
+        rack_flags_.assign(geometry.racks, 0u);
     }
 
     const Geometry& geometry() const { return geometry_; }
@@ -49,6 +50,7 @@ class SyntheticFrames {
     std::vector<std::uint64_t> frozen_voltage, frozen_temperature;
     float soh = 0.98f;
     void set_rack_current(std::uint32_t rack, float amps) { rack_current_a_[rack] = amps; }
+    void set_rack_flags(std::uint32_t rack, std::uint32_t flags) { rack_flags_[rack] = flags; }
 
     // The next frame, `period_s` of simulated time after the previous one.
     const FrameBuffer& next(double period_s = 0.1) {
@@ -72,7 +74,7 @@ class SyntheticFrames {
             frame_.status[c] = status_[c];
         }
         for (std::uint32_t r = 0; r < geometry_.racks; ++r) {
-            frame_.racks[r] = RackRecord{rack_current_a_[r], 25.0f, 0, 0};
+            frame_.racks[r] = RackRecord{rack_current_a_[r], 25.0f, 0, rack_flags_[r]};
             for (std::uint64_t c = r * geometry_.cells_per_rack();
                  c < (r + 1) * geometry_.cells_per_rack(); ++c) {
                 frame_.columns[1][c] = rack_current_a_[r];
@@ -96,6 +98,7 @@ class SyntheticFrames {
     std::vector<float> base_voltage_, base_temperature_, base_soc_, base_resistance_;
     std::vector<std::uint32_t> status_;
     std::vector<float> rack_current_a_;
+    std::vector<std::uint32_t> rack_flags_;
     std::uint64_t number_ = 0;
     double time_s_ = 0;
 };

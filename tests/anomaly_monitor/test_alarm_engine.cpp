@@ -8,6 +8,7 @@
 
 #include "anomaly_monitor/synthetic_frames.hpp"
 #include "common/alarm/alarm_engine.hpp"
+#include "common/control/rack_mode.hpp"
 
 using namespace brt;
 
@@ -91,6 +92,30 @@ TEST_CASE("healthy frames raise nothing", "[alarm-engine]") {
     CHECK(events.empty());
     CHECK(engine.frames_evaluated() == 1500);
     CHECK(engine.active_counts().total() == 0);
+}
+
+TEST_CASE("the writer's rack protection trip is a critical rack alarm until the reset",
+          "[alarm-engine]") {
+    test::SyntheticFrames frames;
+    AlarmEngine engine = make_engine(frames);
+    frames.set_rack_flags(1, rack_flags::contactor_open | rack_flags::trip_over_voltage |
+                                 rack_flags::trip_over_temperature);
+    const auto raised = run(engine, frames, 1);
+    INFO(describe(raised));
+    REQUIRE(raised.size() == 1);
+    CHECK(raised[0].transition == AlarmTransition::raise);
+    CHECK(raised[0].rule == Rule::rack_protection_trip);
+    CHECK(raised[0].severity == Severity::critical);
+    CHECK(raised[0].location == AlarmLocation{1, kNoIndex, kNoIndex});
+    CHECK(raised[0].value == 5.0f);          // over-voltage (1) and over-temperature (4)
+    CHECK(run(engine, frames, 20).empty());  // held while open: no repeat
+    // A flag that is not the contactor's (charge complete) raises nothing.
+    frames.set_rack_flags(1, rack_flags::charge_complete | rack_flags::constant_voltage);
+    const auto cleared = run(engine, frames, 1);
+    REQUIRE(cleared.size() == 1);
+    CHECK(cleared[0].transition == AlarmTransition::clear);
+    CHECK(cleared[0].rule == Rule::rack_protection_trip);
+    CHECK(run(engine, frames, 20).empty());
 }
 
 TEST_CASE("debounce: raise after exactly N net bad frames, values at the limit are fine",

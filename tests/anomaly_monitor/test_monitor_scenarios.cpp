@@ -56,12 +56,17 @@ TEST_CASE("thermal runaway: dT/dt warning, over-temperature, then confirmed runa
     REQUIRE(hot.size() == 3);  // MOL, RSL, MSL
     CHECK(hot[0].find(cell_at(1, 1, 5)) != std::string::npos);
     CHECK_THAT(hot[2], Catch::Contains("\"severity\":\"critical\""));
+    // Rack 1's BMS opened its contactor (over-temperature first).
+    CHECK_FALSE(run.raises("rack_protection_trip", rack_at(1)).empty());
+    // Vented cells publish NaN SoC and SoH: that is no sensor's dropout.
+    CHECK(run.raises("sensor_dropout").empty());
     // Rack 0 is far away and stays quiet.
     CHECK(run.raises("overtemperature_discharge", rack_at(0)).empty());
     CHECK(run.raises("thermal_runaway", rack_at(0)).empty());
+    CHECK(run.raises("rack_protection_trip", rack_at(0)).empty());
 }
 
-TEST_CASE("overcharge: cell over-voltage up to the MSL on the faulty charger's rack",
+TEST_CASE("overcharge: cell over-voltage up to the MSL, where the rack's BMS trips",
           "[monitor-e2e]") {
     test::MonitorRun run("mon-overcharge");
     run.start_monitor();
@@ -69,11 +74,20 @@ TEST_CASE("overcharge: cell over-voltage up to the MSL on the faulty charger's r
                    "overcharge:rack=0"});
     CHECK(run.stop_monitor() == 0);
     INFO(events_of(run));
+    // MOL and RSL; at the MSL the simulator's rack BMS opens the contactor
+    // after 0.5 s, the same time the monitor's debounce needs, so the MSL
+    // alarm itself may or may not be confirmed before the voltage relaxes
+    // (before issue 16 the cells went on past the MSL and it always was).
     const auto over = run.raises("cell_overvoltage", rack_at(0));
-    REQUIRE(over.size() == 3);
-    CHECK_THAT(over[2],
-               Catch::Contains("\"severity\":\"critical\"") && Catch::Contains("\"limit\":4.25"));
+    REQUIRE(over.size() >= 2);
+    CHECK_THAT(over[1], Catch::Contains("\"severity\":\"warning\""));
+    // The trip: critical, at the rack, the value naming over-voltage (bit 0).
+    const auto trip = run.raises("rack_protection_trip", rack_at(0));
+    REQUIRE(trip.size() == 1);
+    CHECK_THAT(trip[0],
+               Catch::Contains("\"severity\":\"critical\"") && Catch::Contains("\"value\":1"));
     CHECK(run.raises("cell_overvoltage", rack_at(1)).empty());
+    CHECK(run.raises("rack_protection_trip", rack_at(1)).empty());
 }
 
 TEST_CASE("power outage: the rack drains to a deep discharge", "[monitor-e2e]") {

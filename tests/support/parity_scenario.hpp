@@ -7,9 +7,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
+#include "common/control/rack_mode.hpp"
 #include "common/control/scenario.hpp"
 #include "simulator/frame_builder.hpp"
 #include "simulator/simulation.hpp"
@@ -126,7 +128,9 @@ inline void prepare_conduction(Simulation& simulation) {
 // The status bits the compared frames carried: what the comparison covered.
 struct ParityCoverage {
     std::uint32_t bits_seen = 0;
+    std::uint32_t rack_flags_seen = 0;
     std::uint64_t most_bleeding_cells = 0;
+    bool nan_soc_seen = false;
 
     void add(const FrameData& frame) {
         std::uint64_t bleeding = 0;
@@ -135,6 +139,12 @@ struct ParityCoverage {
             bleeding += (status & cell_status::balancing) != 0 ? 1 : 0;
         }
         most_bleeding_cells = std::max(most_bleeding_cells, bleeding);
+        for (const RackRecord& rack : frame.racks) {
+            rack_flags_seen |= rack.flags;
+        }
+        for (const float soc : frame.columns[static_cast<int>(Field::soc)]) {
+            nan_soc_seen = nan_soc_seen || std::isnan(soc);
+        }
     }
 
     // Cells bled (where a module has more than one cell, so one can be above
@@ -148,6 +158,12 @@ struct ParityCoverage {
         CHECK((bits_seen & cell_status::self_heating) != 0);
         CHECK((bits_seen & cell_status::venting) != 0);
         CHECK((bits_seen & cell_status::thermal_runaway) != 0);
+        // The runaways opened their racks' contactors (the protection's
+        // reduction over the block), and the vented cells' SoC is NaN.
+        INFO("rack flags seen: " << rack_flags_seen);
+        CHECK((rack_flags_seen & rack_flags::contactor_open) != 0);
+        CHECK((rack_flags_seen & rack_flags::trip_thermal_runaway) != 0);
+        CHECK(nan_soc_seen);
     }
 };
 

@@ -100,6 +100,8 @@ TEST_CASE("the token gate: 403 without or with a wrong token, the command in the
     CHECK(http_request(bridge.port(), "POST", "/api/v1/racks/1/mode", R"({"mode":"warp"})",
                        bearer(kToken))
               .status == 400);
+    CHECK(http_request(bridge.port(), "POST", "/api/v1/racks/7/reset", "", bearer(kToken)).status ==
+          404);
     CHECK(ring.posted() == posted);
 
     // Nobody consumes now: the command is accepted into the ring, answer pending.
@@ -108,6 +110,11 @@ TEST_CASE("the token gate: 403 without or with a wrong token, the command in the
     CHECK(reply.status == 202);
     CHECK(reply.json()["status"] == "pending");
     CHECK(ring.posted() == posted + 1);
+    // A protection reset goes into the ring the same way.
+    reply = http_request(bridge.port(), "POST", "/api/v1/racks/2/reset", "", bearer(kToken));
+    CHECK(reply.status == 202);
+    CHECK(reply.json()["command"] == "reset protection of rack 2");
+    CHECK(ring.posted() == posted + 2);
     CHECK(http_get(bridge.port(), "/api/v1/summary").status == 200);
 }
 

@@ -256,6 +256,9 @@ function setWriterPill(state, detail) {
 
 const FLAG_WORDS = {
   discharge_cutoff: 'discharge cut-off', charger_fault: 'charger fault', grid_outage: 'grid outage',
+  contactor_open: 'CONTACTOR OPEN', trip_over_voltage: 'trip: over-voltage', trip_under_voltage: 'trip: under-voltage',
+  trip_over_temperature: 'trip: over-temperature', trip_under_temperature: 'trip: under-temperature',
+  trip_venting: 'trip: venting', trip_thermal_runaway: 'trip: thermal runaway',
 };
 // Flags that are the rack's state, not something holding it back.
 const STATE_FLAGS = new Set(['hvac_on', 'constant_voltage', 'paused', 'charge_complete']);
@@ -1123,6 +1126,11 @@ function init() {
     const rack = targetValue('target-rack');
     if (rack === 'all') { $('control-result').textContent = 'give a rack number for the mode'; return; }
     control(`/api/v1/racks/${rack}/mode`, { mode: $('mode').value });
+  };
+  $('reset-protection').onclick = () => {
+    const rack = targetValue('target-rack');
+    if (rack === 'all') { $('control-result').textContent = 'give a rack number to reset'; return; }
+    control(`/api/v1/racks/${rack}/reset`);
   };
   $('set-ambient').onclick = () => control('/api/v1/ambient', { temperature_c: Number($('ambient-c').value) });
   $('pause').onclick = () => control('/api/v1/simulation/pause');
