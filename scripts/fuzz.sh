@@ -27,7 +27,9 @@ if ! command -v clang++ >/dev/null; then
     echo "fuzz: installing clang" >&2
     as_root=()
     [ "$(id -u)" -ne 0 ] && as_root=(sudo)
-    "${as_root[@]}" apt-get install -y clang >&2
+    export DEBIAN_FRONTEND=noninteractive
+    "${as_root[@]}" apt-get update -q >&2
+    "${as_root[@]}" apt-get install -y -q --no-install-recommends clang >&2
 fi
 
 export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
