@@ -20,6 +20,12 @@ struct BridgeLimits {
     // Slower subscriptions are refused: a rate near 0 (1e-300, 5e-324) made
     // the period overflow into a short one and bypassed max_rate_hz.
     double min_rate_hz = 0.01;  // one message per 100 s
+    // Of max_connections, from one client address (429 beyond): one peer
+    // cannot take them all.
+    std::size_t max_connections_per_peer = 256;
+    // Serialized messages held in all, cached and queued (message_memory.hpp):
+    // over it, WebSocket clients that are behind are disconnected.
+    std::size_t max_queued_bytes = std::size_t{256} << 20;
 };
 
 }  // namespace brt::bridge
