@@ -291,7 +291,7 @@ TEST_CASE(
     std::remove(path.c_str());
     INFO(output.out << output.err);
     CHECK(output.exit_code == 0);
-    CHECK_THAT(output.out, Catch::StartsWith("35 families"));
+    CHECK_THAT(output.out, Catch::StartsWith("39 families"));
 }
 
 TEST_CASE("HTTP header and body limits, and the connection cap", "[ws_bridge][rest][hostile]") {
