@@ -206,8 +206,9 @@ void WsSession::subscribe(const SubscribeRequest& request) {
     json.key("capped").value(asked > rate_hz);
     json.end_object();
     send_text(json.str());
-    // The current state at once, not at the next frame.
-    if (latest_) {
+    // The current state at once, not at the next frame; over the memory cap
+    // it waits for the next frame, which first disconnects clients behind.
+    if (latest_ && message_bytes() <= context_.limits.max_queued_bytes) {
         push(*slot, latest_, true);
     }
 }
