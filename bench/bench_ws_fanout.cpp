@@ -63,9 +63,11 @@ void start_bridge(Bridge& bridge, const std::string& binary, const std::string& 
                   unsigned threads) {
     bridge.log_path = fmt::format("/tmp/bench_ws_fanout_{}.log", getpid());
     const std::string threads_text = std::to_string(threads);
-    std::vector<std::string> args = {
-        binary,       "--shm-name",        segment, "--listen",       "127.0.0.1:0", "--threads",
-        threads_text, "--max-connections", "4096",  "--client-queue", "64"};
+    std::vector<std::string> args = {binary, "--shm-name", segment, "--listen", "127.0.0.1:0",
+                                     "--threads", threads_text, "--max-connections", "4096",
+                                     "--client-queue", "64",
+                                     // Every client is 127.0.0.1 here.
+                                     "--max-connections-per-peer", "4096"};
     std::vector<char*> argv;
     for (auto& arg : args) {
         argv.push_back(arg.data());

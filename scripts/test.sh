@@ -3,7 +3,8 @@
 # ThreadSanitizer and an AddressSanitizer+UBSan build (CPU only) run the
 # tests of the suites 'concurrency' (the segment, the command ring, the
 # reader loops) and 'hostile_input' (the parsers of what users and peers
-# send), building only what those tests need.
+# send), building only what those tests need; then the fuzz targets run
+# for 20 s each (scripts/fuzz.sh).
 #   scripts/test.sh           everything
 #   scripts/test.sh --quick   the normal build only
 # CI runs this; its time per build is in docs/performance.md.
@@ -54,6 +55,18 @@ if ! $quick; then
     # Sanitizers need their own build; CUDA objects are left out of them.
     run_suite build-tsan sanitized -Dcuda=disabled -Db_sanitize=thread -Db_lundef=false
     run_suite build-asan sanitized -Dcuda=disabled -Db_sanitize=address,undefined -Db_lundef=false
+    # The fuzz targets, 20 s each from their seed corpora (docs/fuzzing.md),
+    # counted as one test.
+    fuzz_started=$SECONDS
+    # Exit 77: skipped (no clang and no way to install it).
+    fuzz_status=0
+    scripts/fuzz.sh || fuzz_status=$?
+    case $fuzz_status in
+        0) passed=$((passed + 1)) ;;
+        77) skipped=$((skipped + 1)) ;;
+        *) failed=$((failed + 1)) ;;
+    esac
+    echo "== build-fuzz: $((SECONDS - fuzz_started)) s" >&2
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -183,7 +183,10 @@ bool CpuStepper::step_module(const ModuleStep& step, const std::vector<float>& n
 // reduced as maxima, minima and sums. The reductions' order differs from
 // step_module's, which changes the rack's sums in their last bits only; the
 // result is still the same for every run and thread count.
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+// Clang (the fuzz build, docs/fuzzing.md) wants target_clones on the first
+// declaration, which is in the header; it takes the baseline copy only.
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && \
+    !defined(__clang__)
 // x86-64's baseline (SSE2) has no gather or blend and two doubles a vector;
 // CPUs with AVX2 (x86-64-v3) or AVX-512 (x86-64-v4) get their own copy,
 // picked at load time.

@@ -24,6 +24,12 @@ struct BridgeLimits {
     // Rack trends kept for pages that open later (rack_history.hpp).
     double history_span_s = 3600;
     std::uint64_t history_max_bytes = 64ull << 20;
+    // Of max_connections, from one client address (429 beyond): one peer
+    // cannot take them all.
+    std::size_t max_connections_per_peer = 256;
+    // Serialized messages held in all, cached and queued (message_memory.hpp):
+    // over it, WebSocket clients that are behind are disconnected.
+    std::size_t max_queued_bytes = std::size_t{256} << 20;
 };
 
 }  // namespace brt::bridge

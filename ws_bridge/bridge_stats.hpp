@@ -22,6 +22,11 @@ struct BridgeStats {
     std::atomic<std::uint64_t> control_commands_total{0};  // posted to the command ring
     std::atomic<std::uint64_t> alarm_commands_total{0};    // posted to the alarm monitor's ring
 
+    // Over --max-connections-per-peer.
+    std::atomic<std::uint64_t> peer_connections_rejected_total{0};
+    // Behind while the messages held were over --max-queued-mib.
+    std::atomic<std::uint64_t> memory_cap_disconnects_total{0};
+
     static void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
         counter.fetch_add(by, std::memory_order_relaxed);
     }

@@ -17,8 +17,13 @@ namespace {
 constexpr auto kCommandAnswerWait = std::chrono::seconds(2);
 constexpr auto kCommandPoll = std::chrono::milliseconds(10);
 
-// The client's address as people write it: an IPv4 client of a dual-stack
-// socket as 127.0.0.1, not ::ffff:127.0.0.1.
+bool is_websocket_path(std::string_view path) {
+    path = path.substr(0, path.find('?'));
+    return path == "/api/v1/ws" || path == "/updates";
+}
+
+}  // namespace
+
 std::string peer_address(const tcp::socket& socket) {
     beast::error_code error;
     const tcp::endpoint peer = socket.remote_endpoint(error);
@@ -32,18 +37,12 @@ std::string peer_address(const tcp::socket& socket) {
     return address.to_string();
 }
 
-bool is_websocket_path(std::string_view path) {
-    path = path.substr(0, path.find('?'));
-    return path == "/api/v1/ws" || path == "/updates";
-}
-
-}  // namespace
-
-HttpSession::HttpSession(tcp::socket&& socket, ServerContext& context)
+HttpSession::HttpSession(tcp::socket&& socket, ServerContext& context, PeerSlot peer_slot)
     : peer_(peer_address(socket)),
       stream_(std::move(socket)),
       context_(context),
       connection_guard_(context.stats.open_connections),
+      peer_slot_(std::move(peer_slot)),
       timer_(stream_.get_executor()) {}
 
 void HttpSession::run() {
@@ -127,7 +126,8 @@ void HttpSession::handle(http::request<http::string_body>&& request) {
             return;
         }
         timer_.cancel();
-        std::make_shared<WsSession>(std::move(stream_), context_)->run(std::move(request));
+        std::make_shared<WsSession>(std::move(stream_), context_, std::move(peer_slot_), peer_)
+            ->run(std::move(request));
         closed_ = true;
         return;
     }

@@ -10,13 +10,20 @@
 
 #include "ws_bridge/beast.hpp"
 #include "ws_bridge/control.hpp"
+#include "ws_bridge/peer_limit.hpp"
 #include "ws_bridge/server_context.hpp"
 
 namespace brt::bridge {
 
+// The client's address as people write it: an IPv4 client of a dual-stack
+// socket as 127.0.0.1, not ::ffff:127.0.0.1; "unknown" when it has gone.
+std::string peer_address(const tcp::socket& socket);
+
 class HttpSession : public std::enable_shared_from_this<HttpSession>, public Connection {
   public:
-    HttpSession(tcp::socket&& socket, ServerContext& context);
+    // `peer_slot` counts the connection against its peer's limit for as long
+    // as it is open (passed on to the WebSocket session it may become).
+    HttpSession(tcp::socket&& socket, ServerContext& context, PeerSlot peer_slot);
     void run();
 
     void deliver(const SnapshotPtr&) override {}
@@ -37,6 +44,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Con
     beast::tcp_stream stream_;
     ServerContext& context_;
     ConnectionGuard connection_guard_;
+    PeerSlot peer_slot_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::shared_ptr<http::response<http::string_body>> response_;

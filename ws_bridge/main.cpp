@@ -151,6 +151,7 @@ int main(int argc, char** argv) {
     using namespace brt::bridge;
     Options options;
     BridgeLimits& limits = options.limits;
+    std::size_t max_queued_mib = limits.max_queued_bytes >> 20;
     CLI::App app{
         "Serve the battery-rack telemetry segment over HTTP and WebSocket: a JSON API, "
         "binary heatmaps, Prometheus metrics, a live web page, and (with a token) control of "
@@ -181,6 +182,12 @@ int main(int argc, char** argv) {
                    "Open connections at most; more get 503")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
         ->capture_default_str();
+    app.add_option("--max-connections-per-peer", limits.max_connections_per_peer,
+                   "Open connections at most from one client address (429 beyond), so one "
+                   "peer cannot take them all; behind a reverse proxy every client has the "
+                   "proxy's address: raise it to --max-connections there")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
     app.add_option("--max-rate-hz", limits.max_rate_hz, "Cap on a WebSocket subscription's rate")
         ->check(CLI::Range(0.1, 1000.0))
         ->capture_default_str();
@@ -191,6 +198,12 @@ int main(int argc, char** argv) {
     app.add_option("--client-queue", limits.client_queue_messages,
                    "Messages queued per WebSocket client; older ones are dropped beyond")
         ->check(CLI::Range(std::size_t{1}, std::size_t{4096}))
+        ->capture_default_str();
+    app.add_option("--max-queued-mib", max_queued_mib,
+                   "MiB of serialized messages the bridge holds for all WebSocket clients "
+                   "together (cached and queued); over it, clients that are behind are "
+                   "disconnected")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
         ->capture_default_str();
     app.add_option("--slow-client-timeout", limits.slow_client_timeout_s,
                    "Seconds a client may stay behind (losing messages) before it is disconnected")
@@ -233,5 +246,8 @@ int main(int argc, char** argv) {
         "go to brt-anomaly-monitor, whose alarms the bridge shows.\n"
         "Exit codes: 0 success, 1 runtime failure, 2 bad usage.",
         tool_name("ws_bridge")));
-    return run_tool(app, argc, argv, [&] { return serve(options); });
+    return run_tool(app, argc, argv, [&] {
+        limits.max_queued_bytes = max_queued_mib << 20;
+        return serve(options);
+    });
 }

@@ -6,6 +6,7 @@
 
 #include "common/json/number_format.hpp"
 #include "common/segment/liveness.hpp"
+#include "ws_bridge/message_memory.hpp"
 #include "ws_bridge/views.hpp"
 
 namespace brt::bridge {
@@ -198,6 +199,10 @@ std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats,
     out.counter("brt_bridge_connections_rejected_total",
                 "Connections refused because the connection cap was reached",
                 get(stats.connections_rejected_total));
+    out.counter("brt_bridge_peer_connections_rejected_total",
+                "Connections refused because their peer address held its share "
+                "(--max-connections-per-peer)",
+                get(stats.peer_connections_rejected_total));
     out.counter("brt_bridge_http_requests_total", "HTTP requests answered",
                 get(stats.http_requests_total));
     out.counter("brt_bridge_http_errors_total", "HTTP requests answered with 4xx or 5xx",
@@ -210,6 +215,16 @@ std::string metrics_text(const Snapshot& snapshot, const BridgeStats& stats,
     out.counter("brt_bridge_slow_client_disconnects_total",
                 "WebSocket clients disconnected for staying behind",
                 get(stats.slow_client_disconnects_total));
+    out.gauge("brt_bridge_message_bytes",
+              "Bytes of serialized messages held now (cached and queued, each counted once)",
+              static_cast<double>(message_bytes()));
+    out.gauge("brt_bridge_message_bytes_peak",
+              "Most bytes of messages held at once since the start",
+              static_cast<double>(message_bytes_peak()));
+    out.counter("brt_bridge_memory_cap_disconnects_total",
+                "WebSocket clients disconnected for being behind while the messages held were "
+                "over --max-queued-mib",
+                get(stats.memory_cap_disconnects_total));
     out.counter("brt_bridge_client_errors_total",
                 "WebSocket client messages answered with an error", get(stats.client_errors_total));
     out.counter("brt_bridge_oversize_closes_total",

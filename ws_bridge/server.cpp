@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
+#include "common/json/json_writer.hpp"
 #include "common/segment/errors.hpp"
 #include "ws_bridge/http_session.hpp"
+#include "ws_bridge/message_memory.hpp"
 #include "ws_bridge/views.hpp"
 
 namespace brt::bridge {
@@ -41,6 +45,7 @@ Server::Server(BridgeStats& stats, const BridgeLimits& limits, const ControlServ
                const AccessPolicy& access)
     : stats_(stats),
       acceptor_(io_),
+      release_timer_(io_),
       hub_(io_, {limits.history_span_s, limits.history_max_bytes}),
       context_{hub_, stats_, limits, control, access} {}
 
@@ -73,6 +78,7 @@ tcp::endpoint Server::listen(const tcp::endpoint& endpoint) {
 
 void Server::start(unsigned thread_count) {
     do_accept();
+    schedule_memory_release();
     for (unsigned i = 0; i < thread_count; ++i) {
         threads_.emplace_back([this] { io_.run(); });
     }
@@ -93,34 +99,70 @@ void Server::on_accept(beast::error_code error, tcp::socket socket) {
         if (hub_.closing()) {
             socket.close(error);
         } else if (BridgeStats::get(stats_.open_connections) >= context_.limits.max_connections) {
-            refuse(socket);
-        } else {
+            BridgeStats::bump(stats_.connections_rejected_total);
+            refuse(socket, 503, "too_many_connections",
+                   fmt::format("too many connections: the bridge serves at most {} "
+                               "(--max-connections); try again later",
+                               context_.limits.max_connections));
+        } else if (const std::string peer = peer_address(socket);
+                   auto slot =
+                       peers_->try_acquire(peer, context_.limits.max_connections_per_peer)) {
             // Messages go out whole and at once: without this, Nagle's
             // algorithm holds a message's last segment until the client's
             // delayed ACK (up to 40 ms on Linux).
             socket.set_option(tcp::no_delay(true), error);
-            std::make_shared<HttpSession>(std::move(socket), context_)->run();
+            std::make_shared<HttpSession>(std::move(socket), context_, std::move(slot))->run();
+        } else {
+            BridgeStats::bump(stats_.peer_connections_rejected_total);
+            refuse(socket, 429, "too_many_connections_from_peer",
+                   fmt::format("too many connections from {}: one address may hold at most {} "
+                               "(--max-connections-per-peer); close some or try again later",
+                               peer, context_.limits.max_connections_per_peer));
         }
     }
     // EMFILE and the like: keep accepting; the next attempt may succeed.
     do_accept();
 }
 
-void Server::refuse(tcp::socket& socket) {
-    BridgeStats::bump(stats_.connections_rejected_total);
-    const std::string body = error_json(fmt::format(
-        "too many connections: the bridge serves at most {} (--max-connections); try again later",
-        context_.limits.max_connections));
+void Server::refuse(tcp::socket& socket, unsigned status, const std::string& reason,
+                    const std::string& message) {
+    constexpr int kRetryAfterS = 5;
+    // Not the writer-down 503 of /health ({"status": "unavailable", ...}):
+    // a client can tell "the bridge is full" from "the data is stale".
+    JsonWriter json;
+    json.begin_object();
+    json.key("type").value("error");
+    json.key("error").value(message);
+    json.key("reason").value(reason);
+    json.key("retry_after_s").value(std::int64_t{kRetryAfterS});
+    json.end_object();
+    const std::string body = json.str();
     const std::string response = fmt::format(
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-        "Retry-After: 5\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{}",
+        "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nRetry-After: {}\r\n"
+        "Connection: close\r\nContent-Length: {}\r\n\r\n{}",
+        status, status == 429 ? "Too Many Requests" : "Service Unavailable", kRetryAfterS,
         body.size(), body);
     // A fresh socket's send buffer takes this at once; never block the acceptor.
     beast::error_code ignored;
     socket.non_blocking(true, ignored);
     socket.write_some(asio::buffer(response), ignored);
     socket.shutdown(tcp::socket::shutdown_send, ignored);
+    // Unread request bytes would make close() send a reset, which can destroy
+    // the answer in the client's buffer before it reads it: read what came.
+    std::array<char, 4096> discard{};
+    socket.read_some(asio::buffer(discard), ignored);
     socket.close(ignored);
+}
+
+void Server::schedule_memory_release() {
+    release_timer_.expires_after(std::chrono::seconds(1));
+    release_timer_.async_wait([this](beast::error_code error) {
+        if (error) {
+            return;
+        }
+        release_memory_if_requested();
+        schedule_memory_release();
+    });
 }
 
 bool Server::io_responsive() {
@@ -141,6 +183,7 @@ void Server::stop(std::chrono::milliseconds grace) {
     asio::post(io_, [this] {
         beast::error_code ignored;
         acceptor_.close(ignored);
+        release_timer_.cancel();
     });
     hub_.close_all();
     const auto deadline = std::chrono::steady_clock::now() + grace;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ws_bridge/beast.hpp"
+#include "ws_bridge/peer_limit.hpp"
 #include "ws_bridge/server_context.hpp"
 
 namespace brt::bridge {
@@ -43,11 +44,18 @@ class Server {
   private:
     void do_accept();
     void on_accept(beast::error_code error, tcp::socket socket);
-    void refuse(tcp::socket& socket);
+    // Answers at once and closes: 503 when the bridge is full, 429 when the
+    // peer holds its share; both JSON with a "reason" and Retry-After.
+    void refuse(tcp::socket& socket, unsigned status, const std::string& reason,
+                const std::string& message);
+    // Hands memory that left clients freed back to the system, once a second.
+    void schedule_memory_release();
 
     BridgeStats& stats_;
     asio::io_context io_;
     tcp::acceptor acceptor_;
+    asio::steady_timer release_timer_;
+    std::shared_ptr<PeerTable> peers_ = std::make_shared<PeerTable>();
     Hub hub_;
     ServerContext context_;
     std::vector<std::thread> threads_;

@@ -1,5 +1,7 @@
 #include "ws_bridge/snapshot.hpp"
 
+#include "ws_bridge/message_memory.hpp"
+
 namespace brt::bridge {
 
 std::shared_ptr<const std::string> Snapshot::cached(
@@ -12,7 +14,7 @@ std::shared_ptr<const std::string> Snapshot::cached(
     }
     // Built outside the lock so one large build never stalls other keys; two
     // threads racing on the same key build it twice and keep the first.
-    auto built = std::make_shared<const std::string>(build());
+    auto built = counted_message(build());
     const std::lock_guard lock(cache_mutex_);
     return cache_.emplace(key, std::move(built)).first->second;
 }

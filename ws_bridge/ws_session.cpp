@@ -6,8 +6,10 @@
 #include <cmath>
 
 #include "brt_config.h"
+#include "common/cli/cli_common.hpp"
 #include "common/json/json_writer.hpp"
 #include "common/json/number_format.hpp"
+#include "ws_bridge/message_memory.hpp"
 #include "ws_bridge/rest_api.hpp"
 #include "ws_bridge/views.hpp"
 
@@ -33,12 +35,18 @@ bool needs_frame(View view) {
 
 }  // namespace
 
-WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& context)
+WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& context, PeerSlot peer_slot,
+                     std::string peer)
     : ws_(std::move(stream)),
       context_(context),
-      connection_guard_(context.stats.open_connections) {}
+      connection_guard_(context.stats.open_connections),
+      peer_slot_(std::move(peer_slot)),
+      peer_(std::move(peer)) {}
 
-WsSession::~WsSession() = default;
+WsSession::~WsSession() {
+    // Its queue may have held megabytes: the server hands freed memory back.
+    request_memory_release();
+}
 
 void WsSession::run(http::request<http::string_body> request) {
     // The WebSocket stream keeps its own timers: the TCP stream's is off.
@@ -208,8 +216,9 @@ void WsSession::subscribe(const SubscribeRequest& request) {
     json.key("capped").value(asked > rate_hz);
     json.end_object();
     send_text(json.str());
-    // The current state at once, not at the next frame.
-    if (latest_) {
+    // The current state at once, not at the next frame; over the memory cap
+    // it waits for the next frame, which first disconnects clients behind.
+    if (latest_ && message_bytes() <= context_.limits.max_queued_bytes) {
         push(*slot, latest_, true);
     }
 }
@@ -224,6 +233,10 @@ void WsSession::on_snapshot(const SnapshotPtr& snapshot) {
         return;
     }
     latest_ = snapshot;
+    if (behind_over_memory_cap()) {
+        drop_for_memory();
+        return;
+    }
     if (behind_since_ &&
         Clock::now() - *behind_since_ > seconds(context_.limits.slow_client_timeout_s)) {
         BridgeStats::bump(context_.stats.slow_client_disconnects_total);
@@ -314,7 +327,7 @@ std::shared_ptr<const std::string> WsSession::message_for(const Subscription& su
 }
 
 void WsSession::send_text(std::string text) {
-    enqueue({std::make_shared<const std::string>(std::move(text)), false});
+    enqueue({counted_message(std::move(text)), false});
 }
 
 void WsSession::enqueue(Outgoing message) {
@@ -370,6 +383,37 @@ void WsSession::drop_connection() {
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(ws_).close();
+}
+
+bool WsSession::behind_over_memory_cap() const {
+    // A client that keeps up has sent the last snapshot's messages when the
+    // next one comes; one that does not read has its write stuck and its
+    // queue filling. Checked once per snapshot, before its messages are
+    // built: several subscriptions' messages of one snapshot stack up in
+    // the queue without the client being behind.
+    return (writing_ || !queue_.empty()) && message_bytes() > context_.limits.max_queued_bytes;
+}
+
+void WsSession::drop_for_memory() {
+    BridgeStats::bump(context_.stats.memory_cap_disconnects_total);
+    constexpr double kMiB = 1024.0 * 1024.0;
+    fmt::print(stderr,
+               "{}: disconnecting WebSocket client {}: it is behind ({} messages waiting) while "
+               "the bridge holds {:.1f} MiB of messages, over --max-queued-mib {:.0f}\n",
+               tool_name("ws_bridge"), peer_, queue_.size() + (writing_ ? 1 : 0),
+               static_cast<double>(message_bytes()) / kMiB,
+               static_cast<double>(context_.limits.max_queued_bytes) / kMiB);
+    if (writing_) {
+        // A close frame cannot overtake the write that is stuck.
+        drop_connection();
+        return;
+    }
+    closing_ = true;
+    queue_.clear();
+    ws_.async_close(websocket::close_reason(websocket::close_code::try_again_later,
+                                            "brt-ws-bridge is over its memory cap and this "
+                                            "client is behind"),
+                    [self = shared_from_this()](beast::error_code) {});
 }
 
 void WsSession::close_for_shutdown() {

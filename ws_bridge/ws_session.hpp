@@ -13,13 +13,17 @@
 
 #include "ws_bridge/beast.hpp"
 #include "ws_bridge/client_protocol.hpp"
+#include "ws_bridge/peer_limit.hpp"
 #include "ws_bridge/server_context.hpp"
 
 namespace brt::bridge {
 
 class WsSession : public std::enable_shared_from_this<WsSession>, public Connection {
   public:
-    WsSession(beast::tcp_stream&& stream, ServerContext& context);
+    // `peer_slot`: the connection's place in its peer's count; `peer`: the
+    // client's address, for the log.
+    WsSession(beast::tcp_stream&& stream, ServerContext& context, PeerSlot peer_slot,
+              std::string peer);
     ~WsSession() override;
 
     // Completes the handshake of the upgrade request, then serves.
@@ -58,10 +62,16 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Connect
     void write_next();
     void on_write(beast::error_code error, std::size_t bytes);
     void drop_connection();
+    // Over --max-queued-mib a client still sending an earlier snapshot's
+    // messages is disconnected (logged, counted) before more is built for it.
+    bool behind_over_memory_cap() const;
+    void drop_for_memory();
 
     websocket::stream<beast::tcp_stream> ws_;
     ServerContext& context_;
     ConnectionGuard connection_guard_;
+    PeerSlot peer_slot_;
+    std::string peer_;
     std::optional<ConnectionGuard> client_guard_;  // once the handshake succeeded
     beast::flat_buffer read_buffer_;
     std::array<std::optional<Subscription>, kViewCount> subscriptions_;

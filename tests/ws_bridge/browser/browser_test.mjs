@@ -225,8 +225,11 @@ async function main() {
     check(hot.pixel[0] > 180 && hot.pixel[1] < 110 && hot.pixel[2] < 110,
       `the heated cell is drawn critical red (rgb ${hot.pixel.join(',')})`);
     check(hot.critical.length === 1 && hot.critical[0] === 9, `only rack 9 is critical in the rack table (${hot.critical})`);
-    const li = await page.$('#alarm-list li.alarm.critical');
-    await li.click();
+    // The cell's own alarm (the rack's protection trip, a rack-wide alarm,
+    // may be critical too).
+    const cellAlarm = await page.evaluateHandle(() => [...document.querySelectorAll('#alarm-list li.alarm.critical')]
+      .find((li) => li.textContent.includes('rack 9 module 2 cell 3')));
+    await cellAlarm.asElement().click();
     const moduleShown = await until('the module of the alarm', () => page.evaluate(() => {
       const m = window.brt.module;
       return m && m.rack === 9 && m.module === 2 && window.brt.focus && window.brt.focus.rack === 9 && m;
