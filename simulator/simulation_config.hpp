@@ -5,16 +5,10 @@
 #include <optional>
 #include <string>
 
+#include "common/control/ambient.hpp"  // kMinAmbientC, ambient_in_range
 #include "common/control/rack_mode.hpp"
 
 namespace brt {
-
-// The ambient temperatures the model is made for (start-up and `ctl ambient`).
-inline constexpr double kMinAmbientC = -50;
-inline constexpr double kMaxAmbientC = 70;
-inline bool ambient_in_range(double ambient_c) {
-    return ambient_c >= kMinAmbientC && ambient_c <= kMaxAmbientC;  // false for NaN
-}
 
 struct SimulationConfig {
     std::uint64_t seed = 1;
