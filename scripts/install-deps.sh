@@ -15,6 +15,10 @@ packages+=(nlohmann-json3-dev chromium nodejs)
 packages+=(ccache pkg-config)
 # The bridge's /metrics test parses the text with Prometheus' own client.
 packages+=(python3-prometheus-client)
+# brt-mqtt-bridge is built on libmosquitto; its tests start Debian's broker
+# and use its clients (mosquitto_sub, mosquitto_pub, mosquitto_passwd) and
+# openssl for the TLS certificates.
+packages+=(libmosquitto-dev mosquitto mosquitto-clients openssl)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,0 +1,372 @@
+#!/usr/bin/env python3
+"""brt-mqtt-bridge against a real Mosquitto that this test starts itself.
+
+A generated config on a random loopback port, a password file and an ACL
+(docs/mqtt.md: a fleet user reads, an operator commands), the real
+simulator and anomaly monitor on a segment of their own, and the mosquitto
+clients as subscriber and commander. One broker, several cases; each case
+says what a user would notice if it broke. Exit 77 (skipped) when mosquitto
+or its clients are not installed (scripts/install-deps.sh installs them).
+
+Loopback only: network namespaces need root, so a cut link is played by
+stopping the broker and starting it again on the same port.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BRIDGE = os.environ.get("BRT_MQTT_BRIDGE", "")
+SHM_INIT = os.environ.get("BRT_SHM_INIT", "")
+SIMULATOR = os.environ.get("BRT_SIMULATOR", "")
+MONITOR = os.environ.get("BRT_ANOMALY_MONITOR", "")
+
+
+def find(program):
+    return shutil.which(program) or shutil.which(program, path="/usr/sbin:/sbin")
+
+
+MOSQUITTO = find("mosquitto")
+MOSQUITTO_SUB = find("mosquitto_sub")
+MOSQUITTO_PUB = find("mosquitto_pub")
+MOSQUITTO_PASSWD = find("mosquitto_passwd")
+
+failures = []
+
+
+def check(condition, message):
+    if condition:
+        print(f"ok: {message}")
+    else:
+        print(f"FAIL: {message}")
+        failures.append(message)
+    return condition
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    def __init__(self, workdir, port):
+        self.workdir = workdir
+        self.port = port
+        self.conf = os.path.join(workdir, "mosquitto.conf")
+        passwords = os.path.join(workdir, "passwords")
+        for user, password in (("bridge", "bridge-secret"), ("operator", "operator-secret"),
+                               ("fleet", "fleet-secret")):
+            subprocess.run([MOSQUITTO_PASSWD, "-b"] + (["-c"] if user == "bridge" else []) +
+                           [passwords, user, password], check=True)
+        acl = os.path.join(workdir, "acl")
+        # The ACL of docs/mqtt.md, "Who may command".
+        with open(acl, "w") as f:
+            f.write("user bridge\ntopic readwrite brt/#\n\n"
+                    "user operator\ntopic read brt/#\ntopic write brt/+/+/commands/#\n\n"
+                    "user fleet\ntopic read brt/#\n")
+        with open(self.conf, "w") as f:
+            f.write(f"listener {port} 127.0.0.1\nallow_anonymous false\n"
+                    f"password_file {passwords}\nacl_file {acl}\npersistence false\n")
+            if os.geteuid() == 0:
+                # As root, mosquitto would switch to user mosquitto, who cannot
+                # read the files in this private directory.
+                f.write("user root\n")
+        for path in (passwords, acl):
+            os.chmod(path, 0o600)
+        self.process = None
+
+    def start(self):
+        self.log = open(os.path.join(self.workdir, "mosquitto.log"), "a")
+        self.process = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=self.log,
+                                        stderr=subprocess.STDOUT)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.log.close()
+        raise RuntimeError("mosquitto did not start listening: " +
+                           open(os.path.join(self.workdir, "mosquitto.log")).read()[-2000:])
+
+    def stop(self):
+        if self.process:
+            self.process.terminate()
+            self.process.wait(5)
+            self.process = None
+
+
+class Subscriber:
+    """mosquitto_sub -v on a filter; collects (topic, payload) in order."""
+
+    def __init__(self, port, topic_filter, user="fleet", password="fleet-secret"):
+        self.messages = []
+        self.lock = threading.Lock()
+        self.process = subprocess.Popen(
+            [MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", str(port), "-u", user, "-P", password,
+             "-V", "5", "-t", topic_filter, "-F", "%t %p"],
+            stdout=subprocess.PIPE, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            topic, _, payload = line.rstrip("\n").partition(" ")
+            with self.lock:
+                self.messages.append((topic, payload))
+
+    def wait_for(self, predicate, timeout_s=5.0, start=0):
+        """The first message from index `start` on matching predicate(topic, payload)."""
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            with self.lock:
+                for topic, payload in self.messages[start:]:
+                    if predicate(topic, payload):
+                        return topic, payload
+            time.sleep(0.02)
+        return None
+
+    def count(self):
+        with self.lock:
+            return len(self.messages)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(5)
+
+
+def publish(port, topic, payload, user="operator", password="operator-secret", extra=()):
+    subprocess.run([MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", str(port), "-u", user, "-P",
+                    password, "-V", "5", "-q", "1", "-t", topic, "-m", payload, *extra],
+                   check=True)
+
+
+def on(topic_wanted, **fields):
+    """A predicate: this topic, and a JSON payload holding these values."""
+    def predicate(topic, payload):
+        if topic != topic_wanted:
+            return False
+        try:
+            document = json.loads(payload)
+        except ValueError:
+            return False
+        return all(document.get(key) == value for key, value in fields.items())
+    return predicate
+
+
+def main():
+    if not all([MOSQUITTO, MOSQUITTO_SUB, MOSQUITTO_PUB, MOSQUITTO_PASSWD]):
+        print("skipped: needs mosquitto and mosquitto-clients (apt-get install mosquitto "
+              "mosquitto-clients; scripts/install-deps.sh installs them)", file=sys.stderr)
+        return 77
+    workdir = tempfile.mkdtemp(prefix="brt-mqtt-test-")
+    shm = f"brt_mqtt_test_{os.getpid()}"
+    port = free_port()
+    broker = Broker(workdir, port)
+    children = []
+    password_file = os.path.join(workdir, "bridge.password")
+    with open(password_file, "w") as f:
+        f.write("bridge-secret\n")
+    os.chmod(password_file, 0o600)
+    base = "brt/lab/rack-host-1"
+
+    def bridge_args(*extra, password=password_file):
+        return [BRIDGE, "--shm-name", shm, "--broker-port", str(port), "--site", "lab",
+                "--node", "rack-host-1", "--username", "bridge", "--password-file", password,
+                "--summary-rate", "5", "--startup-grace", "0", "--reconnect-min", "0.1",
+                "--reconnect-max", "0.5", "--buffer-telemetry", "4", *extra]
+
+    def start(args, name):
+        log = open(os.path.join(workdir, name + ".log"), "w")
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        children.append(process)
+        return process
+
+    try:
+        broker.start()
+        subprocess.run([SHM_INIT, "--shm-name", shm, "--racks", "2", "--modules", "2",
+                        "--cells", "8"], check=True, stdout=subprocess.DEVNULL)
+        start([SIMULATOR, "--shm-name", shm], "simulator")
+        watch = Subscriber(port, "brt/#")
+
+        # The bridge before the alarm monitor: it must say the alarm system is
+        # down (an alarm), and publish its clearing (a transition) when the
+        # monitor starts.
+        bridge = start(bridge_args(), "bridge")
+        check(watch.wait_for(on(f"{base}/status", status="online")) is not None,
+              "status online (retained) once connected")
+        writer = watch.wait_for(on(f"{base}/writer", liveness="live"))
+        check(writer is not None and json.loads(writer[1])["geometry"]["racks"] == 2,
+              "writer state: live, with the segment's geometry")
+        rack = watch.wait_for(on(f"{base}/telemetry/rack/1", type="rack"))
+        if check(rack is not None, "a summary of rack 1"):
+            document = json.loads(rack[1])
+            check(document["rack"] == 1 and document["cells"] == 16 and
+                  document["first_cell"] == 16 and "voltage_v" in document and
+                  document["voltage_v"]["valid"] == 16 and document["chemistry"] == "nmc",
+                  "rack summary: the ws_bridge's keys and this rack's cells")
+        summary = watch.wait_for(on(f"{base}/telemetry/summary", type="summary"))
+        check(summary is not None and json.loads(summary[1])["cells"] == 32,
+              "system summary of all 32 cells")
+        down = watch.wait_for(lambda t, p: t == f"{base}/alarms/active" and
+                              any(a["rule"] == "alarm_system" for a in json.loads(p)["alarms"]))
+        check(down is not None, "active alarm set: the alarm system is down (no monitor yet)")
+        start([MONITOR, "--shm-name", shm, "--startup-grace", "0"], "monitor")
+        cleared = watch.wait_for(lambda t, p: t == f"{base}/alarms/events" and
+                                 json.loads(p).get("rule") == "alarm_system" and
+                                 json.loads(p).get("event") == "clear", 8)
+        check(cleared is not None, "alarm transition: cleared when the monitor runs")
+        active = watch.wait_for(lambda t, p: t == f"{base}/alarms/active" and
+                                json.loads(p)["monitor"]["running"], 5)
+        check(active is not None, "active alarm set (retained) from the monitor's segment")
+
+        # A command changes the simulator; its result carries the correlation id.
+        mark = watch.count()
+        publish(port, f"{base}/commands/ambient",
+                '{"temperature_c": 41.5, "correlation_id": "amb-1"}')
+        result = watch.wait_for(on(f"{base}/results", correlation_id="amb-1"), start=mark)
+        check(result is not None and json.loads(result[1])["status"] == "applied",
+              "ambient command applied, its result has the correlation id")
+        check(watch.wait_for(on(f"{base}/telemetry/summary", ambient_temperature_c=41.5),
+                             start=mark) is not None,
+              "the simulator's ambient changed to 41.5 C")
+        mark = watch.count()
+        publish(port, f"{base}/commands/rack/mode",
+                '{"rack": 1, "mode": "idle", "correlation_id": 17}')
+        check(watch.wait_for(on(f"{base}/results", correlation_id=17, status="applied"),
+                             start=mark) is not None, "rack mode command applied")
+        check(watch.wait_for(on(f"{base}/telemetry/rack/1", mode="idle"), start=mark)
+              is not None, "rack 1 now idle in its summary")
+        publish(port, f"{base}/commands/alarm/acknowledge", '{"correlation_id": "ack"}')
+        check(watch.wait_for(on(f"{base}/results", correlation_id="ack", status="applied"),
+                             start=mark) is not None,
+              "alarm acknowledge goes to the monitor's ring and is applied")
+
+        # Bad payloads get an error result, and the bridge carries on.
+        for topic, payload, needle in (
+                ("scenario/apply", "{not json", "one JSON object"),
+                ("scenario/apply", '{"scenario": "no_such", "correlation_id": "b2"}',
+                 "unknown scenario"),
+                ("rack/mode", '{"rack": 7, "mode": "idle"}', "rack 7"),
+                ("ambient", '{"temperature_c": "hot"}', "must be a number"),
+                ("alarm/shelve", '{"id": 3, "seconds": -1}', "seconds"),
+                ("self-destruct", "{}", "unknown command")):
+            mark = watch.count()
+            publish(port, f"{base}/commands/{topic}", payload)
+            got = watch.wait_for(on(f"{base}/results", command=topic), start=mark)
+            check(got is not None and json.loads(got[1])["status"] == "invalid" and
+                  needle in json.loads(got[1])["error"],
+                  f"bad {topic} payload {payload!r}: invalid result naming '{needle}'")
+        check(bridge.poll() is None, "the bridge still runs after bad payloads")
+
+        # MQTT 5 request/response: the result also goes to the response topic.
+        # (The response topic must be one the ACL lets the bridge write.)
+        reply_topic = f"{base}/replies/operator-1"
+        response = Subscriber(port, reply_topic, user="operator", password="operator-secret")
+        time.sleep(0.3)
+        publish(port, f"{base}/commands/pause", "{}",
+                extra=["-D", "publish", "response-topic", reply_topic,
+                       "-D", "publish", "correlation-data", "xyz"])
+        check(response.wait_for(lambda t, p: json.loads(p)["command"] == "pause") is not None,
+              "MQTT 5 response topic gets the result")
+        publish(port, f"{base}/commands/resume", "{}")
+        response.stop()
+
+        # The ACL: the fleet user reads but cannot command.
+        mark = watch.count()
+        publish(port, f"{base}/commands/pause", '{"correlation_id": "fleet"}', user="fleet",
+                password="fleet-secret")
+        time.sleep(1.0)
+        check(watch.wait_for(on(f"{base}/results", correlation_id="fleet"), 0.5, mark) is None,
+              "a fleet user's command is dropped by the broker's ACL")
+
+        # The broker goes away and comes back: the bridge reconnects, publishes
+        # its retained state again (the broker kept none: persistence false)
+        # and says what it dropped meanwhile.
+        watch.stop()
+        broker.stop()
+        time.sleep(3.0)
+        broker.start()
+        watch = Subscriber(port, "brt/#")
+        check(watch.wait_for(on(f"{base}/status", status="online"), 10) is not None,
+              "after a broker restart: status online again (retained, re-published)")
+        check(watch.wait_for(on(f"{base}/writer", liveness="live"), 5) is not None,
+              "after a broker restart: writer state re-published")
+        check(watch.wait_for(lambda t, p: t == f"{base}/alarms/active", 5) is not None,
+              "after a broker restart: active alarm set re-published")
+        report = watch.wait_for(lambda t, p: t == f"{base}/bridge" and
+                                json.loads(p)["connects"] >= 2, 5)
+        check(report is not None and json.loads(report[1])["disconnects"] >= 1 and
+              json.loads(report[1])["dropped_telemetry"] > 0,
+              "bridge counters: a second connect, a disconnect, the telemetry dropped beyond "
+              "--buffer-telemetry 4 counted")
+        if report:
+            print("  bridge counters after the outage:", report[1])
+
+        # kill -9: the broker publishes the Last Will, offline.
+        mark = watch.count()
+        bridge.send_signal(signal.SIGKILL)
+        bridge.wait(5)
+        check(watch.wait_for(on(f"{base}/status", status="offline", reason="connection lost"),
+                             5, mark) is not None,
+              "kill -9 of the bridge: the Last Will says offline")
+
+        # A clean stop says offline itself (and no will follows).
+        bridge = start(bridge_args(), "bridge2")
+        check(watch.wait_for(on(f"{base}/status", status="online"), 5, mark) is not None,
+              "restarted bridge online")
+        mark = watch.count()
+        bridge.send_signal(signal.SIGTERM)
+        check(bridge.wait(5) == 0, "SIGTERM: exit 0")
+        check(watch.wait_for(on(f"{base}/status", status="offline", reason="stopped"), 5, mark)
+              is not None, "clean stop: offline, reason stopped")
+
+        # A wrong password: exit 1 with a clear message.
+        wrong = os.path.join(workdir, "wrong.password")
+        with open(wrong, "w") as f:
+            f.write("not-the-password\n")
+        os.chmod(wrong, 0o600)
+        run = subprocess.run(bridge_args(password=wrong), capture_output=True, text=True,
+                             timeout=10)
+        check(run.returncode == 1 and "refused" in run.stderr and "password" in run.stderr,
+              f"wrong password: exit 1 and a clear message ({run.stderr.strip()!r})")
+        # A password file others may read is refused before connecting.
+        os.chmod(wrong, 0o644)
+        run = subprocess.run(bridge_args(password=wrong), capture_output=True, text=True,
+                             timeout=10)
+        check(run.returncode == 2 and "chmod 600" in run.stderr,
+              f"password file readable by others: exit 2 ({run.stderr.strip()!r})")
+        watch.stop()
+    finally:
+        for process in children:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        broker.stop()
+        for name in (shm, shm + ".alarms"):
+            try:
+                os.unlink(f"/dev/shm/{name}")
+            except FileNotFoundError:
+                pass
+        if failures:
+            for name in os.listdir(workdir):
+                if name.endswith(".log"):
+                    print(f"--- {name}")
+                    print(open(os.path.join(workdir, name)).read()[-3000:])
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"{len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
