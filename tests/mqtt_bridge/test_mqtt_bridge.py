@@ -56,7 +56,7 @@ def free_port():
 
 
 class Broker:
-    def __init__(self, workdir, port):
+    def __init__(self, workdir, port, tls_port=None):
         self.workdir = workdir
         self.port = port
         self.conf = os.path.join(workdir, "mosquitto.conf")
@@ -74,6 +74,12 @@ class Broker:
         with open(self.conf, "w") as f:
             f.write(f"listener {port} 127.0.0.1\nallow_anonymous false\n"
                     f"password_file {passwords}\nacl_file {acl}\npersistence false\n")
+            if tls_port:
+                # Clients must show a certificate from the test's CA, and
+                # still log in with a password.
+                f.write(f"listener {tls_port} 127.0.0.1\ncafile {workdir}/ca.crt\n"
+                        f"certfile {workdir}/server.crt\nkeyfile {workdir}/server.key\n"
+                        "require_certificate true\n")
             if os.geteuid() == 0:
                 # As root, mosquitto would switch to user mosquitto, who cannot
                 # read the files in this private directory.
@@ -148,6 +154,32 @@ def publish(port, topic, payload, user="operator", password="operator-secret", e
                    check=True)
 
 
+def make_certificates(workdir):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, and
+    a second CA that signed none of them. False when openssl is missing."""
+    openssl = shutil.which("openssl")
+    if not openssl:
+        return False
+
+    def run(*args):
+        subprocess.run([openssl, *args], check=True, cwd=workdir, capture_output=True)
+
+    for ca in ("ca", "other-ca"):
+        run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+            f"/CN=brt test {ca}", "-keyout", f"{ca}.key", "-out", f"{ca}.crt")
+    with open(os.path.join(workdir, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for name, extra in (("server", ["-extfile", "san.ext"]), ("client", [])):
+        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN=brt test {name}",
+            "-keyout", f"{name}.key", "-out", f"{name}.csr")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-out", f"{name}.crt", *extra)
+    for name in os.listdir(workdir):
+        if name.endswith(".key"):
+            os.chmod(os.path.join(workdir, name), 0o600)
+    return True
+
+
 def on(topic_wanted, **fields):
     """A predicate: this topic, and a JSON payload holding these values."""
     def predicate(topic, payload):
@@ -169,7 +201,8 @@ def main():
     workdir = tempfile.mkdtemp(prefix="brt-mqtt-test-")
     shm = f"brt_mqtt_test_{os.getpid()}"
     port = free_port()
-    broker = Broker(workdir, port)
+    tls_port = free_port() if make_certificates(workdir) else None
+    broker = Broker(workdir, port, tls_port)
     children = []
     password_file = os.path.join(workdir, "bridge.password")
     with open(password_file, "w") as f:
@@ -178,7 +211,8 @@ def main():
     base = "brt/lab/rack-host-1"
 
     def bridge_args(*extra, password=password_file):
-        return [BRIDGE, "--shm-name", shm, "--broker-port", str(port), "--site", "lab",
+        port_args = [] if "--broker-port" in extra else ["--broker-port", str(port)]
+        return [BRIDGE, "--shm-name", shm, *port_args, "--site", "lab",
                 "--node", "rack-host-1", "--username", "bridge", "--password-file", password,
                 "--summary-rate", "5", "--startup-grace", "0", "--reconnect-min", "0.1",
                 "--reconnect-max", "0.5", "--buffer-telemetry", "4", *extra]
@@ -328,6 +362,24 @@ def main():
         check(watch.wait_for(on(f"{base}/status", status="offline", reason="stopped"), 5, mark)
               is not None, "clean stop: offline, reason stopped")
 
+        # TLS with a client certificate: the broker's CA, our certificate.
+        if tls_port:
+            tls = ["--broker-port", str(tls_port), "--ca-file", f"{workdir}/ca.crt",
+                   "--cert-file", f"{workdir}/client.crt", "--key-file", f"{workdir}/client.key"]
+            mark = watch.count()
+            bridge = start(bridge_args(*tls), "bridge-tls")
+            check(watch.wait_for(on(f"{base}/status", status="online"), 8, mark) is not None,
+                  "over TLS with a client certificate: online")
+            bridge.send_signal(signal.SIGTERM)
+            check(bridge.wait(5) == 0, "TLS bridge stops cleanly")
+            # A CA that did not sign the broker's certificate: exit 1, clearly.
+            tls[3] = f"{workdir}/other-ca.crt"
+            run = subprocess.run(bridge_args(*tls), capture_output=True, text=True, timeout=10)
+            check(run.returncode == 1 and "TLS" in run.stderr,
+                  f"wrong CA: exit 1 and a clear message ({run.stderr.strip()!r})")
+        else:
+            print("note: openssl not installed: TLS cases not run")
+
         # A wrong password: exit 1 with a clear message.
         wrong = os.path.join(workdir, "wrong.password")
         with open(wrong, "w") as f:
@@ -343,6 +395,18 @@ def main():
                              timeout=10)
         check(run.returncode == 2 and "chmod 600" in run.stderr,
               f"password file readable by others: exit 2 ({run.stderr.strip()!r})")
+        watch.stop()
+
+        # No broker at the start (a broker that boots later): the bridge
+        # runs, retries, and connects once it is there.
+        broker.stop()
+        bridge = start(bridge_args(), "bridge-early")
+        time.sleep(1.0)
+        check(bridge.poll() is None, "no broker at the start: the bridge keeps running")
+        broker.start()
+        watch = Subscriber(port, "brt/#")
+        check(watch.wait_for(on(f"{base}/status", status="online"), 8) is not None,
+              "the broker started later: the bridge connects and says online")
         watch.stop()
     finally:
         for process in children:
