@@ -4,8 +4,11 @@
 # Ctrl-C: the simulator in real time, the anomaly monitor (alarms in
 # build/pipeline/alarms.log), the WebSocket bridge (web page on
 # http://127.0.0.1:8080/, or $BRT_LISTEN) and, on a terminal, the viewer in
-# the foreground (q quits it and stops the pipeline). Without a terminal it
-# runs until Ctrl-C or SIGTERM. Arguments go to the simulator, e.g. --speed 60.
+# the foreground (q quits it and stops the pipeline). Where Mosquitto is
+# installed, the MQTT bridge too, to the broker on 127.0.0.1:$BRT_MQTT_PORT
+# (default 1883): the one running there, else a local one this script starts
+# (watch it with mosquitto_sub -t 'brt/#' -v). Without a terminal it runs
+# until Ctrl-C or SIGTERM. Arguments go to the simulator, e.g. --speed 60.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +40,25 @@ pids+=($!)
 build/ws_bridge/brt-ws-bridge --shm-name "$shm_name" --listen "$listen" \
     >"$logs/ws-bridge.log" 2>&1 &
 pids+=($!)
+
+mosquitto=$(command -v mosquitto || command -v /usr/sbin/mosquitto || true)
+mqtt_port=${BRT_MQTT_PORT:-1883}
+if [ -n "$mosquitto" ] && [ -x build/mqtt_bridge/brt-mqtt-bridge ]; then
+    # A broker already there (Debian's mosquitto.service) is used as it is.
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$mqtt_port") 2>/dev/null; then
+        # Without a config file Mosquitto 2 listens on the loopback only.
+        "$mosquitto" -p "$mqtt_port" >"$logs/mosquitto.log" 2>&1 &
+        pids+=($!)
+        for _ in $(seq 50); do
+            (exec 3<>"/dev/tcp/127.0.0.1/$mqtt_port") 2>/dev/null && break
+            sleep 0.1
+        done
+    fi
+    build/mqtt_bridge/brt-mqtt-bridge --shm-name "$shm_name" --broker-port "$mqtt_port" \
+        >"$logs/mqtt-bridge.log" 2>&1 &
+    pids+=($!)
+    echo "MQTT: watch it with: mosquitto_sub -p $mqtt_port -t 'brt/#' -v" >&2
+fi
 
 echo "pipeline on $shm_name: web page http://$listen/, alarms in $logs/alarms.log, logs in $logs/" >&2
 if [ -t 0 ] && [ -t 1 ]; then
