@@ -26,6 +26,7 @@
 #include "mqtt_bridge/commands.hpp"
 #include "mqtt_bridge/mqtt_link.hpp"
 #include "mqtt_bridge/payloads.hpp"
+#include "mqtt_bridge/sparkplug.hpp"
 
 namespace brt::mqtt {
 namespace {
@@ -111,9 +112,11 @@ std::string read_password_file(const std::string& path) {
 
 class MqttBridge : public ReaderTool {
   public:
+    // `session`: Sparkplug B payloads instead of the JSON topic tree (null).
     MqttBridge(const Options& options, MqttLink& link, TopicTree topics, NodeInfo node,
-               CommandHandler& commands, const EventLog& log)
+               CommandHandler& commands, const EventLog& log, sparkplug::Session* session)
         : options_(options),
+          spb_(session),
           link_(link),
           topics_(std::move(topics)),
           node_(std::move(node)),
@@ -131,6 +134,7 @@ class MqttBridge : public ReaderTool {
     StepResult on_attach(SegmentReader& reader, AttachChange) override {
         rate_.reset();
         latest_.reset();
+        device_births_sent_ = false;  // another geometry: every rack is born again
         publish_writer(reader.writer_status(), reader);
         return keep_going;
     }
@@ -160,6 +164,7 @@ class MqttBridge : public ReaderTool {
     }
 
     StepResult on_frame(SegmentReader& reader) override {
+        handle_connect(reader);
         FrameBuffer frame;
         if (reader.read_latest(frame) != ReadOutcome::ok) {
             return keep_going;
@@ -183,9 +188,7 @@ class MqttBridge : public ReaderTool {
             return kExitRuntimeFailure;
         }
         track_connection();
-        if (link_.take_connected()) {
-            republish_state(reader, writer);
-        }
+        handle_connect(reader);
         if (link_.connected() && link_.queued() > 0) {
             link_.flush_queued();
         }
@@ -194,14 +197,22 @@ class MqttBridge : public ReaderTool {
             publish_writer(writer, reader);
         }
         if (alarm_feed_.poll(now, realtime_ns())) {
-            const AlarmView& alarms = *alarm_feed_.view();
-            link_.publish(topics_.alarms_active(), alarms_json(alarms), 1, true,
-                          MessageClass::state);
-            for (const std::string& event : alarms.new_events) {
-                link_.publish(topics_.alarm_events(), event, 1, false, MessageClass::event);
+            if (spb_ != nullptr) {
+                publish_node_data();
+            } else {
+                const AlarmView& alarms = *alarm_feed_.view();
+                link_.publish(topics_.alarms_active(), alarms_json(alarms), 1, true,
+                              MessageClass::state);
+                for (const std::string& event : alarms.new_events) {
+                    link_.publish(topics_.alarm_events(), event, 1, false, MessageClass::event);
+                }
             }
         }
         for (const InboundMessage& message : link_.take_inbound()) {
+            if (spb_ != nullptr && message.topic.starts_with("spBv1.0/")) {
+                take_sparkplug_command(message);
+                continue;
+            }
             for (const CommandResult& result : commands_.submit(message)) {
                 publish_result(result);
             }
@@ -228,6 +239,88 @@ class MqttBridge : public ReaderTool {
     // A frame early by up to a tenth of a period still counts as due.
     bool summary_due(Clock::time_point now) const {
         return now + summary_period_ / 10 >= next_summary_;
+    }
+
+    // After every connect: JSON mode re-publishes its retained state,
+    // Sparkplug mode starts a session with NBIRTH and DBIRTHs.
+    void handle_connect(SegmentReader& reader) {
+        if (!link_.take_connected()) {
+            return;
+        }
+        if (spb_ != nullptr) {
+            publish_births();
+            publish_bridge_report();
+        } else {
+            republish_state(reader, reader.writer_status());
+        }
+    }
+
+    sparkplug::NodeState node_state() const {
+        const AlarmView& alarms = *alarm_feed_.view();
+        const double rate_hz = rate_.frames_per_second(monotonic_ns());
+        return {.writer_liveness = std::string(liveness_name(last_writer_.liveness)),
+                .frame_rate_hz = std::isnan(rate_hz) ? 0.0 : rate_hz,
+                .latest_frame = last_writer_.latest_frame,
+                .alarms_critical = alarms.annunciated.at(Severity::critical),
+                .alarms_warning = alarms.annunciated.at(Severity::warning),
+                .alarms_info = alarms.annunciated.at(Severity::info),
+                .monitor_running = alarms.list.monitor_running,
+                .dropped_telemetry = link_.counters().dropped_telemetry};
+    }
+
+    // NBIRTH, then a DBIRTH per rack once a frame was read (else with the
+    // first frame). Births are not queued: a session that breaks is born
+    // again on the next connect.
+    void publish_births() {
+        link_.publish(spb_->nbirth_topic(), spb_->node_birth(node_state()), 0, false,
+                      MessageClass::state);
+        births_sent_ = true;
+        device_births_sent_ = false;
+        if (latest_) {
+            publish_device_births();
+        }
+    }
+
+    void publish_device_births() {
+        for (std::uint32_t rack = 0; rack < latest_->geometry.racks; ++rack) {
+            link_.publish(spb_->dbirth_topic(rack), spb_->device_birth(*latest_, rack), 0, false,
+                          MessageClass::state);
+        }
+        device_births_sent_ = true;
+    }
+
+    void publish_node_data() {
+        if (births_sent_ && link_.connected()) {
+            link_.publish(spb_->ndata_topic(), spb_->node_data(node_state()), 0, false,
+                          MessageClass::state);
+        }
+    }
+
+    // NCMD and DCMD become the JSON commands (so they are checked and
+    // answered on results like those); a rebirth request births again.
+    void take_sparkplug_command(const InboundMessage& message) {
+        const sparkplug::DecodedCommands decoded =
+            spb_->decode_command(message.topic, message.payload);
+        if (!decoded.error.empty()) {
+            CommandResult result;
+            result.verb = message.topic.substr(0, 120);
+            result.status = "invalid";
+            result.error = decoded.error;
+            publish_result(result);
+            return;
+        }
+        if (decoded.rebirth) {
+            log_.event("rebirth", "Sparkplug rebirth requested: NBIRTH and DBIRTHs again");
+            publish_births();
+        }
+        for (const sparkplug::DecodedCommand& command : decoded.commands) {
+            InboundMessage as_json;
+            as_json.topic = topics_.command_prefix() + command.verb;
+            as_json.payload = command.json_body;
+            for (const CommandResult& result : commands_.submit(as_json)) {
+                publish_result(result);
+            }
+        }
     }
 
     void track_connection() {
@@ -267,6 +360,10 @@ class MqttBridge : public ReaderTool {
         if (writer.liveness != Liveness::live) {
             rate_.reset();
         }
+        if (spb_ != nullptr) {
+            publish_node_data();
+            return;
+        }
         const double rate_hz = rate_.frames_per_second(monotonic_ns());
         link_.publish(
             topics_.writer(),
@@ -278,6 +375,20 @@ class MqttBridge : public ReaderTool {
 
     void publish_telemetry() {
         const FrameSummary& summary = *latest_;
+        if (spb_ != nullptr) {
+            if (!births_sent_ || !link_.connected()) {
+                return;  // no session: the next NBIRTH/DBIRTH carries the state
+            }
+            if (!device_births_sent_) {
+                publish_device_births();
+                return;
+            }
+            for (std::uint32_t rack = 0; rack < summary.geometry.racks; ++rack) {
+                link_.publish(spb_->ddata_topic(rack), spb_->device_data(summary, rack), 0, false,
+                              MessageClass::state);
+            }
+            return;
+        }
         link_.publish(topics_.summary(), summary_json(summary, last_writer_, *alarm_feed_.view()),
                       options_.telemetry_qos, false, MessageClass::telemetry);
         for (std::uint32_t rack = 0; rack < summary.geometry.racks; ++rack) {
@@ -342,6 +453,9 @@ class MqttBridge : public ReaderTool {
     }
 
     const Options& options_;
+    sparkplug::Session* spb_;
+    bool births_sent_ = false;
+    bool device_births_sent_ = false;
     MqttLink& link_;
     TopicTree topics_;
     NodeInfo node_;
@@ -360,9 +474,6 @@ class MqttBridge : public ReaderTool {
 
 int serve(Options& options) {
     const std::string name = normalize_shm_name(options.shm_name);
-    if (options.payload != "json") {
-        throw UsageError("--payload sparkplug is not implemented yet: use --payload json");
-    }
     NodeInfo node{options.site, options.node.empty() ? default_node_name(name) : options.node,
                   name};
     TopicTree topics(options.topic_prefix, node.site, node.node);
@@ -389,20 +500,33 @@ int serve(Options& options) {
     link_options.reconnect_max_s = std::max(options.reconnect_max_s, options.reconnect_min_s);
     link_options.telemetry_buffer = options.buffer_telemetry;
     link_options.event_buffer = options.buffer_events;
-    link_options.will_topic = topics.status();
-    link_options.will_payload = status_json(node, false, "connection lost");
-    link_options.subscriptions = {topics.command_prefix() + "#"};
+    std::unique_ptr<sparkplug::Session> session;
+    if (options.payload == "sparkplug") {
+        // The site is the Sparkplug group, the node the edge node.
+        session = std::make_unique<sparkplug::Session>(node.site, node.node);
+        link_options.will_topic = session->ndeath_topic();
+        link_options.will_retain = false;  // Sparkplug: NDEATH is never retained
+        link_options.will_payload_before_connect = [&session] { return session->next_death(); };
+        link_options.subscriptions = {topics.command_prefix() + "#", session->ncmd_topic(),
+                                      session->dcmd_filter()};
+    } else {
+        link_options.will_topic = topics.status();
+        link_options.will_payload = status_json(node, false, "connection lost");
+        link_options.subscriptions = {topics.command_prefix() + "#"};
+    }
 
     install_stop_signal_handlers();
     std::signal(SIGPIPE, SIG_IGN);  // a broker gone mid-write is an error code, not a signal
     const EventLog log(options.json);
     MqttLink link(link_options);
     CommandHandler commands(name, topics.command_prefix());
-    MqttBridge bridge(options, link, topics, node, commands, log);
-    log.event("starting",
-              fmt::format("publishing segment {} to {} under {}/ (commands on {}#)", shm_path(name),
-                          link.broker_text(), topics.base(), topics.command_prefix()),
-              {{"base_topic", topics.base()}, {"broker", link.broker_text()}});
+    MqttBridge bridge(options, link, topics, node, commands, log, session.get());
+    log.event(
+        "starting",
+        fmt::format("publishing segment {} to {} under {} (commands on {}#{})", shm_path(name),
+                    link.broker_text(), session ? session->nbirth_topic() : topics.base() + "/",
+                    topics.command_prefix(), session ? ", NCMD and DCMD; Sparkplug B" : ""),
+        {{"base_topic", topics.base()}, {"broker", link.broker_text()}});
     link.start();
 
     SegmentReader reader(name);
@@ -412,7 +536,11 @@ int serve(Options& options) {
     loop.duration_s = options.duration_s;
     const int code = run_reader_loop(reader, bridge, loop);
     const bool fatal = link.fatal_error().has_value();
-    link.stop(fatal ? std::string() : topics.status(), status_json(node, false, "stopped"));
+    if (session) {
+        link.stop(fatal ? std::string() : session->ndeath_topic(), session->death(), false);
+    } else {
+        link.stop(fatal ? std::string() : topics.status(), status_json(node, false, "stopped"));
+    }
     const LinkCounters counters = link.counters();
     log.event("stopped",
               fmt::format("stopped: {} messages published, {} commands received, {} telemetry "

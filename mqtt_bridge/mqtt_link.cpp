@@ -105,7 +105,7 @@ MqttLink::MqttLink(LinkOptions options) : options_(std::move(options)) {
     if (!options_.will_topic.empty()) {
         check(mosquitto_will_set(client_, options_.will_topic.c_str(),
                                  static_cast<int>(options_.will_payload.size()),
-                                 options_.will_payload.data(), 1, true),
+                                 options_.will_payload.data(), 1, options_.will_retain),
               "the Last Will");
     }
     mosquitto_connect_v5_callback_set(client_, &MqttLink::on_connect);
@@ -138,6 +138,11 @@ void MqttLink::run_network() {
     double delay_s = options_.reconnect_min_s;
     bool first = true;
     while (!stopping_) {
+        if (options_.will_payload_before_connect) {
+            const std::string will = options_.will_payload_before_connect();
+            mosquitto_will_set(client_, options_.will_topic.c_str(), static_cast<int>(will.size()),
+                               will.data(), 1, options_.will_retain);
+        }
         const int rc = first ? mosquitto_connect(client_, options_.host.c_str(), options_.port,
                                                  options_.keepalive_s)
                              : mosquitto_reconnect(client_);
@@ -401,7 +406,7 @@ void MqttLink::set_fatal(std::string text) {
 }
 
 void MqttLink::stop(const std::string& final_topic, const std::string& final_payload,
-                    std::chrono::milliseconds flush_timeout) {
+                    bool final_retain, std::chrono::milliseconds flush_timeout) {
     if (!network_.joinable()) {
         return;
     }
@@ -417,7 +422,7 @@ void MqttLink::stop(const std::string& final_topic, const std::string& final_pay
         std::unique_lock lock(mutex_);
         const int rc = mosquitto_publish(client_, &mid, final_topic.c_str(),
                                          static_cast<int>(final_payload.size()),
-                                         final_payload.data(), 1, true);
+                                         final_payload.data(), 1, final_retain);
         if (rc == MOSQ_ERR_SUCCESS) {
             awaited_mid_ = mid;
             published_cv_.wait_for(lock, flush_timeout, [this] { return awaited_done_; });

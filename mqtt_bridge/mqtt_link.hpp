@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -47,6 +48,11 @@ struct LinkOptions {
     std::size_t event_buffer = 1000;      // alarm transitions kept while disconnected
     std::string will_topic;
     std::string will_payload;
+    bool will_retain = true;
+    // When set, called (on the network thread) before every connection
+    // attempt for that attempt's will payload: Sparkplug's NDEATH carries
+    // the bdSeq of the session it ends.
+    std::function<std::string()> will_payload_before_connect;
     std::vector<std::string> subscriptions;  // topic filters, QoS 1
 };
 
@@ -85,10 +91,11 @@ class MqttLink {
     // Starts the network thread. The first connection is tried at once;
     // `fatal_error()` says when the broker refused it for good.
     void start();
-    // Publishes `final_payload` retained on `final_topic` (when not empty),
+    // Publishes `final_payload` (retained unless told) on `final_topic` (when not empty),
     // waits up to `flush_timeout` for the broker to take it, disconnects
     // cleanly (no Last Will) and joins the thread.
     void stop(const std::string& final_topic, const std::string& final_payload,
+              bool final_retain = true,
               std::chrono::milliseconds flush_timeout = std::chrono::milliseconds(2000));
 
     // Thread-safe. Sends now when connected, else queues per `kind`.

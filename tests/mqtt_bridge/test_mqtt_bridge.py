@@ -36,6 +36,9 @@ MOSQUITTO = find("mosquitto")
 MOSQUITTO_SUB = find("mosquitto_sub")
 MOSQUITTO_PUB = find("mosquitto_pub")
 MOSQUITTO_PASSWD = find("mosquitto_passwd")
+PROTOC = find("protoc")
+SPARKPLUG_PROTO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                               "mqtt_bridge", "sparkplug_b.proto")
 
 failures = []
 
@@ -68,9 +71,11 @@ class Broker:
         acl = os.path.join(workdir, "acl")
         # The ACL of docs/mqtt.md, "Who may command".
         with open(acl, "w") as f:
-            f.write("user bridge\ntopic readwrite brt/#\n\n"
-                    "user operator\ntopic read brt/#\ntopic write brt/+/+/commands/#\n\n"
-                    "user fleet\ntopic read brt/#\n")
+            f.write("user bridge\ntopic readwrite brt/#\ntopic readwrite spBv1.0/#\n\n"
+                    "user operator\ntopic read brt/#\ntopic write brt/+/+/commands/#\n"
+                    "topic read spBv1.0/#\ntopic write spBv1.0/+/NCMD/#\n"
+                    "topic write spBv1.0/+/DCMD/#\n\n"
+                    "user fleet\ntopic read brt/#\ntopic read spBv1.0/#\n")
         with open(self.conf, "w") as f:
             f.write(f"listener {port} 127.0.0.1\nallow_anonymous false\n"
                     f"password_file {passwords}\nacl_file {acl}\npersistence false\n")
@@ -113,12 +118,12 @@ class Broker:
 class Subscriber:
     """mosquitto_sub -v on a filter; collects (topic, payload) in order."""
 
-    def __init__(self, port, topic_filter, user="fleet", password="fleet-secret"):
+    def __init__(self, port, topic_filter, user="fleet", password="fleet-secret", hex=False):
         self.messages = []
         self.lock = threading.Lock()
         self.process = subprocess.Popen(
             [MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", str(port), "-u", user, "-P", password,
-             "-V", "5", "-t", topic_filter, "-F", "%t %p"],
+             "-V", "5", "-t", topic_filter, "-F", "%t %x" if hex else "%t %p"],
             stdout=subprocess.PIPE, text=True)
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -148,9 +153,48 @@ class Subscriber:
         self.process.wait(5)
 
 
+def sparkplug_decode(hex_payload):
+    """A Sparkplug B payload as {"seq": N or None, "metrics": [{field: value}]},
+    decoded by protoc from the bridge's own .proto."""
+    text = subprocess.run([PROTOC, f"--proto_path={os.path.dirname(SPARKPLUG_PROTO)}",
+                           "--decode=org.eclipse.tahu.protobuf.Payload", "sparkplug_b.proto"],
+                          input=bytes.fromhex(hex_payload), capture_output=True,
+                          check=True).stdout.decode()
+    decoded = {"seq": None, "metrics": []}
+    metric = None
+    for line in text.splitlines():
+        if line == "metrics {":
+            metric = {}
+        elif line == "}":
+            decoded["metrics"].append(metric)
+            metric = None
+        elif metric is not None:
+            key, _, value = line.strip().partition(": ")
+            metric[key] = value.strip('"') if value.startswith('"') else value
+        elif line.startswith("seq: "):
+            decoded["seq"] = int(line[5:])
+    return decoded
+
+
+def sparkplug_encode(workdir, text):
+    """protoc --encode of a Payload in text format, into a file for mosquitto_pub -f."""
+    path = os.path.join(workdir, "payload.bin")
+    with open(path, "wb") as f:
+        f.write(subprocess.run([PROTOC, f"--proto_path={os.path.dirname(SPARKPLUG_PROTO)}",
+                                "--encode=org.eclipse.tahu.protobuf.Payload",
+                                "sparkplug_b.proto"], input=text.encode(), capture_output=True,
+                               check=True).stdout)
+    return path
+
+
+def metric_named(decoded, name):
+    return next((m for m in decoded["metrics"] if m.get("name") == name), None)
+
+
 def publish(port, topic, payload, user="operator", password="operator-secret", extra=()):
     subprocess.run([MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", str(port), "-u", user, "-P",
-                    password, "-V", "5", "-q", "1", "-t", topic, "-m", payload, *extra],
+                    password, "-V", "5", "-q", "1", "-t", topic,
+                    *(["-m", payload] if payload is not None else []), *extra],
                    check=True)
 
 
@@ -191,6 +235,87 @@ def on(topic_wanted, **fields):
             return False
         return all(document.get(key) == value for key, value in fields.items())
     return predicate
+
+
+def sparkplug_cases(port, workdir, bridge_args, start, json_watch, base):
+    group, node = "lab", "rack-host-1"
+    spb = Subscriber(port, "spBv1.0/#", hex=True)
+    time.sleep(0.3)
+    bridge = start(bridge_args("--payload", "sparkplug"), "bridge-sparkplug")
+
+    def message(kind, device=None, timeout_s=6.0, start=0):
+        topic = f"spBv1.0/{group}/{kind}/{node}" + (f"/{device}" if device else "")
+        got = spb.wait_for(lambda t, p: t == topic, timeout_s, start)
+        return sparkplug_decode(got[1]) if got else None
+
+    birth = message("NBIRTH")
+    bd_seq = None
+    if check(birth is not None and birth["seq"] == 0, "NBIRTH with seq 0"):
+        bd_seq = metric_named(birth, "bdSeq")
+        check(bd_seq is not None and metric_named(birth, "Node Control/Rebirth") is not None and
+              metric_named(birth, "Writer/Liveness") is not None,
+              "NBIRTH carries bdSeq, Node Control/Rebirth and the writer's metrics")
+    dbirth = message("DBIRTH", "rack1")
+    if check(dbirth is not None, "DBIRTH of device rack1"):
+        mean = metric_named(dbirth, "voltage_v/mean")
+        check(mean is not None and mean.get("alias") == "2001" and mean.get("datatype") == "9" and
+              float(mean["float_value"]) > 2.0,
+              "DBIRTH: voltage_v/mean, Float, alias 2001, a plausible value")
+        check(metric_named(dbirth, "Commands/Mode") is not None,
+              "DBIRTH announces the writable Commands/Mode")
+    mark = spb.count()
+    data = message("DDATA", "rack1", start=mark)
+    if check(data is not None and data["seq"] is not None, "DDATA of rack1 with a seq"):
+        check(all("name" not in m and "alias" in m for m in data["metrics"]),
+              "DDATA metrics by alias only")
+    # seq runs +1 per message of this node, modulo 256.
+    with spb.lock:
+        sequence = [sparkplug_decode(p)["seq"] for t, p in spb.messages
+                    if t.startswith(f"spBv1.0/{group}/") and f"/{node}" in t and
+                    "/NDEATH/" not in t]
+    steps = [(b - a) % 256 for a, b in zip(sequence, sequence[1:])]
+    check(len(steps) > 3 and all(step == 1 for step in steps),
+          f"seq increments by one per message ({sequence[:12]}...)")
+
+    # DCMD: rack 0 to idle, by the metric's name; the result comes back on the
+    # JSON results topic and the rack's mode metric follows.
+    mark, json_mark = spb.count(), json_watch.count()
+    payload = sparkplug_encode(workdir, 'metrics { name: "Commands/Mode" datatype: 12 '
+                                        'string_value: "idle" }')
+    publish(port, f"spBv1.0/{group}/DCMD/{node}/rack0", None, extra=["-f", payload])
+    check(json_watch.wait_for(on(f"{base}/results", command="rack/mode", status="applied"),
+                              5, json_mark) is not None,
+          "DCMD Commands/Mode: applied, result on the results topic")
+    idle = spb.wait_for(lambda t, p: t == f"spBv1.0/{group}/DDATA/{node}/rack0" and any(
+        m.get("alias") == "1022" and m.get("string_value") == "idle"
+        for m in sparkplug_decode(p)["metrics"]), 5, mark)
+    check(idle is not None, "rack0's mode metric (alias 1022) now idle in DDATA")
+    # A DCMD that is not a Sparkplug payload: an invalid result, no crash.
+    json_mark = json_watch.count()
+    publish(port, f"spBv1.0/{group}/DCMD/{node}/rack0", "\x01garbage")
+    check(json_watch.wait_for(on(f"{base}/results", status="invalid"), 5, json_mark) is not None
+          and bridge.poll() is None, "a broken DCMD payload: invalid result, the bridge runs on")
+
+    # Rebirth on request: a new NBIRTH, seq 0, the same bdSeq.
+    mark = spb.count()
+    payload = sparkplug_encode(workdir, 'metrics { name: "Node Control/Rebirth" datatype: 11 '
+                                        'boolean_value: true }')
+    publish(port, f"spBv1.0/{group}/NCMD/{node}", None, extra=["-f", payload])
+    reborn = message("NBIRTH", start=mark)
+    check(reborn is not None and reborn["seq"] == 0 and bd_seq is not None and
+          metric_named(reborn, "bdSeq").get("long_value") == bd_seq.get("long_value"),
+          "NCMD rebirth: NBIRTH again, seq 0, same bdSeq")
+    check(message("DBIRTH", "rack0", start=mark) is not None, "rebirth: DBIRTH again")
+
+    # kill -9: the will is NDEATH with the session's bdSeq.
+    mark = spb.count()
+    bridge.send_signal(signal.SIGKILL)
+    bridge.wait(5)
+    death = message("NDEATH", start=mark)
+    check(death is not None and bd_seq is not None and
+          metric_named(death, "bdSeq").get("long_value") == bd_seq.get("long_value"),
+          "kill -9: NDEATH (the Last Will) with the NBIRTH's bdSeq")
+    spb.stop()
 
 
 def main():
@@ -379,6 +504,12 @@ def main():
                   f"wrong CA: exit 1 and a clear message ({run.stderr.strip()!r})")
         else:
             print("note: openssl not installed: TLS cases not run")
+
+        # Sparkplug B: NBIRTH/DBIRTH/DDATA with seq and aliases, DCMD, rebirth, NDEATH.
+        if PROTOC and os.path.exists(SPARKPLUG_PROTO):
+            sparkplug_cases(port, workdir, bridge_args, start, watch, base)
+        else:
+            print("note: protoc not installed: Sparkplug B cases not run")
 
         # A wrong password: exit 1 with a clear message.
         wrong = os.path.join(workdir, "wrong.password")
