@@ -174,7 +174,8 @@ Result measure(const std::string& bridge_binary, const std::string& mosquitto_pa
     const std::string stem = fmt::format("/tmp/bench_mqtt_{}", getpid());
     {
         std::ofstream conf(stem + ".conf");
-        conf << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
+        conf << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n"
+             << "set_tcp_nodelay true\n";
         if (geteuid() == 0) {
             conf << "user root\n";
         }
@@ -187,6 +188,7 @@ Result measure(const std::string& bridge_binary, const std::string& mosquitto_pa
     mosquitto_lib_init();
     mosquitto* client = mosquitto_new(nullptr, true, &receipts);
     mosquitto_message_callback_set(client, on_message);
+    mosquitto_int_option(client, MOSQ_OPT_TCP_NODELAY, 1);
     if (mosquitto_connect(client, "127.0.0.1", port, 30) != MOSQ_ERR_SUCCESS) {
         throw std::runtime_error("cannot connect to the benchmark's mosquitto");
     }

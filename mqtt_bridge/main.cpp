@@ -135,10 +135,12 @@ class MqttBridge : public ReaderTool {
         rate_.reset();
         latest_.reset();
         device_births_sent_ = false;  // another geometry: every rack is born again
+        skipped_through_ = 0;         // frame numbers start again
         publish_writer(reader.writer_status(), reader);
         return keep_going;
     }
     void on_detach(SegmentReader&) override {
+        skipped_through_ = 0;
         rate_.reset();
         latest_.reset();
     }
@@ -149,27 +151,24 @@ class MqttBridge : public ReaderTool {
         writer_changed_ = true;
     }
 
-    // Sleeps on the segment's futex only when a summary is due, so frames
-    // between two summaries cost nothing.
+    // Sleeps on the segment's futex for the next frame, past the frames it
+    // let go by between two summaries: it wakes as a frame is published, so
+    // a summary leaves within microseconds of its frame.
     bool wait(SegmentReader& reader, std::chrono::nanoseconds longest) override {
-        const auto now = Clock::now();
-        if (!reader.attached() || summary_due(now)) {
-            return reader.wait_for_frame(reader.last_frame_read(), longest);
-        }
-        const auto sleep = std::min<std::chrono::nanoseconds>(longest, next_summary_ - now);
-        const timespec pause{static_cast<time_t>(sleep.count() / 1'000'000'000),
-                             static_cast<long>(sleep.count() % 1'000'000'000)};
-        nanosleep(&pause, nullptr);  // a stop signal ends it early
-        return summary_due(Clock::now()) && reader.latest_frame() > reader.last_frame_read();
+        return reader.wait_for_frame(std::max(reader.last_frame_read(), skipped_through_), longest);
     }
 
     StepResult on_frame(SegmentReader& reader) override {
         handle_connect(reader);
+        const auto now = Clock::now();
+        if (!summary_due(now)) {
+            skipped_through_ = reader.latest_frame();  // not copied: nothing is due
+            return keep_going;
+        }
         FrameBuffer frame;
         if (reader.read_latest(frame) != ReadOutcome::ok) {
             return keep_going;
         }
-        const auto now = Clock::now();
         // Paced from the schedule, not from the last read, so that 10 Hz
         // summaries of 10 Hz frames do not slip to every other frame.
         next_summary_ = now - next_summary_ > summary_period_ ? now + summary_period_
@@ -464,6 +463,7 @@ class MqttBridge : public ReaderTool {
     AlarmFeed alarm_feed_;
     Clock::duration summary_period_;
     Clock::time_point next_summary_{};
+    std::uint64_t skipped_through_ = 0;  // the newest frame let go by unread
     Clock::time_point last_bridge_report_{};
     std::shared_ptr<const FrameSummary> latest_;
     RateMeter rate_;

@@ -79,6 +79,10 @@ MqttLink::MqttLink(LinkOptions options) : options_(std::move(options)) {
             fmt::format("cannot create an MQTT client: {}", errno_text(errno)));
     }
     mosquitto_threaded_set(client_, true);
+    // A summary is one burst of small messages (one per rack): with Nagle's
+    // algorithm all but the first would wait for the broker's delayed ACK
+    // (40 ms on Linux).
+    mosquitto_int_option(client_, MOSQ_OPT_TCP_NODELAY, 1);
     mosquitto_int_option(client_, MOSQ_OPT_PROTOCOL_VERSION,
                          options_.protocol_version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
     auto check = [](int rc, const std::string& what) {
