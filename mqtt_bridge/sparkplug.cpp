@@ -255,13 +255,14 @@ DecodedCommands Session::decode_command(const std::string& topic, const std::str
         return out;
     }
     std::optional<std::uint32_t> rack;
-    const std::string dcmd = prefix("DCMD") + "/rack";
+    const std::string dcmd = prefix("DCMD") + "/";
     if (topic.starts_with(dcmd)) {
-        const std::string number = topic.substr(dcmd.size());
+        const std::string device = topic.substr(dcmd.size());
+        const std::string number = device.starts_with("rack") ? device.substr(4) : std::string();
         if (number.empty() || number.size() > 6 ||
             number.find_first_not_of("0123456789") != std::string::npos) {
-            out.error = fmt::format("no device '{}': devices are rack0, rack1, ...",
-                                    topic.substr(prefix("DCMD").size() + 1, 40));
+            out.error =
+                fmt::format("no device '{}': devices are rack0, rack1, ...", device.substr(0, 40));
             return out;
         }
         rack = static_cast<std::uint32_t>(std::stoul(number));
