@@ -8,8 +8,13 @@ clients as subscriber and commander. One broker, several cases; each case
 says what a user would notice if it broke. Exit 77 (skipped) when mosquitto
 or its clients are not installed (scripts/install-deps.sh installs them).
 
-Loopback only: network namespaces need root, so a cut link is played by
-stopping the broker and starting it again on the same port.
+Two segments, each with its simulator and bridge, stand for two hosts on
+one broker. Loopback only (no network namespaces: `ip netns` needs root and
+would leave state behind a failed test), so a cut link is played by stopping
+the broker for 3 s (not 10: the test stays short; the bridge's back-off is
+shortened to 0.1..0.5 s for it) and starting it again on the same port.
+Sparkplug B payloads are decoded and encoded with protoc from the bridge's
+own .proto (skipped without protoc).
 """
 import json
 import os
@@ -325,6 +330,7 @@ def main():
         return 77
     workdir = tempfile.mkdtemp(prefix="brt-mqtt-test-")
     shm = f"brt_mqtt_test_{os.getpid()}"
+    shm2 = shm + "_host2"
     port = free_port()
     tls_port = free_port() if make_certificates(workdir) else None
     broker = Broker(workdir, port, tls_port)
@@ -335,10 +341,10 @@ def main():
     os.chmod(password_file, 0o600)
     base = "brt/lab/rack-host-1"
 
-    def bridge_args(*extra, password=password_file):
+    def bridge_args(*extra, password=password_file, segment=shm, node="rack-host-1"):
         port_args = [] if "--broker-port" in extra else ["--broker-port", str(port)]
-        return [BRIDGE, "--shm-name", shm, *port_args, "--site", "lab",
-                "--node", "rack-host-1", "--username", "bridge", "--password-file", password,
+        return [BRIDGE, "--shm-name", segment, *port_args, "--site", "lab",
+                "--node", node, "--username", "bridge", "--password-file", password,
                 "--summary-rate", "5", "--startup-grace", "0", "--reconnect-min", "0.1",
                 "--reconnect-max", "0.5", "--buffer-telemetry", "4", *extra]
 
@@ -385,6 +391,27 @@ def main():
         active = watch.wait_for(lambda t, p: t == f"{base}/alarms/active" and
                                 json.loads(p)["monitor"]["running"], 5)
         check(active is not None, "active alarm set (retained) from the monitor's segment")
+
+        # A second "host": its own segment, simulator and bridge on the same
+        # broker (loopback; no network namespaces without root). Each node
+        # has its own subtree, and a command to one changes only that one.
+        subprocess.run([SHM_INIT, "--shm-name", shm2, "--racks", "1", "--modules", "2",
+                        "--cells", "8"], check=True, stdout=subprocess.DEVNULL)
+        start([SIMULATOR, "--shm-name", shm2], "simulator2")
+        base2 = "brt/lab/rack-host-2"
+        start(bridge_args(segment=shm2, node="rack-host-2"), "bridge-host2")
+        check(watch.wait_for(on(f"{base2}/status", status="online", segment=shm2)) is not None,
+              "second host: its own status topic, online")
+        mark = watch.count()
+        publish(port, f"{base2}/commands/ambient", '{"temperature_c": 5, "correlation_id": "h2"}')
+        check(watch.wait_for(on(f"{base2}/results", correlation_id="h2", status="applied"),
+                             start=mark) is not None, "second host: command applied")
+        check(watch.wait_for(on(f"{base2}/telemetry/summary", ambient_temperature_c=5),
+                             start=mark) is not None, "second host: its ambient is 5 C")
+        later = watch.count()
+        first = watch.wait_for(on(f"{base}/telemetry/summary"), start=later)
+        check(first is not None and json.loads(first[1])["ambient_temperature_c"] == 25,
+              "first host untouched by the second host's command (ambient 25 C)")
 
         # A command changes the simulator; its result carries the correlation id.
         mark = watch.count()
@@ -548,7 +575,7 @@ def main():
                 except subprocess.TimeoutExpired:
                     process.kill()
         broker.stop()
-        for name in (shm, shm + ".alarms"):
+        for name in (shm, shm + ".alarms", shm2):
             try:
                 os.unlink(f"/dev/shm/{name}")
             except FileNotFoundError:
