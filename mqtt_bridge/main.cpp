@@ -196,15 +196,27 @@ class MqttBridge : public ReaderTool {
             publish_writer(writer, reader);
         }
         if (alarm_feed_.poll(now, realtime_ns())) {
-            if (spb_ != nullptr) {
-                publish_node_data();
-            } else {
-                const AlarmView& alarms = *alarm_feed_.view();
-                link_.publish(topics_.alarms_active(), alarms_json(alarms), 1, true,
-                              MessageClass::state);
+            const AlarmView& alarms = *alarm_feed_.view();
+            if (spb_ == nullptr) {
                 for (const std::string& event : alarms.new_events) {
                     link_.publish(topics_.alarm_events(), event, 1, false, MessageClass::event);
                 }
+            }
+            // A transition goes out at once; a list whose live values only
+            // moved (the monitor republishes every frame while alarms are
+            // active) at most at the summary rate.
+            alarms_changed_ = true;
+            alarms_urgent_ = alarms_urgent_ || !alarms.new_events.empty();
+        }
+        if (alarms_changed_ && (alarms_urgent_ || now - last_alarms_publish_ >= summary_period_)) {
+            alarms_changed_ = false;
+            alarms_urgent_ = false;
+            last_alarms_publish_ = now;
+            if (spb_ != nullptr) {
+                publish_node_data();
+            } else {
+                link_.publish(topics_.alarms_active(), alarms_json(*alarm_feed_.view()), 1, true,
+                              MessageClass::state);
             }
         }
         for (const InboundMessage& message : link_.take_inbound()) {
@@ -465,6 +477,9 @@ class MqttBridge : public ReaderTool {
     Clock::time_point next_summary_{};
     std::uint64_t skipped_through_ = 0;  // the newest frame let go by unread
     Clock::time_point last_bridge_report_{};
+    Clock::time_point last_alarms_publish_{};
+    bool alarms_changed_ = false;
+    bool alarms_urgent_ = false;
     std::shared_ptr<const FrameSummary> latest_;
     RateMeter rate_;
     WriterStatus last_writer_;
