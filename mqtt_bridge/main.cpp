@@ -48,6 +48,7 @@ struct Options {
     std::string node;
     std::string payload = "json";
     double summary_rate_hz = 1.0;
+    double module_interval_s = 0;  // every module's cells this often; 0: on request only
     int telemetry_qos = 0;
     double reconnect_min_s = 0.5;
     double reconnect_max_s = 30;
@@ -406,6 +407,28 @@ class MqttBridge : public ReaderTool {
             link_.publish(topics_.rack(rack), rack_json(summary, rack), options_.telemetry_qos,
                           false, MessageClass::telemetry);
         }
+        publish_all_modules_if_due();
+    }
+
+    // Every module's cells at the slow --module-interval: a historian's
+    // full picture, without a request per module.
+    void publish_all_modules_if_due() {
+        if (options_.module_interval_s <= 0) {
+            return;
+        }
+        const auto now = Clock::now();
+        if (now < next_modules_) {
+            return;
+        }
+        next_modules_ = now + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(options_.module_interval_s));
+        const FrameSummary& summary = *latest_;
+        for (std::uint32_t rack = 0; rack < summary.geometry.racks; ++rack) {
+            for (std::uint32_t module = 0; module < summary.geometry.modules_per_rack; ++module) {
+                link_.publish(topics_.module(rack, module), module_json(summary, rack, module),
+                              options_.telemetry_qos, false, MessageClass::telemetry);
+            }
+        }
     }
 
     void serve_module_requests() {
@@ -475,6 +498,7 @@ class MqttBridge : public ReaderTool {
     AlarmFeed alarm_feed_;
     Clock::duration summary_period_;
     Clock::time_point next_summary_{};
+    Clock::time_point next_modules_{};
     std::uint64_t skipped_through_ = 0;  // the newest frame let go by unread
     Clock::time_point last_bridge_report_{};
     Clock::time_point last_alarms_publish_{};
@@ -608,6 +632,11 @@ int main(int argc, char** argv) {
     app.add_option("--summary-rate", options.summary_rate_hz,
                    "System and rack summaries per second")
         ->check(CLI::Range(0.01, 100.0))
+        ->capture_default_str();
+    app.add_option("--module-interval", options.module_interval_s,
+                   "Seconds between publications of every module's cells (0: only on request, "
+                   "commands/module)")
+        ->check(CLI::Range(0.0, 86400.0))
         ->capture_default_str();
     app.add_option("--telemetry-qos", options.telemetry_qos, "QoS of the telemetry topics")
         ->check(CLI::Range(0, 1))

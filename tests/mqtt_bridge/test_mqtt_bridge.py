@@ -364,7 +364,7 @@ def main():
         # The bridge before the alarm monitor: it must say the alarm system is
         # down (an alarm), and publish its clearing (a transition) when the
         # monitor starts.
-        bridge = start(bridge_args(), "bridge")
+        bridge = start(bridge_args("--module-interval", "1"), "bridge")
         check(watch.wait_for(on(f"{base}/status", status="online")) is not None,
               "status online (retained) once connected")
         writer = watch.wait_for(on(f"{base}/writer", liveness="live"))
@@ -377,6 +377,9 @@ def main():
                   document["first_cell"] == 16 and "voltage_v" in document and
                   document["voltage_v"]["valid"] == 16 and document["chemistry"] == "nmc",
                   "rack summary: the ws_bridge's keys and this rack's cells")
+        cells = watch.wait_for(on(f"{base}/telemetry/rack/1/module/1", type="module"))
+        check(cells is not None and len(json.loads(cells[1])["cell_list"]) == 8,
+              "--module-interval: every module's 8 cells published")
         summary = watch.wait_for(on(f"{base}/telemetry/summary", type="summary"))
         check(summary is not None and json.loads(summary[1])["cells"] == 32,
               "system summary of all 32 cells")
@@ -430,6 +433,11 @@ def main():
                              start=mark) is not None, "rack mode command applied")
         check(watch.wait_for(on(f"{base}/telemetry/rack/1", mode="idle"), start=mark)
               is not None, "rack 1 now idle in its summary")
+        publish(port, f"{base}/commands/module", '{"rack": 0, "module": 1, "correlation_id": "m"}')
+        check(watch.wait_for(on(f"{base}/results", correlation_id="m", status="applied"),
+                             start=mark) is not None and
+              watch.wait_for(on(f"{base}/telemetry/rack/0/module/1", module=1), start=mark)
+              is not None, "a module's cells on request (commands/module)")
         publish(port, f"{base}/commands/alarm/acknowledge", '{"correlation_id": "ack"}')
         check(watch.wait_for(on(f"{base}/results", correlation_id="ack", status="applied"),
                              start=mark) is not None,
