@@ -4,11 +4,8 @@
 # Ctrl-C: the simulator in real time, the anomaly monitor (alarms in
 # build/pipeline/alarms.log), the WebSocket bridge (web page on
 # http://127.0.0.1:8080/, or $BRT_LISTEN) and, on a terminal, the viewer in
-# the foreground (q quits it and stops the pipeline). Where Mosquitto is
-# installed, the MQTT bridge too, to the broker on 127.0.0.1:$BRT_MQTT_PORT
-# (default 1883): the one running there, else a local one this script starts
-# (watch it with mosquitto_sub -t 'brt/#' -v). Without a terminal it runs
-# until Ctrl-C or SIGTERM. Arguments go to the simulator, e.g. --speed 60.
+# the foreground (q quits it and stops the pipeline). Without a terminal it
+# runs until Ctrl-C or SIGTERM. Arguments go to the simulator, e.g. --speed 60.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,10 +34,9 @@ pids+=($!)
 build/anomaly_monitor/brt-anomaly-monitor --shm-name "$shm_name" \
     >"$logs/alarms.log" 2>"$logs/anomaly-monitor.log" &
 pids+=($!)
-build/ws_bridge/brt-ws-bridge --shm-name "$shm_name" --listen "$listen" \
-    >"$logs/ws-bridge.log" 2>&1 &
-pids+=($!)
-
+# Where Mosquitto is installed, the MQTT bridge too, to the broker on
+# 127.0.0.1:$BRT_MQTT_PORT (default 1883): the one running there, else a
+# local one started here (watch it with mosquitto_sub -t 'brt/#' -v).
 mosquitto=$(command -v mosquitto || command -v /usr/sbin/mosquitto || true)
 mqtt_port=${BRT_MQTT_PORT:-1883}
 if [ -n "$mosquitto" ] && [ -x build/mqtt_bridge/brt-mqtt-bridge ]; then
@@ -59,6 +55,10 @@ if [ -n "$mosquitto" ] && [ -x build/mqtt_bridge/brt-mqtt-bridge ]; then
     pids+=($!)
     echo "MQTT: watch it with: mosquitto_sub -p $mqtt_port -t 'brt/#' -v" >&2
 fi
+
+build/ws_bridge/brt-ws-bridge --shm-name "$shm_name" --listen "$listen" \
+    >"$logs/ws-bridge.log" 2>&1 &
+pids+=($!)
 
 echo "pipeline on $shm_name: web page http://$listen/, alarms in $logs/alarms.log, logs in $logs/" >&2
 if [ -t 0 ] && [ -t 1 ]; then

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "common/control/ambient.hpp"  // kMinAmbientC, ambient_in_range
+#include "common/control/control_command.hpp"  // kMinAmbientC, kMaxAmbientC
 #include "common/control/rack_mode.hpp"
 
 namespace brt {

@@ -68,6 +68,32 @@ ControlCommand make_mode_command(std::uint32_t rack, std::string_view mode, doub
     return out;
 }
 
+ControlCommand make_ambient_command(double ambient_c) {
+    if (!ambient_in_range(ambient_c)) {
+        throw UsageError(
+            fmt::format("ambient {} C is outside {}..{} C", ambient_c, kMinAmbientC, kMaxAmbientC));
+    }
+    ControlCommand out;
+    out.command.kind = CommandKind::set_ambient;
+    out.command.args[0] = ambient_c;
+    out.what = fmt::format("ambient {} C", ambient_c);
+    return out;
+}
+
+ControlCommand make_pause_command() {
+    ControlCommand out;
+    out.command.kind = CommandKind::pause;
+    out.what = "pause";
+    return out;
+}
+
+ControlCommand make_resume_command() {
+    ControlCommand out;
+    out.command.kind = CommandKind::resume;
+    out.what = "resume";
+    return out;
+}
+
 std::uint64_t post_command(const MappedSegment& segment, const Command& command) {
     const auto position = CommandRing(segment).post(command);
     if (!position) {

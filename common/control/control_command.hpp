@@ -29,6 +29,19 @@ ControlCommand make_clear_command(std::string_view scenario, const Target& targe
 ControlCommand make_mode_command(std::uint32_t rack, std::string_view mode, double current_a,
                                  double power_w, const Geometry& geometry);
 
+// The ambient temperatures the model is made for (the simulator's start-up
+// value and every `set_ambient` command).
+inline constexpr double kMinAmbientC = -50;
+inline constexpr double kMaxAmbientC = 70;
+inline bool ambient_in_range(double ambient_c) {
+    return ambient_c >= kMinAmbientC && ambient_c <= kMaxAmbientC;  // false for NaN
+}
+// The ambient temperature of every rack, in kMinAmbientC..kMaxAmbientC.
+ControlCommand make_ambient_command(double ambient_c);
+// Pause and resume the simulation (the writer stays live while paused).
+ControlCommand make_pause_command();
+ControlCommand make_resume_command();
+
 // Posts `command` to the segment's command ring and returns its position;
 // throws SegmentError when the ring is full (the simulator is not consuming).
 std::uint64_t post_command(const MappedSegment& segment, const Command& command);

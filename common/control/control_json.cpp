@@ -8,7 +8,6 @@
 
 #include "common/alarm/alarm_board.hpp"
 #include "common/config/config_file.hpp"
-#include "common/control/ambient.hpp"
 #include "common/control/scenario.hpp"
 #include "common/segment/errors.hpp"
 
@@ -206,24 +205,15 @@ ControlCommand control_command_from_json(const JsonCommandVerb& verb, std::strin
                                  number_field(body, "current_a", 0),
                                  number_field(body, "power_w", 0), geometry);
     }
-    ControlCommand out;
     if (name == "ambient") {
-        const double ambient_c = number_field(body, "temperature_c", NAN);
-        if (!ambient_in_range(ambient_c)) {
-            throw UsageError(fmt::format("\"temperature_c\" must be a number from {} to {} C",
+        const auto found = body.find("temperature_c");
+        if (found == body.end() || found->is_null()) {
+            throw UsageError(fmt::format("\"temperature_c\" is required: a number from {} to {} C",
                                          kMinAmbientC, kMaxAmbientC));
         }
-        out.command.kind = CommandKind::set_ambient;
-        out.command.args[0] = ambient_c;
-        out.what = fmt::format("ambient {} C", ambient_c);
-    } else if (name == "pause") {
-        out.command.kind = CommandKind::pause;
-        out.what = "pause";
-    } else {
-        out.command.kind = CommandKind::resume;
-        out.what = "resume";
+        return make_ambient_command(number_field(body, "temperature_c", NAN));
     }
-    return out;
+    return name == "pause" ? make_pause_command() : make_resume_command();
 }
 
 std::string json_correlation_id(std::string_view text) {

@@ -65,7 +65,7 @@ TEST_CASE("JSON commands: the ctl checks, with a sentence for every refusal", "[
     CHECK_THAT(refusal("rack/mode", R"({"rack": -1, "mode": "idle"})"),
                Catch::Contains("non-negative integer"));
     CHECK_THAT(refusal("rack/mode", R"({"rack": 0, "mode": "warp"})"), Catch::Contains("warp"));
-    CHECK_THAT(refusal("ambient", R"({"temperature_c": 71})"), Catch::Contains("-50 to 70"));
+    CHECK_THAT(refusal("ambient", R"({"temperature_c": 71})"), Catch::Contains("-50..70"));
     CHECK_THAT(refusal("ambient", "{}"), Catch::Contains("temperature_c"));
     CHECK_THAT(refusal("alarm/shelve", R"({"id": 4, "seconds": 1e300})"),
                Catch::Contains("seconds"));
