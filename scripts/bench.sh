@@ -17,7 +17,8 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${BUILD_DIR:-build}"
 # bench_cuda exists only in a build with the CUDA backend (nvcc found).
-benchmarks=(bench_snapshot bench_wake_latency bench_simulator bench_viewer bench_monitor_latency bench_ws_fanout bench_cuda)
+# bench_mqtt_latency exists where libmosquitto-dev was found.
+benchmarks=(bench_snapshot bench_wake_latency bench_simulator bench_viewer bench_monitor_latency bench_ws_fanout bench_mqtt_latency bench_cuda)
 
 cd "$repo_root"
 
@@ -44,6 +45,10 @@ scripts/build.sh "$build_dir"
 for name in "${selected[@]}"; do
     if [[ "$name" == bench_cuda && ! -x "$build_dir/bench/$name" ]]; then
         echo "bench.sh: bench_cuda not built (no nvcc when $build_dir was configured)" >&2
+        continue
+    fi
+    if [[ "$name" == bench_mqtt_latency && ! -x "$build_dir/bench/$name" ]]; then
+        echo "bench.sh: bench_mqtt_latency not built (no libmosquitto-dev when $build_dir was configured)" >&2
         continue
     fi
     "$build_dir/bench/$name" "$@"

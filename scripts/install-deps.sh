@@ -15,6 +15,12 @@ packages+=(nlohmann-json3-dev chromium nodejs)
 packages+=(ccache pkg-config)
 # The bridge's /metrics test parses the text with Prometheus' own client.
 packages+=(python3-prometheus-client)
+# brt-mqtt-bridge is built on libmosquitto, its Sparkplug B payloads on
+# protobuf (protoc generates the code at build time); its tests start
+# Debian's broker and use its clients (mosquitto_sub, mosquitto_pub,
+# mosquitto_passwd), openssl for the TLS certificates and protoc to decode
+# Sparkplug payloads.
+packages+=(libmosquitto-dev mosquitto mosquitto-clients openssl libprotobuf-dev protobuf-compiler)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -43,6 +43,28 @@ pids+=($!)
 build/anomaly_monitor/brt-anomaly-monitor --shm-name "$shm_name" \
     >"$logs/alarms.log" 2>"$logs/anomaly-monitor.log" &
 pids+=($!)
+# Where Mosquitto is installed, the MQTT bridge too, to the broker on
+# 127.0.0.1:$BRT_MQTT_PORT (default 1883): the one running there, else a
+# local one started here (watch it with mosquitto_sub -t 'brt/#' -v).
+mosquitto=$(command -v mosquitto || command -v /usr/sbin/mosquitto || true)
+mqtt_port=${BRT_MQTT_PORT:-1883}
+if [ -n "$mosquitto" ] && [ -x build/mqtt_bridge/brt-mqtt-bridge ]; then
+    # A broker already there (Debian's mosquitto.service) is used as it is.
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$mqtt_port") 2>/dev/null; then
+        # Without a config file Mosquitto 2 listens on the loopback only.
+        "$mosquitto" -p "$mqtt_port" >"$logs/mosquitto.log" 2>&1 &
+        pids+=($!)
+        for _ in $(seq 50); do
+            (exec 3<>"/dev/tcp/127.0.0.1/$mqtt_port") 2>/dev/null && break
+            sleep 0.1
+        done
+    fi
+    build/mqtt_bridge/brt-mqtt-bridge --shm-name "$shm_name" --broker-port "$mqtt_port" \
+        >"$logs/mqtt-bridge.log" 2>&1 &
+    pids+=($!)
+    echo "MQTT: watch it with: mosquitto_sub -p $mqtt_port -t 'brt/#' -v" >&2
+fi
+
 build/ws_bridge/brt-ws-bridge --shm-name "$shm_name" --listen "$listen" \
     --control-token-file "$token_file" >"$logs/ws-bridge.log" 2>&1 &
 pids+=($!)

@@ -16,7 +16,7 @@
 #include "common/frames/rate_meter.hpp"
 #include "common/reader/reader_loop.hpp"
 #include "common/segment/segment_reader.hpp"
-#include "ws_bridge/alarm_feed.hpp"
+#include "common/alarm/alarm_feed.hpp"
 #include "ws_bridge/snapshot.hpp"
 
 namespace brt::bridge {

@@ -19,7 +19,7 @@
 #include "common/segment/geometry.hpp"
 #include "common/segment/liveness.hpp"
 #include "common/segment/segment_reader.hpp"
-#include "ws_bridge/alarm_feed.hpp"
+#include "common/alarm/alarm_feed.hpp"
 
 namespace brt::bridge {
 

@@ -1,5 +1,6 @@
-// The bridge's side of the alarm server. brt-anomaly-monitor is the one
-// writer of the alarm state (docs/alarm-segment.md); the bridge runs no
+// A reader's side of the alarm server, shared by brt-ws-bridge and
+// brt-mqtt-bridge. brt-anomaly-monitor is the one writer of the alarm state
+// (docs/alarm-segment.md); a bridge runs no
 // alarm engine of its own, it follows the monitor's alarm segment from its
 // reader loop and turns each new list into an immutable AlarmView for the
 // snapshots. Cheap when nothing changed: one atomic load per call, the
@@ -16,7 +17,7 @@
 #include "common/alarm/alarm_list.hpp"
 #include "common/alarm_segment/alarm_segment_reader.hpp"
 
-namespace brt::bridge {
+namespace brt {
 
 // The alarm list as the bridge serves it: what /api/v1/alarms, the alarms
 // view, the summary's counts, /metrics and the page show. Replaced only when
@@ -28,6 +29,9 @@ struct AlarmView {
     // The transitions the bridge saw between successive lists, as the
     // monitor's event lines (alarm_event_json), oldest first.
     std::vector<std::string> recent_events;
+    // This change's transitions alone (the same lines), for a reader that
+    // forwards each transition once (brt-mqtt-bridge's alarms/events).
+    std::vector<std::string> new_events;
 };
 
 struct AlarmFeedOptions {
@@ -78,4 +82,4 @@ std::vector<AlarmEvent> alarm_list_changes(const std::vector<BoardAlarm>& before
                                            const std::vector<BoardAlarm>& after,
                                            std::uint64_t frame_number, std::uint64_t now_ns);
 
-}  // namespace brt::bridge
+}  // namespace brt

@@ -1,10 +1,10 @@
-#include "ws_bridge/alarm_feed.hpp"
+#include "common/alarm/alarm_feed.hpp"
 
 #include <map>
 
 #include "common/alarm/alarm_event_format.hpp"
 
-namespace brt::bridge {
+namespace brt {
 
 namespace {
 
@@ -193,8 +193,11 @@ void AlarmFeed::rebuild(AlarmList list, std::uint64_t realtime_now_ns) {
         last_published_ = list;
         seen_publication_ = true;
     }
+    std::vector<std::string> new_events;
+    new_events.reserve(events.size());
     for (const AlarmEvent& event : events) {
-        recent_events_.push_back(alarm_event_json(event));
+        new_events.push_back(alarm_event_json(event));
+        recent_events_.push_back(new_events.back());
         if (recent_events_.size() > kRecentAlarmEvents) {
             recent_events_.pop_front();
         }
@@ -209,7 +212,8 @@ void AlarmFeed::rebuild(AlarmList list, std::uint64_t realtime_now_ns) {
     }
     view->list = std::move(list);
     view->recent_events.assign(recent_events_.begin(), recent_events_.end());
+    view->new_events = std::move(new_events);
     view_ = std::move(view);
 }
 
-}  // namespace brt::bridge
+}  // namespace brt
