@@ -3,14 +3,14 @@
 # under QEMU) with the same seed, geometry and scenario, and compares the
 # last frame each published bit for bit (scripts/frame_checksum.py).
 #   scripts/compare-arch-frames.sh BUILD_DIR BUILD_DIR [WRAPPER...]
-# WRAPPER runs the second build's programs (default: qemu-aarch64-static
-# -L /usr/aarch64-linux-gnu). Exit 0 when equal, 1 when not.
+# WRAPPER runs the second build's programs (default: qemu-aarch64-static, as
+# cross/aarch64-linux-gnu.ini). Exit 0 when equal, 1 when not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 first=$1 second=$2
 shift 2
 wrapper=("$@")
-[ ${#wrapper[@]} -gt 0 ] || wrapper=(qemu-aarch64-static -L /usr/aarch64-linux-gnu)
+[ ${#wrapper[@]} -gt 0 ] || wrapper=(qemu-aarch64-static)
 
 name_base="brt_arch_frames_$$"
 log=$(mktemp)

@@ -26,7 +26,10 @@ packages+=(python3-prometheus-client)
 # tools link (fmt; Boost's headers, as the cross compiler's multiarch search
 # finds them), and user-mode QEMU to run the aarch64 tests here. CLI11,
 # Catch2 and nlohmann-json are header-only and serve both architectures.
-cross_packages=(g++-aarch64-linux-gnu qemu-user-static libfmt-dev:arm64 libboost-dev:arm64)
+# libc6:arm64 and libstdc++6:arm64 are what QEMU runs the programs with
+# (cross/aarch64-linux-gnu.ini says why not the cross sysroot's copies).
+cross_packages=(g++-aarch64-linux-gnu qemu-user-static libfmt-dev:arm64 libboost-dev:arm64
+                libc6:arm64 libstdc++6:arm64)
 $aarch64 && packages+=("${cross_packages[@]}")
 
 missing=()

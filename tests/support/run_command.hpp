@@ -38,7 +38,7 @@ struct KillOnExit {
 };
 
 // `argv` as it must be started: under a cross build's emulator
-// (BRT_EXE_WRAPPER, e.g. "qemu-aarch64-static -L /usr/aarch64-linux-gnu",
+// (BRT_EXE_WRAPPER, e.g. "qemu-aarch64-static",
 // set by tests/meson.build) when argv[0] is a program built for the same
 // machine as this test, so that a test running under QEMU can start the
 // project's tools without binfmt_misc; unchanged otherwise.
