@@ -22,9 +22,10 @@ checksum() {  # checksum INDEX BUILD_DIR [WRAPPER...]
     local name="${name_base}_$index"
     "$@" "$dir/shm_init/brt-shm-init" --shm-name "$name" --racks 4 --modules 3 --cells 8 \
         --chemistry nmc,lfp,nmc,lfp --force >"$log" 2>&1 || { cat "$log" >&2; return 1; }
+    # The CPU backend on both (a CUDA build would take a GPU where there is one).
     # Profile mode and a fault: the quiet-cell path, the full cell step,
     # the thermal model and the sensors all run; two threads split the racks.
-    "$@" "$dir/simulator/brt-simulator" --shm-name "$name" --seed 42 --threads 2 \
+    "$@" "$dir/simulator/brt-simulator" --shm-name "$name" --backend cpu --seed 42 --threads 2 \
         --mode profile --profile-period 120 --max-speed --duration 120 \
         --scenario internal_short:rack=1,module=0,cell=2,start=5 >"$log" 2>&1 ||
         { cat "$log" >&2; return 1; }
