@@ -32,7 +32,7 @@ export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 
 sanitizer_suites=(concurrency hostile_input)
 passed=0 failed=0 skipped=0
-run_suite() {  # run_suite DIR all|sanitized [meson options...]
+run_suite() {  # run_suite DIR all|sanitized|emulated [meson options...]
     local dir=$1 which=$2
     shift 2
     local started=$SECONDS
