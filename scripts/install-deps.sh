@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build needs, only those missing.
 # Needs root (or sudo) only when something is missing.
+#   scripts/install-deps.sh            the native build
+#   scripts/install-deps.sh --aarch64  and the aarch64 cross build with its
+#                                      emulator (cross/aarch64-linux-gnu.ini)
 set -euo pipefail
+
+aarch64=false
+[ "${1:-}" = "--aarch64" ] && aarch64=true
 
 # systemd: its systemd.pc says where the units go, and the tests run
 # systemd-analyze verify on them (Debian 12 has no separate systemd-dev).
@@ -21,6 +27,16 @@ packages+=(python3-prometheus-client)
 # mosquitto_passwd), openssl for the TLS certificates and protoc to decode
 # Sparkplug payloads.
 packages+=(libmosquitto-dev mosquitto mosquitto-clients openssl libprotobuf-dev protobuf-compiler)
+
+# The aarch64 cross build: Debian's cross compiler, the arm64 libraries the
+# tools link (fmt; Boost's headers, as the cross compiler's multiarch search
+# finds them), and user-mode QEMU to run the aarch64 tests here. CLI11,
+# Catch2 and nlohmann-json are header-only and serve both architectures.
+# libc6:arm64 and libstdc++6:arm64 are what QEMU runs the programs with
+# (cross/aarch64-linux-gnu.ini says why not the cross sysroot's copies).
+cross_packages=(g++-aarch64-linux-gnu qemu-user-static libfmt-dev:arm64 libboost-dev:arm64
+                libc6:arm64 libstdc++6:arm64)
+$aarch64 && packages+=("${cross_packages[@]}")
 
 missing=()
 for package in "${packages[@]}"; do
@@ -45,5 +61,10 @@ if [ "$(id -u)" -ne 0 ]; then
     fi
 fi
 export DEBIAN_FRONTEND=noninteractive
+# The :arm64 packages need dpkg to know the architecture before apt-get
+# update fetches its package lists.
+if $aarch64 && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    "${as_root[@]}" dpkg --add-architecture arm64
+fi
 "${as_root[@]}" apt-get update -q >&2
 "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

@@ -5,22 +5,35 @@
 # reader loops) and 'hostile_input' (the parsers of what users and peers
 # send), building only what those tests need; then the fuzz targets run
 # for 20 s each (scripts/fuzz.sh).
+# Last, an aarch64 cross build (cross/aarch64-linux-gnu.ini) runs the tests
+# of the suite 'emulated' under QEMU, building only what they need, and
+# scripts/compare-arch-frames.sh checks that its simulator publishes the same
+# frames, bit for bit, as the x86-64 one for the same seed.
 #   scripts/test.sh           everything
 #   scripts/test.sh --quick   the normal build only
+#   scripts/test.sh --aarch64 the aarch64 cross build only (and the native
+#                             simulator it is compared with)
 # CI runs this; its time per build is in docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-quick=false
-[ "${1:-}" = "--quick" ] && quick=true
+quick=false aarch64_only=false
+case "${1:-}" in
+    --quick) quick=true ;;
+    --aarch64) aarch64_only=true ;;
+esac
 
-scripts/install-deps.sh
+if $quick; then
+    scripts/install-deps.sh
+else
+    scripts/install-deps.sh --aarch64
+fi
 # As in scripts/build.sh: ccache reuses objects from other clones.
 export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 
 sanitizer_suites=(concurrency hostile_input)
 passed=0 failed=0 skipped=0
-run_suite() {  # run_suite DIR all|sanitized [meson options...]
+run_suite() {  # run_suite DIR all|sanitized|emulated [meson options...]
     local dir=$1 which=$2
     shift 2
     local started=$SECONDS
@@ -30,6 +43,15 @@ run_suite() {  # run_suite DIR all|sanitized [meson options...]
         scripts/build.sh "$dir" "$@"
         built=$SECONDS
         meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 || status=$?
+    elif [ "$which" = emulated ]; then
+        scripts/build.sh "$dir" --configure-only "$@"
+        mapfile -t targets < <(scripts/suite_targets.py "$dir" emulated)
+        # and the tools scripts/compare-arch-frames.sh runs
+        ninja -C "$dir" "${targets[@]}" shm_init/brt-shm-init simulator/brt-simulator >&2
+        built=$SECONDS
+        # QEMU runs the aarch64 code several times slower: allow it.
+        meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 \
+            --timeout-multiplier 3 --suite emulated || status=$?
     else
         scripts/build.sh "$dir" --configure-only "$@"
         mapfile -t targets < <(scripts/suite_targets.py "$dir" "${sanitizer_suites[@]}")
@@ -50,8 +72,10 @@ run_suite() {  # run_suite DIR all|sanitized [meson options...]
     return 0
 }
 
-run_suite build all
-if ! $quick; then
+if ! $aarch64_only; then
+    run_suite build all
+fi
+if ! $quick && ! $aarch64_only; then
     # Sanitizers need their own build; CUDA objects are left out of them.
     run_suite build-tsan sanitized -Dcuda=disabled -Db_sanitize=thread -Db_lundef=false
     run_suite build-asan sanitized -Dcuda=disabled -Db_sanitize=address,undefined -Db_lundef=false
@@ -67,6 +91,22 @@ if ! $quick; then
         *) failed=$((failed + 1)) ;;
     esac
     echo "== build-fuzz: $((SECONDS - fuzz_started)) s" >&2
+fi
+if ! $quick; then
+    # CPU only: Debian has no CUDA libraries for aarch64 (docs/performance.md).
+    run_suite build-aarch64 emulated --cross-file cross/aarch64-linux-gnu.ini -Dcuda=disabled
+    started=$SECONDS
+    if $aarch64_only; then
+        # Only the native tools the comparison runs.
+        scripts/build.sh build --configure-only
+        ninja -C build shm_init/brt-shm-init simulator/brt-simulator >&2
+    fi
+    if scripts/compare-arch-frames.sh build build-aarch64; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+    echo "== compare-arch-frames: $((SECONDS - started)) s" >&2
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

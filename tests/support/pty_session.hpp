@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "support/run_command.hpp"
+
 extern char** environ;
 
 namespace brt::test {
@@ -155,8 +157,10 @@ class PtySession {
                 environment.push_back(change);
             }
         }
+        // Kept alive until execve: `args` points into it.
+        const std::vector<std::string> started = with_exe_wrapper(argv);
         std::vector<char*> args;
-        for (const auto& arg : argv) {
+        for (const auto& arg : started) {
             args.push_back(const_cast<char*>(arg.c_str()));
         }
         args.push_back(nullptr);

@@ -37,7 +37,35 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
     return result;
 }
 
+// The ELF machine (e_machine) of the program at `path`, or -1 when it is
+// not an ELF file (a script, a missing file).
+int elf_machine(const char* path) {
+    std::ifstream file(path, std::ios::binary);
+    unsigned char header[20] = {};
+    if (!file.read(reinterpret_cast<char*>(header), sizeof header) || header[0] != 0x7f ||
+        header[1] != 'E' || header[2] != 'L' || header[3] != 'F') {
+        return -1;
+    }
+    // e_machine: 2 bytes at offset 18, little-endian on every target here.
+    return header[18] | (header[19] << 8);
+}
+
 }  // namespace
+
+std::vector<std::string> with_exe_wrapper(const std::vector<std::string>& argv) {
+    const char* wrapper = std::getenv("BRT_EXE_WRAPPER");
+    if (wrapper == nullptr || *wrapper == '\0' || argv.empty()) {
+        return argv;
+    }
+    // QEMU user mode reports the emulated program as /proc/self/exe.
+    const int own_machine = elf_machine("/proc/self/exe");
+    if (own_machine < 0 || elf_machine(argv[0].c_str()) != own_machine) {
+        return argv;  // a script or a build-machine program runs as it is
+    }
+    std::vector<std::string> wrapped = split(wrapper, ' ');
+    wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+    return wrapped;
+}
 
 pid_t spawn_background(const std::vector<std::string>& argv, const std::string& log_path,
                        const std::vector<std::string>& extra_env) {
@@ -47,7 +75,7 @@ pid_t spawn_background(const std::vector<std::string>& argv, const std::string& 
                                      0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     std::vector<std::string> environment = environment_with(extra_env);
-    std::vector<std::string> args = argv;
+    std::vector<std::string> args = with_exe_wrapper(argv);
     auto env_pointers = pointers(environment);
     auto arg_pointers = pointers(args);
     pid_t pid = 0;
@@ -120,7 +148,7 @@ CommandOutput run_command(const std::vector<std::string>& argv,
         env_pointers.push_back(entry.data());
     }
     env_pointers.push_back(nullptr);
-    std::vector<std::string> args = argv;
+    std::vector<std::string> args = with_exe_wrapper(argv);
     std::vector<char*> arg_pointers;
     for (auto& arg : args) {
         arg_pointers.push_back(arg.data());

@@ -37,6 +37,13 @@ struct KillOnExit {
     ~KillOnExit();
 };
 
+// `argv` as it must be started: under a cross build's emulator
+// (BRT_EXE_WRAPPER, e.g. "qemu-aarch64-static",
+// set by tests/meson.build) when argv[0] is a program built for the same
+// machine as this test, so that a test running under QEMU can start the
+// project's tools without binfmt_misc; unchanged otherwise.
+std::vector<std::string> with_exe_wrapper(const std::vector<std::string>& argv);
+
 // Path of a built tool, from the environment variable meson test sets.
 std::string tool_path(const char* env_variable);
 
