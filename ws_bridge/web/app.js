@@ -835,6 +835,7 @@ function drawModule() {
 // ---- alarms -----------------------------------------------------------------------------
 // The list is brt-anomaly-monitor's (the bridge reads its alarm segment); id 0
 // is the bridge's own alarm_system alarm: the alarm monitor is not running.
+const TRIP_REASONS = ['over-voltage', 'under-voltage', 'over-temperature', 'under-temperature', 'venting', 'thermal runaway'];
 const STATE_WORDS = {
   unacknowledged: 'unacknowledged', acknowledged: 'acknowledged', returned_unacknowledged: 'returned, unacknowledged',
 };
@@ -963,6 +964,12 @@ function onAlarms(message) {
     let text;
     if (alarm.id === 0) {
       text = `alarm monitor not running · ${monitor.problem}`;
+    } else if (alarm.rule === 'rack_protection_trip') {
+      // Its value is the trip reasons (rack flag bits 8..13 shifted down): named.
+      const bits = (alarm.value || 0) | (alarm.worst || 0);
+      const reasons = TRIP_REASONS.filter((_, bit) => (bits & (1 << bit)) !== 0);
+      text = `#${alarm.id} ${STATE_WORDS[alarm.state] || alarm.state} · ${alarm.rule} · ${alarmPlace(alarm)}` +
+        ` · contactor opened on ${reasons.join(', ') || 'a cell condition'} · since ${alarm.raised.slice(11, 19)}`;
     } else {
       text = `#${alarm.id} ${STATE_WORDS[alarm.state] || alarm.state} · ${alarm.rule} · ${alarmPlace(alarm)}` +
         ` · now ${alarmValue(alarm.value, alarm.unit)}, worst ${alarmValue(alarm.worst, alarm.unit)}` +

@@ -225,6 +225,15 @@ async function main() {
     check(hot.pixel[0] > 180 && hot.pixel[1] < 110 && hot.pixel[2] < 110,
       `the heated cell is drawn critical red (rgb ${hot.pixel.join(',')})`);
     check(hot.critical.length === 1 && hot.critical[0] === 9, `only rack 9 is critical in the rack table (${hot.critical})`);
+    // The rack's own BMS opens its contactor on the over-temperature: the
+    // rack table and the alarm say so in words.
+    const tripped = await until('the protection trip in the rack table', () => page.evaluate(() => {
+      const row = document.querySelector('#rack-table tbody tr[data-rack="9"]');
+      const trip = [...document.querySelectorAll('#alarm-list li.alarm')].find((li) => li.dataset.rule === 'rack_protection_trip');
+      return row && trip && /CONTACTOR OPEN/.test(row.textContent) && `${row.cells[4].textContent} | ${trip.textContent}`;
+    }), 60000);
+    check(/trip: over-temperature/.test(tripped) && /contactor opened on over-temperature/.test(tripped),
+      `the trip is named: ${tripped}`);
     // The cell's own alarm (the rack's protection trip, a rack-wide alarm,
     // may be critical too).
     const cellAlarm = await page.evaluateHandle(() => [...document.querySelectorAll('#alarm-list li.alarm.critical')]
