@@ -22,7 +22,14 @@ struct Setup {
     std::unique_ptr<brt::bridge::ControlService> control;
     brt::MappedSegment segment;
     std::unique_ptr<brt::bridge::AccessPolicy> policy;
+    // Two racks with a few seconds of points: GET .../history?fields=... has
+    // something to parse its query against.
+    brt::bridge::RackHistory history;
     Setup() {
+        std::vector<brt::GroupSummary> racks(2);
+        for (std::uint64_t second = 1; second <= 4; ++second) {
+            history.add(second * 1'000'000'000, racks);
+        }
         brt::fuzz::create_scratch_segment(name);
         brt::fuzz::remove_at_exit(brt::alarm_segment_name(name));
         control = std::make_unique<brt::bridge::ControlService>(name, kToken, stats);
@@ -54,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const std::string_view part : bridge::split_path(path)) {
         (void)bridge::parse_index(part);
     }
-    (void)bridge::handle_get(path, nullptr, s.stats);
+    (void)bridge::handle_get(path, nullptr, s.stats, s.history);
     (void)s.policy->host_problem(path, true);
     (void)s.policy->origin_problem(authorization, true, path);
     (void)bridge::host_name_of(path);
