@@ -14,6 +14,7 @@
 #include "common/alarm/alarm_feed.hpp"
 #include "common/alarm_segment/alarm_segment_file.hpp"
 #include "common/cli/cli_common.hpp"
+#include "common/cli/event_log.hpp"
 #include "common/cli/exit_codes.hpp"
 #include "common/cli/stop_signal.hpp"
 #include "common/config/config_file.hpp"
@@ -57,31 +58,6 @@ struct Options {
     double startup_grace_s = 5.0;
     double duration_s = 0;
     bool json = false;
-};
-
-// Events (connected, disconnected, writer state, stopped): one line each on
-// stdout, text or JSON, as brt-ws-bridge prints them.
-class EventLog {
-  public:
-    explicit EventLog(bool json) : json_(json) {}
-    void event(const std::string& name, const std::string& text,
-               const std::vector<std::pair<std::string, std::string>>& fields = {}) const {
-        if (json_) {
-            JsonWriter json;
-            json.begin_object().key("event").value(name);
-            for (const auto& [key, value] : fields) {
-                json.key(key).value(value);
-            }
-            json.key("message").value(text).end_object();
-            fmt::print("{}\n", json.str());
-        } else {
-            fmt::print("{}\n", text);
-        }
-        std::fflush(stdout);
-    }
-
-  private:
-    bool json_;
 };
 
 // The password: the first line of a file only its owner may read, so that

@@ -9,6 +9,7 @@
 
 #include "common/alarm_segment/alarm_segment_file.hpp"
 #include "common/cli/cli_common.hpp"
+#include "common/cli/event_log.hpp"
 #include "common/cli/exit_codes.hpp"
 #include "common/cli/file_limit.hpp"
 #include "common/cli/stop_signal.hpp"
@@ -31,31 +32,6 @@ struct Options {
     double startup_grace_s = 5.0;
     bool json = false;
     BridgeLimits limits;
-};
-
-// Events (listening, writer state changes, stopped) are the bridge's data:
-// one line each on stdout, text or JSON.
-class EventLog {
-  public:
-    explicit EventLog(bool json) : json_(json) {}
-    void event(const std::string& name, const std::string& text,
-               const std::vector<std::pair<std::string, std::string>>& fields = {}) {
-        if (json_) {
-            JsonWriter json;
-            json.begin_object().key("event").value(name);
-            for (const auto& [key, value] : fields) {
-                json.key(key).value(value);
-            }
-            json.key("message").value(text).end_object();
-            fmt::print("{}\n", json.str());
-        } else {
-            fmt::print("{}\n", text);
-        }
-        std::fflush(stdout);
-    }
-
-  private:
-    bool json_;
 };
 
 // Every connection is a file descriptor: raise the soft limit towards the
