@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/control/command_status_key.hpp"
 #include "common/control/control_json.hpp"
 #include "common/json/json_writer.hpp"
 #include "common/segment/clock.hpp"
@@ -14,32 +15,6 @@
 namespace brt::mqtt {
 
 namespace {
-
-// The ring's answers by the names docs/mqtt.md lists (command_status_name
-// words them for people).
-std::string status_key(CommandStatus status) {
-    switch (status) {
-        case CommandStatus::pending:
-            return "pending";
-        case CommandStatus::applied:
-            return "applied";
-        case CommandStatus::rejected_target:
-            return "rejected_target";
-        case CommandStatus::rejected_unknown:
-            return "rejected_unknown";
-        case CommandStatus::rejected_argument:
-            return "rejected_argument";
-        case CommandStatus::abandoned:
-            return "abandoned";
-        case CommandStatus::rejected_condition:
-            return "rejected_condition";
-        default:
-            // A status newer than this bridge: "error" carries its words
-            // (command_status_name).
-            break;
-    }
-    return "unknown";
-}
 
 std::string verb_list() {
     std::string names = "module";
@@ -201,7 +176,7 @@ std::vector<CommandResult> CommandHandler::poll(std::chrono::steady_clock::time_
             it->alarm_segment ? it->alarm_segment->command_ring().result(it->result.position)
                               : CommandRing(*it->segment).result(it->result.position);
         if (status) {
-            it->result.status = status_key(*status);
+            it->result.status = std::string(command_status_key(*status));
             if (*status != CommandStatus::applied) {
                 it->result.error = std::string(command_status_name(*status));
             }

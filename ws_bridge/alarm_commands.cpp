@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/alarm/alarm_board.hpp"
+#include "common/control/command_status_key.hpp"
 #include "common/json/json_writer.hpp"
 #include "ws_bridge/views.hpp"
 
@@ -37,28 +38,6 @@ std::optional<std::uint64_t> parse_alarm_id(std::string_view text) {
         return std::nullopt;
     }
     return id;
-}
-
-// The answer's name in docs/alarm-segment.md's table (command_status_name
-// words the simulator's answers for people: "no such rack, module or cell").
-std::string_view status_key(CommandStatus status) {
-    switch (status) {
-        case CommandStatus::pending:
-            return "pending";
-        case CommandStatus::applied:
-            return "applied";
-        case CommandStatus::rejected_target:
-            return "rejected_target";
-        case CommandStatus::rejected_unknown:
-            return "rejected_unknown";
-        case CommandStatus::rejected_argument:
-            return "rejected_argument";
-        case CommandStatus::abandoned:
-            return "abandoned";
-        case CommandStatus::rejected_condition:
-            return "rejected_condition";
-    }
-    return "unknown";
 }
 
 std::string shelve_range_text() {
@@ -170,7 +149,7 @@ HttpReply alarm_answer(const std::string& what, std::uint64_t alarm_id, std::uin
     json.key("command").value(what);
     json.key("alarm").value(alarm_id);
     json.key("position").value(position);
-    json.key("status").value(status_key(status));
+    json.key("status").value(command_status_key(status));
     json.end_object();
     return HttpReply::json(code, json.str());
 }
